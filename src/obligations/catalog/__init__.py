@@ -1,0 +1,1 @@
+"""The rule catalog: the ledger form as data, periodic rules and indicator definitions."""

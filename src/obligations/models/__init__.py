@@ -1,0 +1,19 @@
+"""SQLAlchemy 2 typed models. Import every model module here so metadata is complete."""
+
+from obligations.models.base import Base
+from obligations.models.calendar import AcademicYear, Semester, Vacation
+from obligations.models.org import Organization, OrgKind, Person, Role, RoleAssignment
+from obligations.models.tasks import Task
+
+__all__ = [
+    "AcademicYear",
+    "Base",
+    "OrgKind",
+    "Organization",
+    "Person",
+    "Role",
+    "RoleAssignment",
+    "Semester",
+    "Task",
+    "Vacation",
+]

@@ -1,0 +1,129 @@
+"""Organizations (college -> unit -> branch), people and the roles they hold over time."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from obligations.models.base import Base, intpk, str_code, str_name
+
+
+class OrgKind(enum.StrEnum):
+    COLLEGE = "college"  # 学校党委
+    GENERAL_BRANCH = "general_branch"  # 党总支
+    DIRECT_BRANCH = "direct_branch"  # 直属党支部
+    BRANCH = "branch"  # 党支部
+
+    @property
+    def is_unit(self) -> bool:
+        return self in (OrgKind.GENERAL_BRANCH, OrgKind.DIRECT_BRANCH)
+
+    @property
+    def label(self) -> str:
+        return ORG_KIND_LABELS[self]
+
+
+ORG_KIND_LABELS = {
+    OrgKind.COLLEGE: "学校党委",
+    OrgKind.GENERAL_BRANCH: "党总支",
+    OrgKind.DIRECT_BRANCH: "直属党支部",
+    OrgKind.BRANCH: "党支部",
+}
+
+
+class Role(enum.StrEnum):
+    SECRETARY = "secretary"
+    DEPUTY_SECRETARY = "deputy_secretary"
+    COMMITTEE_MEMBER = "committee_member"
+    DISCIPLINE_MEMBER = "discipline_member"
+    ORGANIZER = "organizer"
+    DEAN = "dean"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+    @property
+    def on_committee(self) -> bool:
+        """Whether holding this role makes one a member of the organization's committee."""
+        return self in COMMITTEE_ROLES
+
+
+ROLE_LABELS = {
+    Role.SECRETARY: "书记",
+    Role.DEPUTY_SECRETARY: "副书记",
+    Role.COMMITTEE_MEMBER: "委员",
+    Role.DISCIPLINE_MEMBER: "纪检委员",
+    Role.ORGANIZER: "组织员",
+    Role.DEAN: "院长",
+}
+COMMITTEE_ROLES = frozenset(
+    {Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.COMMITTEE_MEMBER, Role.DISCIPLINE_MEMBER}
+)
+
+
+class Organization(Base):
+    __tablename__ = "organization"
+
+    id: Mapped[intpk]
+    code: Mapped[str_code] = mapped_column(unique=True)
+    name: Mapped[str_name]
+    kind: Mapped[OrgKind] = mapped_column(Enum(OrgKind, native_enum=False, length=32))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"), index=True)
+    member_count: Mapped[int | None]
+    term_start: Mapped[date | None]
+    term_years: Mapped[int | None]
+    active_from: Mapped[date | None]
+    active_until: Mapped[date | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    parent: Mapped[Organization | None] = relationship(
+        remote_side="Organization.id", back_populates="children"
+    )
+    children: Mapped[list[Organization]] = relationship(back_populates="parent")
+
+    def __repr__(self) -> str:
+        return f"Organization({self.code!r}, {self.kind.value})"
+
+
+class Person(Base):
+    __tablename__ = "person"
+
+    id: Mapped[intpk]
+    code: Mapped[str_code] = mapped_column(unique=True)
+    name: Mapped[str_name]
+    email: Mapped[str | None] = mapped_column(String(254))
+    mobile: Mapped[str | None] = mapped_column(String(32))
+    wecom_userid: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    def __repr__(self) -> str:
+        return f"Person({self.code!r})"
+
+
+class RoleAssignment(Base):
+    """A person holds a role in an organization from ``start_on`` to ``end_on`` (inclusive)."""
+
+    __tablename__ = "role_assignment"
+    __table_args__ = (
+        UniqueConstraint("person_id", "organization_id", "role", "start_on"),
+        Index("ix_role_assignment_org_role", "organization_id", "role"),
+    )
+
+    id: Mapped[intpk]
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    role: Mapped[Role] = mapped_column(Enum(Role, native_enum=False, length=32))
+    start_on: Mapped[date]
+    end_on: Mapped[date | None]
+
+    person: Mapped[Person] = relationship()
+    organization: Mapped[Organization] = relationship()
+
+    def holds_on(self, day: date) -> bool:
+        return self.start_on <= day and (self.end_on is None or day <= self.end_on)

@@ -1,0 +1,45 @@
+"""Due tasks: one row per (rule, organization, person, period). Their state is derived."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from obligations.models.base import Base, intpk
+from obligations.models.org import Organization, Person
+
+
+class Task(Base):
+    __tablename__ = "task"
+    __table_args__ = (
+        # scope_key folds organization and person into one non-null column, because NULLs are
+        # distinct in unique constraints on both SQLite and PostgreSQL.
+        UniqueConstraint("rule_id", "scope_key", "period_key", name="uq_task_natural_key"),
+        Index("ix_task_unit_due", "unit_id", "due_on"),
+        Index("ix_task_due", "due_on"),
+    )
+
+    id: Mapped[intpk]
+    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    ledger_item: Mapped[str] = mapped_column(String(8))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    scope_key: Mapped[str] = mapped_column(String(40))
+    period_key: Mapped[str] = mapped_column(String(32))
+    period_start: Mapped[date]
+    period_end: Mapped[date]
+    opens_on: Mapped[date]
+    due_on: Mapped[date]
+    min_count: Mapped[int]
+    provisional: Mapped[bool] = mapped_column(default=False)
+    retired_at: Mapped[datetime | None]
+    retired_reason: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    unit: Mapped[Organization] = relationship(foreign_keys=[unit_id])
+    organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
+    person: Mapped[Person | None] = relationship()

@@ -1,0 +1,1 @@
+"""Service layer: the one place business operations live; CLI, web and scheduler call it."""

@@ -1,0 +1,221 @@
+"""Persist the planned tasks: idempotent, never deleting, following changes in the data.
+
+One task per (rule, organization, person, period). Re-running adds nothing. A task that the
+rules or the data no longer ask for is retired (kept, with a reason), never deleted, so any
+evidence recorded against it stays visible; if it is asked for again it is restored. Dates of
+an existing task follow the rules and the holiday data (a provisional date becomes final once
+the year's official schedule is entered).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from obligations.catalog.load import Catalog
+from obligations.catalog.schema import PeriodKind
+from obligations.domain.planning import (
+    BranchSnapshot,
+    Holding,
+    PlannedTask,
+    UnitSnapshot,
+    plan_tasks,
+)
+from obligations.models import Organization, OrgKind, RoleAssignment, Task
+from obligations.services.calendar import load_academic_calendar, workday_calendar
+
+# A stored term task whose term began at least this long before the unit's current term is a
+# past term (the unit has re-elected since) and stays as it is; a nearer one is the same term
+# whose dates were corrected, and follows the correction.
+_NEW_TERM_AFTER = timedelta(days=365)
+
+# Columns that may change on a stored task: its dates follow the rules and holiday data, a
+# branch may move to another unit, a corrected term changes the period key.
+_COMPARED = (
+    "ledger_item",
+    "unit_id",
+    "period_key",
+    "period_start",
+    "period_end",
+    "opens_on",
+    "due_on",
+    "min_count",
+    "provisional",
+)
+
+RETIRED_RULE_GONE = "规则已删除或停用"
+RETIRED_NOT_OWED = "按现行规则和组织数据不再需要"
+
+
+@dataclass
+class GenerationReport:
+    created: int = 0
+    updated: int = 0
+    retired: int = 0
+    restored: int = 0
+    unchanged: int = 0
+    provisional: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired or self.restored)
+
+
+def generate_tasks(
+    session: Session, catalog: Catalog, *, through: date, now: datetime
+) -> GenerationReport:
+    """Bring the stored tasks in line with the rules through ``through`` (a local date)."""
+    units = load_unit_snapshots(session, default_start=date(through.year, 1, 1))
+    latest = session.scalar(select(func.max(Task.period_start)).where(Task.retired_at.is_(None)))
+    # Plan at least as far as tasks already exist, so a removed rule retires its future tasks.
+    horizon = max(through, latest) if latest else through
+    plan = plan_tasks(
+        catalog.enabled_rules,
+        units,
+        load_academic_calendar(session),
+        workday_calendar(catalog),
+        horizon,
+    )
+    report = GenerationReport(warnings=list(dict.fromkeys(plan.warnings)))
+    term_rules = {r.id for r in catalog.enabled_rules if r.period is PeriodKind.TERM}
+    stored = {(r.rule_id, r.scope_key, r.period_key): r for r in session.execute(_stored_query())}
+    stored_terms = _term_rows_by_subject(stored.values(), term_rules)
+    planned_terms = {
+        t.natural_key[:2]: t.period.start for t in plan.tasks if t.rule_id in term_rules
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for task in plan.tasks:
+        report.provisional += task.schedule.provisional
+        values = _values(task)
+        row: Row[Any] | None = stored.get(task.natural_key)
+        if row is None and task.rule_id in term_rules:
+            row = _corrected_term(stored_terms.get(task.natural_key[:2], []), task, seen)
+        if row is None:
+            inserts.append({**values, "created_at": now, "updated_at": now})
+            continue
+        seen.add(row.id)
+        changes = {k: values[k] for k in _COMPARED if getattr(row, k) != values[k]}
+        if row.retired_at is not None:
+            report.restored += 1
+            changes.update(retired_at=None, retired_reason=None)
+        elif changes:
+            report.updated += 1
+        else:
+            report.unchanged += 1
+        if changes:
+            updates.append({"id": row.id, **changes, "updated_at": now})
+    report.created = len(inserts)
+    enabled = {r.id for r in catalog.enabled_rules}
+    for row in stored.values():
+        if row.id in seen or row.retired_at is not None or _past_term(row, planned_terms):
+            continue
+        reason = RETIRED_RULE_GONE if row.rule_id not in enabled else RETIRED_NOT_OWED
+        updates.append(
+            {"id": row.id, "retired_at": now, "retired_reason": reason, "updated_at": now}
+        )
+        report.retired += 1
+    if inserts:
+        session.execute(insert(Task), inserts)
+    if updates:
+        session.execute(update(Task), updates)
+    return report
+
+
+def _stored_query() -> Any:
+    return select(
+        Task.id,
+        Task.rule_id,
+        Task.scope_key,
+        Task.retired_at,
+        *(getattr(Task, name) for name in _COMPARED),
+    )
+
+
+def _values(task: PlannedTask) -> dict[str, Any]:
+    return {
+        "rule_id": task.rule_id,
+        "ledger_item": task.ledger_item,
+        "unit_id": task.unit_id,
+        "organization_id": task.organization_id,
+        "person_id": task.person_id,
+        "scope_key": task.natural_key[1],
+        "period_key": task.period.key,
+        "period_start": task.period.start,
+        "period_end": task.period.end,
+        "opens_on": task.schedule.opens_on,
+        "due_on": task.schedule.due_on,
+        "min_count": task.min_count,
+        "provisional": task.schedule.provisional,
+    }
+
+
+def _term_rows_by_subject(
+    rows: Iterable[Row[Any]], term_rules: set[str]
+) -> dict[tuple[str, str], list[Row[Any]]]:
+    by_subject: dict[tuple[str, str], list[Row[Any]]] = {}
+    for row in rows:
+        if row.rule_id in term_rules:
+            by_subject.setdefault((row.rule_id, row.scope_key), []).append(row)
+    return by_subject
+
+
+def _corrected_term(
+    candidates: list[Row[Any]], task: PlannedTask, seen: set[int]
+) -> Row[Any] | None:
+    """The stored task of the same term when only the term's dates were corrected."""
+    for row in candidates:
+        if row.id not in seen and abs(row.period_start - task.period.start) < _NEW_TERM_AFTER:
+            return row
+    return None
+
+
+def _past_term(row: Row[Any], planned_terms: dict[tuple[str, str], date]) -> bool:
+    """A stored term task of an earlier term than the planned one: history, left alone."""
+    current = planned_terms.get((row.rule_id, row.scope_key))
+    return current is not None and current - row.period_start >= _NEW_TERM_AFTER
+
+
+def load_unit_snapshots(session: Session, *, default_start: date) -> list[UnitSnapshot]:
+    """Every unit with its branches and committee role holders, in two queries."""
+    orgs = list(session.scalars(select(Organization).order_by(Organization.code)))
+    college_start = next(
+        (o.active_from for o in orgs if o.kind is OrgKind.COLLEGE and o.active_from), None
+    )
+    start = college_start or default_start
+    branches: dict[int, list[BranchSnapshot]] = {}
+    for org in orgs:
+        if org.kind is OrgKind.BRANCH and org.parent_id is not None:
+            branches.setdefault(org.parent_id, []).append(
+                BranchSnapshot(org.id, org.active_from, org.active_until)
+            )
+    units = [o for o in orgs if o.kind.is_unit]
+    holdings: dict[int, list[Holding]] = {}
+    assignments = session.scalars(
+        select(RoleAssignment).where(RoleAssignment.organization_id.in_([u.id for u in units]))
+    )
+    for a in assignments:
+        holdings.setdefault(a.organization_id, []).append(
+            Holding(a.person_id, a.role, a.start_on, a.end_on)
+        )
+    return [
+        UnitSnapshot(
+            id=u.id,
+            code=u.code,
+            kind=u.kind,
+            active_from=u.active_from or start,
+            active_until=u.active_until,
+            term_start=u.term_start,
+            term_years=u.term_years,
+            branches=tuple(branches.get(u.id, ())),
+            holdings=tuple(holdings.get(u.id, ())),
+        )
+        for u in units
+    ]

@@ -1,0 +1,116 @@
+"""Reading tasks with their derived state."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, aliased
+
+from obligations.catalog.load import Catalog
+from obligations.domain.status import TaskStatus, task_status
+from obligations.errors import NotFound
+from obligations.models import Organization, Person, Task
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: int
+    rule: str
+    title: str
+    ledger_item: str
+    unit: str
+    unit_name: str
+    branch: str | None
+    branch_name: str | None
+    person: str | None
+    person_name: str | None
+    period_key: str
+    period_start: date
+    period_end: date
+    opens_on: date
+    due_on: date
+    min_count: int
+    status: TaskStatus
+    provisional: bool
+
+    def as_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        for key, value in data.items():
+            if isinstance(value, date):
+                data[key] = value.isoformat()
+        data["status"] = self.status.value
+        data["status_label"] = self.status.label
+        return data
+
+
+def list_tasks(
+    session: Session,
+    catalog: Catalog,
+    *,
+    today: date,
+    due_soon_days: int,
+    unit_code: str | None = None,
+    rule_id: str | None = None,
+    statuses: Collection[TaskStatus] = (),
+) -> list[TaskView]:
+    """Tasks ordered by due date, filtered by unit, rule and derived state.
+
+    Retired tasks appear only when asked for by state (or when done: they are history).
+    """
+    unit, org = aliased(Organization), aliased(Organization)
+    query = (
+        select(Task, unit, org, Person)
+        .join(unit, Task.unit_id == unit.id)
+        .join(org, Task.organization_id == org.id)
+        .outerjoin(Person, Task.person_id == Person.id)
+        .order_by(Task.due_on, unit.code, org.code, Task.rule_id, Task.id)
+    )
+    if unit_code is not None:
+        if session.scalar(select(Organization.id).where(Organization.code == unit_code)) is None:
+            raise NotFound(f"没有编号为 {unit_code} 的单位")
+        query = query.where(unit.code == unit_code)
+    if rule_id is not None:
+        query = query.where(Task.rule_id == rule_id)
+    titles = {located.rule.id: located.rule.title for located in catalog.rules}
+    views = []
+    for task, unit_row, org_row, person in session.execute(query).tuples():
+        status = task_status(
+            opens_on=task.opens_on,
+            due_on=task.due_on,
+            min_count=task.min_count,
+            recorded_on=(),  # no evidence model yet: every task is still owed
+            today=today,
+            due_soon_days=due_soon_days,
+            retired=task.retired_at is not None,
+        )
+        wanted = status in statuses if statuses else status is not TaskStatus.RETIRED
+        if not wanted:
+            continue
+        is_branch = org_row.id != unit_row.id
+        views.append(
+            TaskView(
+                id=task.id,
+                rule=task.rule_id,
+                title=titles.get(task.rule_id, task.rule_id),
+                ledger_item=task.ledger_item,
+                unit=unit_row.code,
+                unit_name=unit_row.name,
+                branch=org_row.code if is_branch else None,
+                branch_name=org_row.name if is_branch else None,
+                person=person.code if person else None,
+                person_name=person.name if person else None,
+                period_key=task.period_key,
+                period_start=task.period_start,
+                period_end=task.period_end,
+                opens_on=task.opens_on,
+                due_on=task.due_on,
+                min_count=task.min_count,
+                status=status,
+                provisional=task.provisional,
+            )
+        )
+    return views

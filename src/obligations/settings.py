@@ -1,0 +1,50 @@
+"""Deployment settings (pydantic-settings): data directory, database URL, timezone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from obligations.paths import shipped_dir
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="OBLIGATIONS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("obligations-data"))
+    database_url: str | None = None
+    timezone: str = "Asia/Shanghai"
+    due_soon_days: int = Field(default=7, ge=0, le=366)
+    generate_ahead_days: int = Field(default=90, ge=1, le=3660)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'obligations.sqlite3').resolve()}"
+
+    @property
+    def rules_dirs(self) -> list[Path]:
+        """Catalog folders, later ones overriding earlier ones file by file.
+
+        The shipped catalog comes first; a ``calendar_rules/`` folder in the data directory
+        replaces any shipped file of the same relative path and adds new ones.
+        """
+        dirs = [shipped_dir("calendar_rules")]
+        local = self.data_dir / "calendar_rules"
+        if local.is_dir():
+            dirs.append(local)
+        return dirs

@@ -1,0 +1,57 @@
+"""Shared test data: the shipped catalog and a sample academic calendar (校历)."""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from obligations.catalog.load import Catalog, load_catalog
+from obligations.catalog.schema import Rule
+from obligations.domain.periods import AcademicCalendar, AcademicYearSpan, SemesterSpan
+from obligations.paths import shipped_dir
+
+CATALOG_DIR = shipped_dir("calendar_rules")
+
+SAMPLE_CALENDAR = AcademicCalendar(
+    (
+        AcademicYearSpan(
+            "2025-2026",
+            date(2025, 9, 1),
+            date(2026, 8, 31),
+            (
+                SemesterSpan(1, date(2025, 9, 1), date(2026, 1, 16)),
+                SemesterSpan(2, date(2026, 3, 2), date(2026, 7, 10)),
+            ),
+        ),
+        AcademicYearSpan(
+            "2026-2027",
+            date(2026, 9, 1),
+            date(2027, 8, 31),
+            (
+                SemesterSpan(1, date(2026, 9, 7), date(2027, 1, 22)),
+                SemesterSpan(2, date(2027, 2, 22), date(2027, 7, 9)),
+            ),
+        ),
+    )
+)
+
+
+@cache
+def shipped_catalog() -> Catalog:
+    return load_catalog([CATALOG_DIR])
+
+
+def shipped_rule(rule_id: str) -> Rule:
+    return shipped_catalog().rule(rule_id)
+
+
+def make_rule(**fields: Any) -> Rule:
+    base: dict[str, Any] = {
+        "id": "test-rule",
+        "ledger_item": "2.4",
+        "title": "测试",
+        "scope": "unit",
+    }
+    return Rule.model_validate(base | fields)
