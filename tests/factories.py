@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
+from tests.helpers import SAMPLE_CALENDAR
 
 from obligations.domain.periods import AcademicCalendar
 from obligations.models import (
@@ -16,7 +17,6 @@ from obligations.models import (
     RoleAssignment,
     Semester,
 )
-from tests.helpers import SAMPLE_CALENDAR
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from obligations.catalog.load import Catalog, load_catalog

@@ -6,11 +6,11 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tests.helpers import CATALOG_DIR, shipped_catalog
 
 from obligations.catalog.load import load_catalog
 from obligations.catalog.problems import CatalogInvalid, CatalogProblem, Severity
 from obligations.catalog.schema import ItemKind
-from tests.helpers import CATALOG_DIR, shipped_catalog
 
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "ledger-template.zh.txt"
 SEED_PERIODIC_OBLIGATIONS = {
@@ -206,7 +206,8 @@ def test_every_error_is_reported_not_only_the_first(catalog_copy: Path) -> None:
     write_rules(
         catalog_copy,
         GOOD_RULE.replace('"2.4"', '"9.9"')
-        + '  - id: second\n    ledger_item: "2.4"\n    title: x\n    scope: unit\n    period: fortnight\n',
+        + '  - id: second\n    ledger_item: "2.4"\n    title: x\n'
+        + "    scope: unit\n    period: fortnight\n",
     )
     problems = problems_of(catalog_copy)
     assert {(p.rule_id, p.field, p.line) for p in problems} == {

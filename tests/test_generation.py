@@ -6,14 +6,14 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests import factories
+from tests.factories import NOW
+from tests.helpers import shipped_catalog
 
 from obligations.catalog.load import Catalog
 from obligations.catalog.schema import HolidaysFile
 from obligations.models import Organization, OrgKind, Role, RoleAssignment, Task
 from obligations.services.generation import RETIRED_NOT_OWED, RETIRED_RULE_GONE, generate_tasks
-from tests import factories
-from tests.factories import NOW
-from tests.helpers import shipped_catalog
 
 THROUGH = date(2026, 12, 31)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from tests.helpers import SAMPLE_CALENDAR, make_rule, shipped_rule
 
 from obligations.catalog.schema import HolidaysFile
 from obligations.domain.periods import AcademicCalendar, rule_periods, schedule, term_period
 from obligations.domain.workdays import WorkdayCalendar
-from tests.helpers import SAMPLE_CALENDAR, make_rule, shipped_rule
 
 WORKDAYS = WorkdayCalendar()
 YEAR_2026 = (date(2026, 1, 1), date(2026, 12, 31))

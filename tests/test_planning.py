@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 from datetime import date
 
+from tests.helpers import SAMPLE_CALENDAR, shipped_catalog, shipped_rule
+
 from obligations.domain.planning import BranchSnapshot, Holding, UnitSnapshot, plan_tasks
 from obligations.domain.workdays import WorkdayCalendar
 from obligations.models.org import OrgKind, Role
-from tests.helpers import SAMPLE_CALENDAR, shipped_catalog, shipped_rule
 
 WORKDAYS = WorkdayCalendar()
 END_2026 = date(2026, 12, 31)

@@ -1,0 +1,1 @@
+"""Command-line interface. Commands parse arguments, call services and print; nothing more."""

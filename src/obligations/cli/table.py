@@ -1,0 +1,28 @@
+"""Plain-text tables that line up with Chinese text.
+
+Hand-written (a dozen lines) rather than adding rich or tabulate: the only need is padding by
+display width, which the standard library's east_asian_width answers.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+
+def display_width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def render(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [display_width(h) for h in headers]
+    for row in rows:
+        widths = [max(w, display_width(cell)) for w, cell in zip(widths, row, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (
+            cell + " " * (w - display_width(cell)) for cell, w in zip(cells, widths, strict=True)
+        )
+        return "  ".join(padded).rstrip()
+
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in rows)])

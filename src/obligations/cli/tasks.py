@@ -1,0 +1,109 @@
+"""`obligations tasks ...`."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import click
+
+from obligations.cli.context import AppContext, BadInput, pass_app
+from obligations.cli.params import parse_date
+from obligations.cli.table import render
+from obligations.domain.status import TaskStatus
+from obligations.errors import NotFound
+from obligations.services.generation import generate_tasks
+from obligations.services.setup import default_through
+from obligations.services.tasks import TaskView, list_tasks
+from obligations.timeutil import utcnow
+
+
+@click.group()
+def tasks() -> None:
+    """周期任务：生成与查看。"""
+
+
+@tasks.command()
+@click.option(
+    "--through",
+    callback=parse_date,
+    metavar="DATE",
+    help="生成到该日期（含）为止开始的周期，默认今天起90天",
+)
+@pass_app
+def generate(app: AppContext, through: date | None) -> None:
+    """按规则生成（或更新）各单位、支部和人员的任务；可重复运行。"""
+    through = through or default_through(app.today(), app.settings)
+    with app.sessions.begin() as session:
+        report = generate_tasks(session, app.catalog, through=through, now=utcnow())
+    for warning in report.warnings:
+        click.echo(f"警告：{warning}", err=True)
+    click.echo(
+        f"任务已生成至 {through}：新增 {report.created}，更新 {report.updated}，"
+        f"恢复 {report.restored}，停用 {report.retired}，未变 {report.unchanged}"
+        + (
+            f"；其中 {report.provisional} 项到期日待定（缺少节假日数据）"
+            if report.provisional
+            else ""
+        )
+    )
+
+
+_STATUS_CHOICE = click.Choice([s.value for s in TaskStatus])
+
+
+@tasks.command("list")
+@click.option("--unit", "unit_code", help="单位编号")
+@click.option("--rule", "rule_id", help="规则编号")
+@click.option("--status", "statuses", multiple=True, type=_STATUS_CHOICE, help="状态，可重复")
+@click.option("--today", callback=parse_date, metavar="DATE", help="按该日期计算状态，默认今天")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@pass_app
+def list_command(
+    app: AppContext,
+    unit_code: str | None,
+    rule_id: str | None,
+    statuses: tuple[str, ...],
+    today: date | None,
+    as_json: bool,
+) -> None:
+    """列出任务及其状态。"""
+    if rule_id is not None and rule_id not in {r.rule.id for r in app.catalog.rules}:
+        known = "、".join(sorted(r.rule.id for r in app.catalog.rules))
+        raise BadInput(f"没有编号为 {rule_id} 的规则；现有规则：{known}")
+    try:
+        with app.sessions() as session:
+            views = list_tasks(
+                session,
+                app.catalog,
+                today=today or app.today(),
+                due_soon_days=app.settings.due_soon_days,
+                unit_code=unit_code,
+                rule_id=rule_id,
+                statuses=[TaskStatus(s) for s in statuses],
+            )
+    except NotFound as exc:
+        raise BadInput(str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps([v.as_json() for v in views], ensure_ascii=False, indent=2))
+        return
+    click.echo(render(_HEADERS, [_row(v) for v in views]) if views else "没有符合条件的任务")
+
+
+_HEADERS = ["编号", "条目", "任务", "单位", "支部", "人员", "周期", "开始", "截止", "状态"]
+
+
+def _row(view: TaskView) -> list[str]:
+    due = view.due_on.isoformat() + ("（待定）" if view.provisional else "")
+    return [
+        str(view.id),
+        view.ledger_item,
+        view.title,
+        view.unit_name,
+        view.branch_name or "",
+        view.person_name or "",
+        view.period_key,
+        view.opens_on.isoformat(),
+        due,
+        view.status.label,
+    ]
