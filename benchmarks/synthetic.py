@@ -83,13 +83,8 @@ def build_college(session: Session, shape: Shape = Shape()) -> None:
             for u in range(1, shape.units + 1)
         ],
     )
-    units = dict(
-        session.execute(
-            select(Organization.code, Organization.id).where(Organization.parent_id == college_id)
-        )
-        .tuples()
-        .all()
-    )
+    query = select(Organization.code, Organization.id).where(Organization.parent_id == college_id)
+    units = {code: id_ for code, id_ in session.execute(query)}
     session.execute(
         insert(Organization),
         [
@@ -118,7 +113,7 @@ def build_college(session: Session, shape: Shape = Shape()) -> None:
             for i in range(len(COMMITTEE))
         ],
     )
-    people = dict(session.execute(select(Person.code, Person.id)).tuples().all())
+    people = {code: id_ for code, id_ in session.execute(select(Person.code, Person.id))}
     session.execute(
         insert(RoleAssignment),
         [

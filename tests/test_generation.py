@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
@@ -11,7 +12,7 @@ from tests.factories import NOW
 from tests.helpers import shipped_catalog
 
 from obligations.catalog.load import Catalog
-from obligations.catalog.schema import HolidaysFile
+from obligations.catalog.schema import DateOffset, HolidaysFile
 from obligations.models import Organization, OrgKind, Role, RoleAssignment, Task
 from obligations.services.generation import RETIRED_NOT_OWED, RETIRED_RULE_GONE, generate_tasks
 
@@ -278,3 +279,60 @@ def test_a_direct_branch_without_branches_owes_branch_meetings_itself(
         generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
         u02 = orgs["U02"].id
         assert count(session, Task.rule_id == "theme-party-day", Task.organization_id == u02) == 12
+
+
+def with_rule_changed(catalog: Catalog, rule_id: str, **fields: object) -> Catalog:
+    rules = [
+        replace(r, rule=r.rule.model_copy(update=fields)) if r.rule.id == rule_id else r
+        for r in catalog.rules
+    ]
+    return Catalog(
+        catalog.ledger, rules, catalog.indicators, catalog.holidays, catalog.holidays_file
+    )
+
+
+def test_an_edited_rule_is_re_planned_and_the_others_are_left_as_they_were(
+    sessions: sessionmaker[Session],
+) -> None:
+    catalog = shipped_catalog()
+    with sessions.begin() as session:
+        factories.small_college(session)
+        first = generate_tasks(session, catalog, through=THROUGH, now=NOW)
+    edited = with_rule_changed(catalog, "dues-disclosure", due=DateOffset(anchor="end", days=-5))
+    with sessions.begin() as session:
+        report = generate_tasks(session, edited, through=THROUGH, now=NOW + timedelta(days=1))
+        dues = task_keys(session, "dues-disclosure")
+    # Two units x January and July, each due five days before the month's end (then adjusted
+    # to a working day: 2026-01-26 is a Monday, 2026-07-26 a Sunday moved earlier to the 24th).
+    assert report.updated == 4
+    assert report.unchanged == first.created - 4
+    assert [d for _, _, d in dues] == [date(2026, 1, 26), date(2026, 7, 24)] * 2
+
+
+def test_a_skipped_rule_still_reports_the_warnings_of_its_last_planning(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        orgs = factories.small_college(session)
+        orgs["U02"].term_start = None
+        first = generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+    with sessions.begin() as session:
+        again = generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+    assert any("U02" in w and "任期" in w for w in first.warnings)
+    assert again.warnings == first.warnings and not again.changed
+
+
+def test_a_full_regeneration_reconciles_every_rule_and_finds_nothing_to_change(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        factories.small_college(session)
+        first = generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+    with sessions.begin() as session:
+        full = generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW, full=True)
+    assert (full.unchanged, full.changed, full.provisional) == (
+        first.created,
+        False,
+        first.provisional,
+    )
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import click
@@ -14,6 +14,7 @@ from obligations.cli.params import parse_date
 from obligations.domain.periods import AcademicCalendar
 from obligations.services.calendar import load_academic_calendar
 from obligations.services.catalog_check import catalog_dirs_for, check_catalog
+from obligations.services.setup import default_through
 
 
 @click.group()
@@ -26,7 +27,10 @@ def rules() -> None:
     "path", required=False, type=click.Path(exists=True, file_okay=False, path_type=Path)
 )
 @click.option(
-    "--through", callback=parse_date, metavar="DATE", help="检查校历覆盖到该日期，默认今天起一年"
+    "--through",
+    callback=parse_date,
+    metavar="DATE",
+    help="检查校历覆盖到该日期，默认为任务生成范围（今天起90天）",
 )
 @pass_app
 def check(app: AppContext, path: Path | None, through: date | None) -> None:
@@ -34,7 +38,10 @@ def check(app: AppContext, path: Path | None, through: date | None) -> None:
     dirs = catalog_dirs_for(path, app.settings.rules_dirs) if path else app.settings.rules_dirs
     today = app.today()
     catalog, problems = check_catalog(
-        dirs, calendar=_calendar(app), start=today, through=through or today + timedelta(days=365)
+        dirs,
+        calendar=_calendar(app),
+        start=today,
+        through=through or default_through(today, app.settings),
     )
     for problem in problems:
         click.echo(str(problem), err=True)

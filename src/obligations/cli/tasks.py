@@ -30,12 +30,13 @@ def tasks() -> None:
     metavar="DATE",
     help="生成到该日期（含）为止开始的周期，默认今天起90天",
 )
+@click.option("--full", is_flag=True, help="逐条规则重新核对全部任务（默认只处理输入有变化的规则）")
 @pass_app
-def generate(app: AppContext, through: date | None) -> None:
+def generate(app: AppContext, through: date | None, full: bool) -> None:
     """按规则生成（或更新）各单位、支部和人员的任务；可重复运行。"""
     through = through or default_through(app.today(), app.settings)
     with app.sessions.begin() as session:
-        report = generate_tasks(session, app.catalog, through=through, now=utcnow())
+        report = generate_tasks(session, app.catalog, through=through, now=utcnow(), full=full)
     for warning in report.warnings:
         click.echo(f"警告：{warning}", err=True)
     click.echo(

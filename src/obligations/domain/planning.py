@@ -82,7 +82,14 @@ def scope_key(organization_id: int, person_id: int | None) -> str:
 @dataclass
 class Plan:
     tasks: list[PlannedTask] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    rule_warnings: list[tuple[str, str]] = field(default_factory=list)
+
+    def warn(self, rule: Rule, text: str) -> None:
+        self.rule_warnings.append((rule.id, text))
+
+    @property
+    def warnings(self) -> list[str]:
+        return list(dict.fromkeys(text for _, text in self.rule_warnings))
 
 
 def plan_tasks(
@@ -104,9 +111,10 @@ def plan_tasks(
             result = rule_periods(rule, calendar, earliest, through)
             periods = result.periods
             for gap_start, gap_end in result.gaps:
-                plan.warnings.append(
+                plan.warn(
+                    rule,
                     f"规则 {rule.id}：{gap_start} 至 {gap_end} 没有校历学期数据，"
-                    "无法生成该时段的任务"
+                    "无法生成该时段的任务",
                 )
         # Schedules depend only on rule and period: compute each once, not once per subject.
         schedules = {p.key: schedule(rule, p, workdays) for p in periods}
@@ -129,7 +137,7 @@ def _unit_tasks(
 ) -> Iterator[PlannedTask]:
     if rule.period is PeriodKind.TERM:
         if unit.term_start is None or unit.term_years is None:
-            plan.warnings.append(f"单位 {unit.code} 未填写任期起始日或任期年限，无法生成换届任务")
+            plan.warn(rule, f"单位 {unit.code} 未填写任期起始日或任期年限，无法生成换届任务")
             return
         periods = [term_period(unit.term_start, unit.term_years)]
         schedules = {periods[0].key: schedule(rule, periods[0], workdays)}
@@ -174,8 +182,8 @@ def _subjects(
     people = _holders(rule, unit, period)
     if not people:
         roles = "、".join(r.label for r in rule.roles)
-        plan.warnings.append(
-            f"单位 {unit.code} 在 {period.key} 期间无人担任{roles}，规则 {rule.id} 无人承担"
+        plan.warn(
+            rule, f"单位 {unit.code} 在 {period.key} 期间无人担任{roles}，规则 {rule.id} 无人承担"
         )
     return [(unit.id, person_id) for person_id in people]
 

@@ -3,11 +3,12 @@
 from obligations.models.base import Base
 from obligations.models.calendar import AcademicYear, Semester, Vacation
 from obligations.models.org import Organization, OrgKind, Person, Role, RoleAssignment
-from obligations.models.tasks import Task
+from obligations.models.tasks import GenerationStamp, Task
 
 __all__ = [
     "AcademicYear",
     "Base",
+    "GenerationStamp",
     "OrgKind",
     "Organization",
     "Person",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk
@@ -43,3 +43,22 @@ class Task(Base):
     unit: Mapped[Organization] = relationship(foreign_keys=[unit_id])
     organization: Mapped[Organization] = relationship(foreign_keys=[organization_id])
     person: Mapped[Person | None] = relationship()
+
+
+class GenerationStamp(Base):
+    """What one rule's tasks were last generated from: a digest of every input.
+
+    A regeneration re-plans and reconciles only the rules whose inputs changed (the rule
+    itself, the organizations and role holders, the academic calendar, the holiday data,
+    the horizon, the planning code's version). The warnings and counts of the last run are
+    kept so a skipped rule still reports them.
+    """
+
+    __tablename__ = "generation_stamp"
+
+    rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    planned: Mapped[int]
+    provisional: Mapped[int]
+    warnings: Mapped[list[str]] = mapped_column(JSON)
+    generated_at: Mapped[datetime]

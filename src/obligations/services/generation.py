@@ -9,24 +9,29 @@ the year's official schedule is entered).
 
 from __future__ import annotations
 
+import hashlib
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from importlib.metadata import version
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select, update
+from sqlalchemy import Row, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from obligations.catalog.load import Catalog
-from obligations.catalog.schema import PeriodKind
+from obligations.catalog.schema import PeriodKind, Rule
+from obligations.domain.periods import AcademicCalendar
 from obligations.domain.planning import (
     BranchSnapshot,
     Holding,
+    Plan,
     PlannedTask,
     UnitSnapshot,
     plan_tasks,
 )
-from obligations.models import Organization, OrgKind, RoleAssignment, Task
+from obligations.models import GenerationStamp, Organization, OrgKind, RoleAssignment, Task
 from obligations.services.calendar import load_academic_calendar, workday_calendar
 
 # A stored term task whose term began at least this long before the unit's current term is a
@@ -48,6 +53,11 @@ _COMPARED = (
     "provisional",
 )
 
+# Part of every rule's input digest: bump it when planning or reconciliation changes, so the
+# next generation re-plans every rule instead of trusting stamps written by older code.
+PLANNING_VERSION = "1"
+CHINESE_CALENDAR_VERSION = version("chinesecalendar")
+
 RETIRED_RULE_GONE = "规则已删除或停用"
 RETIRED_NOT_OWED = "按现行规则和组织数据不再需要"
 
@@ -68,23 +78,55 @@ class GenerationReport:
 
 
 def generate_tasks(
-    session: Session, catalog: Catalog, *, through: date, now: datetime
+    session: Session, catalog: Catalog, *, through: date, now: datetime, full: bool = False
 ) -> GenerationReport:
-    """Bring the stored tasks in line with the rules through ``through`` (a local date)."""
+    """Bring the stored tasks in line with the rules through ``through`` (a local date).
+
+    Only rules whose inputs changed since their last generation are re-planned (see
+    :class:`GenerationStamp`); ``full`` re-plans and reconciles every rule regardless.
+    """
     units = load_unit_snapshots(session, default_start=date(through.year, 1, 1))
+    calendar = load_academic_calendar(session)
+    workdays = workday_calendar(catalog)
     latest = session.scalar(select(func.max(Task.period_start)).where(Task.retired_at.is_(None)))
     # Plan at least as far as tasks already exist, so a removed rule retires its future tasks.
     horizon = max(through, latest) if latest else through
-    plan = plan_tasks(
-        catalog.enabled_rules,
-        units,
-        load_academic_calendar(session),
-        workday_calendar(catalog),
-        horizon,
+    rules = catalog.enabled_rules
+    shared = _shared_digest(units, calendar, catalog, horizon)
+    digests = {r.id: _rule_digest(shared, r) for r in rules}
+    stamps = {s.rule_id: s for s in session.scalars(select(GenerationStamp))}
+    stale = [r for r in rules if full or _stamp_digest(stamps.get(r.id)) != digests[r.id]]
+    stale_ids = {r.id for r in stale}
+    report = GenerationReport()
+    for rule in rules:
+        stamp = stamps.get(rule.id)
+        if rule.id in stale_ids or stamp is None:
+            continue
+        report.unchanged += stamp.planned
+        report.provisional += stamp.provisional
+        report.warnings.extend(stamp.warnings)
+    enabled = {r.id for r in rules}
+    plan = plan_tasks(stale, units, calendar, workdays, horizon)
+    _reconcile(session, plan, stale, enabled, now, report)
+    _write_stamps(session, plan, stale, digests, stamps, enabled, now)
+    report.warnings = list(dict.fromkeys([*report.warnings, *plan.warnings]))
+    return report
+
+
+def _reconcile(
+    session: Session,
+    plan: Plan,
+    stale: list[Rule],
+    enabled: set[str],
+    now: datetime,
+    report: GenerationReport,
+) -> None:
+    """Insert, update, restore and retire stored tasks of the re-planned and removed rules."""
+    term_rules = {r.id for r in stale if r.period is PeriodKind.TERM}
+    query = _stored_query().where(
+        or_(Task.rule_id.in_([r.id for r in stale]), Task.rule_id.not_in(enabled))
     )
-    report = GenerationReport(warnings=list(dict.fromkeys(plan.warnings)))
-    term_rules = {r.id for r in catalog.enabled_rules if r.period is PeriodKind.TERM}
-    stored = {(r.rule_id, r.scope_key, r.period_key): r for r in session.execute(_stored_query())}
+    stored = {(r.rule_id, r.scope_key, r.period_key): r for r in session.execute(query)}
     stored_terms = _term_rows_by_subject(stored.values(), term_rules)
     planned_terms = {
         t.natural_key[:2]: t.period.start for t in plan.tasks if t.rule_id in term_rules
@@ -113,7 +155,6 @@ def generate_tasks(
         if changes:
             updates.append({"id": row.id, **changes, "updated_at": now})
     report.created = len(inserts)
-    enabled = {r.id for r in catalog.enabled_rules}
     for row in stored.values():
         if row.id in seen or row.retired_at is not None or _past_term(row, planned_terms):
             continue
@@ -123,10 +164,66 @@ def generate_tasks(
         )
         report.retired += 1
     if inserts:
-        session.execute(insert(Task), inserts)
+        # A Core executemany: the ORM's bulk path would add per-row bookkeeping we don't need.
+        session.connection().execute(insert(Task.__table__), inserts)
     if updates:
         session.execute(update(Task), updates)
-    return report
+
+
+def _write_stamps(
+    session: Session,
+    plan: Plan,
+    stale: list[Rule],
+    digests: dict[str, str],
+    stamps: dict[str, GenerationStamp],
+    enabled: set[str],
+    now: datetime,
+) -> None:
+    planned: Counter[str] = Counter(t.rule_id for t in plan.tasks)
+    provisional: Counter[str] = Counter(t.rule_id for t in plan.tasks if t.schedule.provisional)
+    warnings: dict[str, list[str]] = {}
+    for rule_id, text in plan.rule_warnings:
+        warnings.setdefault(rule_id, []).append(text)
+    for rule in stale:
+        stamp = stamps.get(rule.id) or GenerationStamp(rule_id=rule.id)
+        stamp.digest = digests[rule.id]
+        stamp.planned = planned[rule.id]
+        stamp.provisional = provisional[rule.id]
+        stamp.warnings = list(dict.fromkeys(warnings.get(rule.id, [])))
+        stamp.generated_at = now
+        session.add(stamp)
+    # A disabled or removed rule forgets its stamp, so enabling it again re-plans it.
+    for rule_id, stamp in stamps.items():
+        if rule_id not in enabled:
+            session.delete(stamp)
+    session.flush()
+
+
+def _stamp_digest(stamp: GenerationStamp | None) -> str | None:
+    return stamp.digest if stamp is not None else None
+
+
+def _shared_digest(
+    units: list[UnitSnapshot], calendar: AcademicCalendar, catalog: Catalog, horizon: date
+) -> hashlib._Hash:
+    """Digest of the inputs every rule shares. The snapshots are frozen dataclasses of
+    dates, ints and enums, so their repr is a complete and stable description."""
+    digest = hashlib.sha256(PLANNING_VERSION.encode())
+    for part in (
+        repr(units),
+        repr(calendar),
+        catalog.holidays.model_dump_json(),
+        CHINESE_CALENDAR_VERSION,
+        horizon.isoformat(),
+    ):
+        digest.update(b"\0" + part.encode())
+    return digest
+
+
+def _rule_digest(shared: hashlib._Hash, rule: Rule) -> str:
+    digest = shared.copy()
+    digest.update(b"\0" + rule.model_dump_json().encode())
+    return digest.hexdigest()
 
 
 def _stored_query() -> Any:
@@ -199,7 +296,9 @@ def load_unit_snapshots(session: Session, *, default_start: date) -> list[UnitSn
     units = [o for o in orgs if o.kind.is_unit]
     holdings: dict[int, list[Holding]] = {}
     assignments = session.scalars(
-        select(RoleAssignment).where(RoleAssignment.organization_id.in_([u.id for u in units]))
+        select(RoleAssignment)
+        .where(RoleAssignment.organization_id.in_([u.id for u in units]))
+        .order_by(RoleAssignment.id)
     )
     for a in assignments:
         holdings.setdefault(a.organization_id, []).append(

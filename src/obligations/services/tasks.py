@@ -77,7 +77,7 @@ def list_tasks(
         query = query.where(Task.rule_id == rule_id)
     titles = {located.rule.id: located.rule.title for located in catalog.rules}
     views = []
-    for task, unit_row, org_row, person in session.execute(query).tuples():
+    for task, unit_row, org_row, person in session.execute(query):
         status = task_status(
             opens_on=task.opens_on,
             due_on=task.due_on,

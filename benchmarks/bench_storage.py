@@ -1,0 +1,91 @@
+"""Benchmark: storing one large upload through ``LocalBlobStore.put``.
+
+Baseline, measured in the same run: ``sha256sum`` over the same file. The put runs in a child
+process that reports its time and its peak RSS above the RSS it had just before the put.
+Targets: at least half of sha256sum's throughput; under 64 MiB of memory above the baseline.
+The put's time includes writing the object and fsyncing it; the file to store is in the page
+cache for both measurements (it has just been written).
+
+    python -m benchmarks.bench_storage [--size-mib 1024]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from obligations.storage import LocalBlobStore, UploadLimits
+from obligations.storage.limits import MIB
+
+
+def make_file(path: Path, size_mib: int) -> None:
+    """Random content behind a PDF header, so the type check lets it through."""
+    with path.open("wb") as out:
+        for index in range(size_mib):
+            block = os.urandom(MIB)
+            out.write(b"%PDF-1.7\n" + block[9:] if index == 0 else block)
+
+
+def time_sha256sum(path: Path) -> float:
+    started = time.perf_counter()
+    subprocess.run(["sha256sum", str(path)], check=True, capture_output=True)
+    return time.perf_counter() - started
+
+
+def time_put(path: Path, root: Path) -> dict[str, float]:
+    command = [sys.executable, "-m", "benchmarks.bench_storage", "--child", str(path), str(root)]
+    result = subprocess.run(command, check=True, capture_output=True, text=True)
+    report: dict[str, float] = json.loads(result.stdout)
+    return report
+
+
+def child(path: Path, root: Path) -> None:
+    store = LocalBlobStore(root)
+    limits = UploadLimits(max_bytes=path.stat().st_size)
+    baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with path.open("rb") as stream:
+        store.put(stream, limits=limits, filename="benchmark.pdf")
+    seconds = time.perf_counter() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "baseline_kib": baseline_kib, "peak_kib": peak_kib}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument("--child", nargs=2, metavar=("FILE", "ROOT"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(Path(args.child[0]), Path(args.child[1]))
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "upload.bin"
+        make_file(source, args.size_mib)
+        baseline = time_sha256sum(source)
+        put = time_put(source, Path(folder) / "blobs")
+    size = args.size_mib
+    base_rate = size / baseline
+    put_rate = size / put["seconds"]
+    above = (put["peak_kib"] - put["baseline_kib"]) / 1024
+    print(f"file:                 {size} MiB of random bytes")
+    print(f"baseline sha256sum:   {baseline:.2f} s  {base_rate:.0f} MiB/s")
+    print(
+        f"LocalBlobStore.put:   {put['seconds']:.2f} s  {put_rate:.0f} MiB/s  "
+        f"({put_rate / base_rate:.2f}x sha256sum; target >= 0.5x)"
+    )
+    print(
+        f"peak memory:          {above:.1f} MiB above the child's baseline "
+        f"({put['baseline_kib'] / 1024:.1f} MiB); target < 64 MiB"
+    )
+
+
+if __name__ == "__main__":
+    main()
