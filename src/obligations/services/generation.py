@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from importlib.metadata import version
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import Row, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from obligations.catalog.load import Catalog
@@ -52,6 +52,8 @@ _COMPARED = (
     "min_count",
     "provisional",
 )
+
+_TASK_TABLE = cast(Table, Task.__table__)
 
 # Part of every rule's input digest: bump it when planning or reconciliation changes, so the
 # next generation re-plans every rule instead of trusting stamps written by older code.
@@ -165,7 +167,7 @@ def _reconcile(
         report.retired += 1
     if inserts:
         # A Core executemany: the ORM's bulk path would add per-row bookkeeping we don't need.
-        session.connection().execute(insert(Task.__table__), inserts)
+        session.connection().execute(insert(_TASK_TABLE), inserts)
     if updates:
         session.execute(update(Task), updates)
 
