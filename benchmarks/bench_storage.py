@@ -46,10 +46,18 @@ def time_put(path: Path, root: Path) -> dict[str, float]:
     return report
 
 
+def current_rss_kib() -> int:
+    """Resident memory now (not the peak so far, which imports may have pushed up)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: the peak so far
+
+
 def child(path: Path, root: Path) -> None:
     store = LocalBlobStore(root)
     limits = UploadLimits(max_bytes=path.stat().st_size)
-    baseline_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    baseline_kib = current_rss_kib()
     started = time.perf_counter()
     with path.open("rb") as stream:
         store.put(stream, limits=limits, filename="benchmark.pdf")
