@@ -1,0 +1,113 @@
+"""Render a ledger as Word (.docx) by filling the docxtpl template.
+
+The shipped template is ``calendar_rules/ledger-template.docx`` (built by
+:mod:`obligations.ledger.make_template`); a college's data directory may carry its own restyled
+copy under the same name (:func:`template_in_force`).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from docx.opc.exceptions import PackageNotFoundError
+from docxtpl import DocxTemplate  # type: ignore[import-untyped, unused-ignore]  # no hints
+from jinja2 import Environment, StrictUndefined, TemplateError
+
+from obligations.ledger.document import LedgerDocument
+from obligations.ledger.errors import LedgerTemplateInvalid
+from obligations.ledger.make_template import TEMPLATE_NAME
+from obligations.paths import shipped_dir
+
+
+def default_template() -> Path:
+    return shipped_dir("calendar_rules") / TEMPLATE_NAME
+
+
+def template_in_force(dirs: Sequence[Path]) -> Path:
+    """The last of ``dirs`` holding ``ledger-template.docx`` wins, as catalog files do."""
+    for folder in reversed(dirs):
+        candidate = folder / TEMPLATE_NAME
+        if candidate.is_file():
+            return candidate
+    return default_template()
+
+
+def template_context(document: LedgerDocument) -> dict[str, Any]:
+    """The names the Word template may use; plain values so a template needs no Python."""
+    school, unit, filled = document.header_values
+    return {
+        "attachment": document.attachment,
+        "title": document.title,
+        "period_label": document.period_label,
+        "school_label": school[0],
+        "school_name": _line(school[1]),
+        "unit_label": unit[0],
+        "unit_name": _line(unit[1]),
+        "date_label": filled[0],
+        "filled_on": filled[1],
+        "columns": list(document.columns),
+        # Not "items": in Jinja2 ``section.items`` would resolve to ``dict.items``.
+        "sections": [
+            {
+                "section_id": section.section_id,
+                "section_name": section.section_name,
+                "rows": [
+                    {
+                        "item_id": row.item_id,
+                        "item_name": row.item_name,
+                        "standard_text": row.standard_text,
+                        "implementation": _paragraphs(row.implementation),
+                        "verdict": row.verdict.value,
+                        "gaps": _paragraphs(row.gaps),
+                    }
+                    for row in section.rows
+                ],
+            }
+            for section in document.sections
+        ],
+    }
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def _line(text: str) -> str:
+    """One line: no control characters (XML forbids most; docxtpl reads \\a \\f \\t as layout)."""
+    return _CONTROL.sub("", " ".join(text.splitlines()).replace("\t", " "))
+
+
+def _paragraphs(text: str) -> str:
+    """Each line of reported text its own paragraph (docxtpl's \\a), so justification holds."""
+    lines = [_CONTROL.sub("", line).replace("\t", " ") for line in text.strip().splitlines()]
+    return "\a".join(lines)
+
+
+def _environment() -> Environment:
+    # Strict: a misspelt placeholder in a college's template is an error, not a blank cell.
+    return Environment(undefined=StrictUndefined)
+
+
+def render_docx(document: LedgerDocument, template: Path | None = None) -> bytes:
+    """The filled ledger as .docx bytes; ``template`` defaults to the shipped one."""
+    path = template or default_template()
+    if not path.is_file():
+        raise LedgerTemplateInvalid(f"台账模板文件不存在：{path}")
+    try:
+        word = DocxTemplate(path)
+        # autoescape: &, < and > in reported text must not break the document's XML.
+        word.render(template_context(document), jinja_env=_environment(), autoescape=True)
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError) as exc:
+        raise LedgerTemplateInvalid(f"台账模板不是有效的 Word（.docx）文件：{path}") from exc
+    except TemplateError as exc:
+        raise LedgerTemplateInvalid(
+            f"台账模板中的占位符有误：{path}（{exc.message or exc}）。"
+            "请检查 {{ }}、{% %} 是否成对，名称是否拼写正确。"
+        ) from exc
+    buffer = io.BytesIO()
+    word.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,152 @@
+"""Render a ledger as Excel (.xlsx) with the Word form's layout.
+
+Rows: 1 附件2, 2 title, 3 period, 4 header fields, 5 column headers (repeated on every printed
+page), then one row per item. Columns A-F: 项目 (merged down each section), item name and
+standard text (the header 具体标准 spans both), 落实情况, 是否达标, 存在的主要差距及措施.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+
+# openpyxl ships no type hints (types-openpyxl is not a dev dependency yet).
+from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.cell.cell import Cell  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.styles import Alignment, Border, Font, Side  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
+
+from obligations.ledger.document import LedgerDocument, LedgerRow
+
+BODY_FONT = "宋体"
+TITLE_FONT = "黑体"
+SHEET_TITLE = "台账"
+# Excel column widths are in characters of the default font; a Chinese character takes ~2.
+COLUMN_WIDTHS = {"A": 10.0, "B": 12.0, "C": 46.0, "D": 38.0, "E": 9.0, "F": 24.0}
+HEADER_ROW = 5
+FIRST_ITEM_ROW = HEADER_ROW + 1
+LINE_HEIGHT = 14.5  # points per wrapped line at 10.5 pt
+
+_THIN = Side(style="thin", color="000000")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
+_WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # openpyxl refuses these
+
+
+def render_xlsx(document: LedgerDocument) -> bytes:
+    """The filled ledger as .xlsx bytes."""
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None  # a new workbook has one sheet
+    sheet.title = SHEET_TITLE
+    _write_heading(sheet, document)
+    _write_column_headers(sheet, document)
+    _write_items(sheet, document)
+    _set_page(sheet)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_heading(sheet: Worksheet, document: LedgerDocument) -> None:
+    sheet["A1"] = document.attachment
+    sheet["A1"].font = Font(name=TITLE_FONT, size=12)
+    _merged(sheet, 2, "A", "F", document.title, Font(name=TITLE_FONT, size=16, bold=True))
+    sheet.row_dimensions[2].height = 30
+    period = f"（{document.period_label}）" if document.period_label else ""
+    _merged(sheet, 3, "A", "F", period, Font(name=BODY_FONT, size=12))
+    (school, unit, filled) = (
+        f"{label}：{_clean(value)}" for label, value in document.header_values
+    )
+    font = Font(name=BODY_FONT, size=11)
+    for start, end, text in (("A", "C", school), ("D", "D", unit), ("E", "F", filled)):
+        cell = _merged(sheet, 4, start, end, text, font)
+        cell.alignment = Alignment(horizontal="left", vertical="center")
+    sheet.row_dimensions[4].height = 22
+
+
+def _write_column_headers(sheet: Worksheet, document: LedgerDocument) -> None:
+    font = Font(name=TITLE_FONT, size=11, bold=True)
+    spans = (("A", "A"), ("B", "C"), ("D", "D"), ("E", "E"), ("F", "F"))
+    for (start, end), title in zip(spans, document.columns, strict=True):
+        _merged(sheet, HEADER_ROW, start, end, title, font)
+    for column in COLUMN_WIDTHS:
+        _frame(sheet[f"{column}{HEADER_ROW}"])
+    sheet.row_dimensions[HEADER_ROW].height = 30
+
+
+def _write_items(sheet: Worksheet, document: LedgerDocument) -> None:
+    font = Font(name=BODY_FONT, size=10.5)
+    row_number = FIRST_ITEM_ROW
+    for section in document.sections:
+        first = row_number
+        for row in section.rows:
+            _write_item(sheet, row_number, row, font)
+            row_number += 1
+        sheet.merge_cells(start_row=first, start_column=1, end_row=row_number - 1, end_column=1)
+        top = sheet.cell(row=first, column=1, value=section.section_name)
+        top.font, top.alignment = font, _WRAP_CENTER
+
+
+def _write_item(sheet: Worksheet, number: int, row: LedgerRow, font: Font) -> None:
+    values = (
+        ("B", row.item_name, _WRAP_CENTER),
+        ("C", row.standard_text, _WRAP_LEFT),
+        ("D", _clean(row.implementation), _WRAP_LEFT),
+        ("E", row.verdict.value, _WRAP_CENTER),
+        ("F", _clean(row.gaps), _WRAP_LEFT),
+    )
+    for column, value, alignment in values:
+        cell = sheet[f"{column}{number}"]
+        cell.value = value
+        cell.font, cell.alignment = font, alignment
+    for column in COLUMN_WIDTHS:
+        _frame(sheet[f"{column}{number}"])
+    # Excel does not grow a row for wrapped text on opening; estimate the height it needs.
+    lines = max(_lines(str(value), COLUMN_WIDTHS[column]) for column, value, _ in values)
+    sheet.row_dimensions[number].height = max(2, lines) * LINE_HEIGHT + 4
+
+
+def _lines(text: str, width: float) -> int:
+    per_line = max(1.0, (width - 1) / 2)  # Chinese characters per line
+    return sum(max(1, math.ceil(_display_width(line) / 2 / per_line)) for line in text.split("\n"))
+
+
+def _display_width(text: str) -> int:
+    return sum(1 if ord(char) < 0x2E80 else 2 for char in text)
+
+
+def _merged(sheet: Worksheet, row: int, start: str, end: str, value: str, font: Font) -> Cell:
+    if start != end:
+        sheet.merge_cells(f"{start}{row}:{end}{row}")
+    cell = sheet[f"{start}{row}"]
+    cell.value = value
+    cell.font, cell.alignment = font, _WRAP_CENTER
+    return cell
+
+
+def _frame(cell: Cell) -> None:
+    cell.border = _BORDER
+
+
+def _clean(text: str) -> str:
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " ")).strip()
+
+
+def _set_page(sheet: Worksheet) -> None:
+    for column, width in COLUMN_WIDTHS.items():
+        sheet.column_dimensions[column].width = width
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = sheet.PAPERSIZE_A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0  # as many pages as the items need
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_options.horizontalCentered = True
+    sheet.page_margins.left = sheet.page_margins.right = 0.6
+    sheet.page_margins.top, sheet.page_margins.bottom = 0.7, 0.7
+    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    sheet.freeze_panes = f"A{FIRST_ITEM_ROW}"
