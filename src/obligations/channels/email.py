@@ -1,0 +1,145 @@
+"""Email over SMTP (stdlib ``smtplib``): plain, STARTTLS or implicit TLS, optional login.
+
+Messages are multipart/alternative (text, then HTML) built with ``policy.SMTP``, which encodes
+Chinese subjects and display names (RFC 2047); bodies go base64 so the whole message is 7-bit
+and needs no 8BITMIME from the server. SMTP 4xx answers and connection failures are transient;
+5xx answers, failed logins and unusable TLS settings are permanent.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+
+from obligations.channels.base import (
+    Channel,
+    ChannelKind,
+    DeliveryError,
+    DeliveryReceipt,
+    EmailConfig,
+    EmailRecipient,
+    OutgoingMessage,
+    SmtpSecurity,
+)
+
+
+class EmailChannel(Channel):
+    kind = ChannelKind.EMAIL
+
+    def __init__(self, config: EmailConfig) -> None:
+        self.config = config
+
+    def send(self, message: OutgoingMessage) -> DeliveryReceipt:
+        if not message.emails:
+            raise DeliveryError("没有收件人邮箱地址", permanent=True)
+        email = self.build_message(message)
+        try:
+            refused = self._deliver(email)
+        except smtplib.SMTPException as error:
+            raise _smtp_error(error) from None
+        except ssl.SSLCertVerificationError as error:
+            raise DeliveryError(
+                f"邮件服务器证书校验失败：{error.verify_message}", permanent=True
+            ) from None
+        except OSError as error:
+            raise DeliveryError(
+                f"无法连接邮件服务器 {self.config.host}:{self.config.effective_port}：{error}",
+                permanent=False,
+            ) from None
+        return DeliveryReceipt(
+            kind=self.kind,
+            parts=1,
+            message_ids=(str(email["Message-ID"]),),
+            rejected=tuple(sorted(refused)),
+        )
+
+    def build_message(self, message: OutgoingMessage) -> EmailMessage:
+        config = self.config
+        email = EmailMessage(policy=policy.SMTP)
+        email["Subject"] = " ".join(message.subject.split())  # a header is one line
+        email["From"] = _address(EmailRecipient(config.from_address, config.from_name))
+        email["To"] = [_address(recipient) for recipient in message.emails]
+        email["Date"] = formatdate(usegmt=True)
+        email["Message-ID"] = make_msgid(domain=config.from_address.rpartition("@")[2])
+        email.set_content(message.text, cte="base64")
+        if message.html is not None:
+            email.add_alternative(message.html, subtype="html", cte="base64")
+        return email
+
+    def _deliver(self, email: EmailMessage) -> dict[str, tuple[int, bytes]]:
+        config = self.config
+        with self._connect() as smtp:
+            if config.security is SmtpSecurity.STARTTLS:
+                smtp.starttls(context=self._tls_context())
+            if config.username:
+                password = config.password.get_secret_value() if config.password else ""
+                smtp.login(config.username, password)
+            return smtp.send_message(email)
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        if config.security is SmtpSecurity.SSL:
+            return smtplib.SMTP_SSL(
+                config.host,
+                config.effective_port,
+                local_hostname=config.local_hostname,
+                timeout=config.timeout,
+                context=self._tls_context(),
+            )
+        return smtplib.SMTP(
+            config.host,
+            config.effective_port,
+            local_hostname=config.local_hostname,
+            timeout=config.timeout,
+        )
+
+    def _tls_context(self) -> ssl.SSLContext:
+        cafile = str(self.config.ca_file) if self.config.ca_file else None
+        context = ssl.create_default_context(cafile=cafile)
+        if not self.config.verify_certificate:
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        return context
+
+
+def _address(recipient: EmailRecipient) -> Address:
+    return Address(display_name=recipient.name, addr_spec=recipient.address)
+
+
+def _smtp_error(error: smtplib.SMTPException) -> DeliveryError:
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return DeliveryError(
+            f"邮件服务器拒绝登录：{_reply(error)}，请检查用户名和密码", permanent=True
+        )
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        details = "；".join(
+            f"{address}（{code} {_text(reply)}）"
+            for address, (code, reply) in error.recipients.items()
+        )
+        return DeliveryError(f"邮件服务器拒收全部收件人：{details}", permanent=_permanent(codes))
+    if isinstance(error, smtplib.SMTPResponseException):
+        return DeliveryError(
+            f"邮件服务器拒绝了邮件：{_reply(error)}", permanent=_permanent([error.smtp_code])
+        )
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return DeliveryError(f"邮件服务器断开了连接：{error}", permanent=False)
+    # SMTPNotSupportedError (no STARTTLS, no AUTH) and the like: the settings must change.
+    return DeliveryError(f"邮件服务器不支持所需功能：{error}", permanent=True)
+
+
+def _permanent(codes: list[int]) -> bool:
+    """Transient if any refusal was a 4xx: that recipient may pass later."""
+    return not any(400 <= code < 500 for code in codes)
+
+
+def _reply(error: smtplib.SMTPResponseException) -> str:
+    return f"{error.smtp_code} {_text(error.smtp_error)}"
+
+
+def _text(reply: bytes | str) -> str:
+    return reply.decode("utf-8", "replace") if isinstance(reply, bytes) else reply
