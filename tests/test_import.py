@@ -602,9 +602,12 @@ def test_a_second_college_is_refused(sessions: sessionmaker[Session], tmp_path: 
 def test_an_unsupported_file_type_is_refused(
     sessions: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    path = tmp_path / "people.xlsx"
+    path = tmp_path / "people.xls"
     path.write_bytes(b"PK")
 
     (problem,) = _rejected(sessions, path)
 
-    assert problem.message == "不支持的文件类型 .xlsx，可导入 .yaml、.yml 或 .csv 文件"
+    assert problem.message == (
+        "不支持的文件类型 .xls，可导入 .yaml、.yml、.csv 或 .xlsx 文件；"
+        "旧版 Excel 文件请另存为 .xlsx"
+    )

@@ -31,6 +31,7 @@ def _register() -> None:
 
     cli.add_command(setup.init)
     cli.add_command(orgdata.import_command)
+    cli.add_command(orgdata.template_command)
     cli.add_command(rules.rules)
     cli.add_command(tasks.tasks)
 

@@ -20,28 +20,50 @@ from obligations.yamlsource import Loc, YamlDocument
 @dataclass(frozen=True)
 class ImportProblem:
     file: str
-    line: int | None
-    field: str
+    line: int | None  # the row in a CSV file or a worksheet
+    field: str  # in a worksheet: the column's header
     message: str  # Simplified Chinese: what is wrong and what is allowed
+    sheet: str | None = None  # the worksheet of an Excel workbook
+    column: str | None = None  # the worksheet column's letter, e.g. "C"
 
     def __str__(self) -> str:
+        if self.sheet is not None:
+            return f"{self.file}: {self._cell()}: {self.message}"
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         return (
             f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
         )
 
+    def _cell(self) -> str:
+        """工作表“人员” 第 5 行 C 列（邮箱）, as much of it as is known."""
+        text = f"工作表“{self.sheet}”"
+        if self.line is not None:
+            text += f" 第 {self.line} 行"
+        if self.column is not None:
+            text += f" {self.column} 列"
+        return text + (f"（{self.field}）" if self.field else "")
+
+
+@dataclass(frozen=True, eq=False)
+class SheetRef:
+    """A worksheet an import reads: its name and where each field's column stands."""
+
+    name: str
+    columns: Mapping[str, tuple[str, str]]  # field -> (column letter, header)
+
 
 @dataclass(frozen=True)
 class Place:
-    """Where a record stands in its file: a path in a YAML document, or a CSV row."""
+    """Where a record stands in its file: a path in a YAML document, a CSV or worksheet row."""
 
     file: str
     doc: YamlDocument | None = None
     loc: Loc = ()
     row: int | None = None
+    sheet: SheetRef | None = None
 
     def child(self, *parts: str | int) -> Place:
-        return Place(self.file, self.doc, (*self.loc, *parts), self.row)
+        return Place(self.file, self.doc, (*self.loc, *parts), self.row, self.sheet)
 
     def line(self, name: str | None = None) -> int | None:
         if self.doc is None:
@@ -57,7 +79,15 @@ class Place:
             text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
         return text
 
+    def where(self, name: str | None = None) -> str:
+        """第 3 行, or 工作表“单位”第 3 行: where a duplicate's first occurrence stands."""
+        text = f"第 {self.line(name)} 行"
+        return text if self.sheet is None else f"工作表“{self.sheet.name}”{text}"
+
     def problem(self, name: str | None, message: str) -> ImportProblem:
+        if self.sheet is not None:
+            letter, header = self.sheet.columns.get(name or "", (None, ""))
+            return ImportProblem(self.file, self.row, header, message, self.sheet.name, letter)
         return ImportProblem(self.file, self.line(name), self.path(name), message)
 
 
@@ -73,6 +103,9 @@ class Record:
 
     def line(self, name: str | None = None) -> int | None:
         return self.place.line(self.source_names.get(name, name) if name else None)
+
+    def where(self, name: str | None = None) -> str:
+        return self.place.where(self.source_names.get(name, name) if name else None)
 
 
 @dataclass

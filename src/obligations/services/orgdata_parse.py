@@ -1,4 +1,4 @@
-"""Read an import file (YAML or CSV) into a :class:`Batch` and check it on its own.
+"""Read an import file (YAML, CSV or .xlsx) into a :class:`Batch` and check it on its own.
 
 Checks that need the database (parents, people and years defined elsewhere) are in
 :mod:`obligations.services.orgdata_check`.
@@ -19,6 +19,7 @@ from obligations.yamlsource import YamlDocument, YamlSyntaxError, load_yaml
 
 TOP_LEVEL = ("college", "units", "people", "calendar")
 YAML_SUFFIXES = (".yaml", ".yml")
+XLSX_SUFFIX = ".xlsx"
 
 
 def read_file(path: Path) -> Batch:
@@ -29,17 +30,24 @@ def read_file(path: Path) -> Batch:
             return parse_yaml(load_yaml(path))
         if suffix == ".csv":
             return parse_csv(str(path), path.read_text(encoding="utf-8-sig"))
+        if suffix == XLSX_SUFFIX:
+            # Imported here: openpyxl is slow to load and only workbooks need it.
+            from obligations.services.orgdata_xlsx import parse_xlsx
+
+            return parse_xlsx(path)
     except YamlSyntaxError as exc:
-        return _refused(path, exc.message, exc.line)
+        return refused(path, exc.message, exc.line)
     except UnicodeDecodeError:
-        return _refused(path, "文件不是 UTF-8 编码；在 Excel 中请另存为“CSV UTF-8（逗号分隔）”")
+        return refused(path, "文件不是 UTF-8 编码；在 Excel 中请另存为“CSV UTF-8（逗号分隔）”")
     except OSError as exc:
-        return _refused(path, f"无法读取文件：{exc.strerror or exc}")
+        return refused(path, f"无法读取文件：{exc.strerror or exc}")
     kind = suffix or "（无扩展名）"
-    return _refused(path, f"不支持的文件类型 {kind}，可导入 .yaml、.yml 或 .csv 文件")
+    hint = "；旧版 Excel 文件请另存为 .xlsx" if suffix in (".xls", ".et") else ""
+    message = f"不支持的文件类型 {kind}，可导入 .yaml、.yml、.csv 或 .xlsx 文件{hint}"
+    return refused(path, message)
 
 
-def _refused(path: Path, message: str, line: int | None = None) -> Batch:
+def refused(path: Path, message: str, line: int | None = None) -> Batch:
     return Batch(str(path), problems=[ImportProblem(str(path), line, "", message)])
 
 
@@ -309,4 +317,4 @@ def _duplicates(
         first = seen.setdefault(key, record)
         if first is not record:
             text = message.format(*(getattr(part, "label", part) for part in key))
-            problems.append(record.problem(field, f"{text}，第 {first.line(field)} 行已有"))
+            problems.append(record.problem(field, f"{text}，{first.where(field)}已有"))
