@@ -24,10 +24,11 @@ def upgrade(engine: Engine) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        # "heads": independent branches of migrations (merged later) all apply.
+        command.upgrade(config, "heads")
 
 
 def is_current(engine: Engine) -> bool:
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     with engine.connect() as connection:
-        return MigrationContext.configure(connection).get_current_revision() == head
+        return set(MigrationContext.configure(connection).get_current_heads()) == heads

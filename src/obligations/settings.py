@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from obligations.paths import shipped_dir
+from obligations.storage.limits import MIB, FileType, UploadLimits
 
 
 class Settings(BaseSettings):
@@ -19,12 +20,29 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     due_soon_days: int = Field(default=7, ge=0, le=366)
     generate_ahead_days: int = Field(default=90, ge=1, le=3660)
+    # Evidence: the organization department reviews records unless a deployment turns it off.
+    review_enabled: bool = True
+    max_upload_mb: int = Field(default=50, ge=1, le=10240)
+    allowed_file_types: list[str] = Field(
+        default=["pdf", "docx", "xlsx", "doc", "xls", "jpg", "png", "heic", "mp4", "zip"]
+    )
 
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
         ZoneInfo(value)  # raises for an unknown zone
         return value
+
+    @field_validator("allowed_file_types")
+    @classmethod
+    def _known_file_types(cls, value: list[str]) -> list[str]:
+        known = [t.value for t in FileType]
+        for name in value:
+            if name.lower() not in known:
+                raise ValueError(f"未知的文件类型 {name!r}；可选：{'、'.join(known)}")
+        if not value:
+            raise ValueError("至少允许一种文件类型")
+        return [v.lower() for v in value]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -35,6 +53,17 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'obligations.sqlite3').resolve()}"
+
+    @property
+    def evidence_dir(self) -> Path:
+        return self.data_dir / "evidence"
+
+    @property
+    def upload_limits(self) -> UploadLimits:
+        return UploadLimits(
+            max_bytes=self.max_upload_mb * MIB,
+            allowed=tuple(FileType(v) for v in self.allowed_file_types),
+        )
 
     @property
     def rules_dirs(self) -> list[Path]:

@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from obligations.models.evidence import EvidenceKind
 from obligations.models.org import OrgKind, Role
 
 Month = Annotated[int, Field(ge=1, le=12)]
@@ -83,14 +84,6 @@ class WorkdayPolicy(enum.StrEnum):
     KEEP = "keep"
     EARLIER = "earlier"  # the last working day on or before
     LATER = "later"  # the first working day on or after
-
-
-class EvidenceKind(enum.StrEnum):
-    MINUTES = "minutes"  # 会议记录
-    SIGN_IN = "sign_in"  # 签到表
-    PHOTOS = "photos"  # 照片
-    DOCUMENT = "document"  # 通知或文件
-    OTHER = "other"  # 其他
 
 
 class DateOffset(_Strict):

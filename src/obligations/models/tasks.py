@@ -37,6 +37,11 @@ class Task(Base):
     provisional: Mapped[bool] = mapped_column(default=False)
     retired_at: Mapped[datetime | None]
     retired_reason: Mapped[str | None] = mapped_column(String(200))
+    # A waiver (not applicable this period) is a recorded decision, not a state: the state is
+    # still derived. Undoing it clears these; the audit log keeps the history.
+    waived_at: Mapped[datetime | None]
+    waived_by: Mapped[str | None] = mapped_column(String(100))
+    waived_reason: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

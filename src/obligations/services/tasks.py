@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from obligations.catalog.load import Catalog
-from obligations.domain.status import TaskStatus, task_status
+from obligations.domain.status import TaskStatus
 from obligations.errors import NotFound
 from obligations.models import Organization, Person, Task
+from obligations.services.task_state import recorded_on_by_task, state_of
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class TaskView:
     min_count: int
     status: TaskStatus
     provisional: bool
+    done_count: int
+    waived_reason: str | None
 
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -76,17 +79,10 @@ def list_tasks(
     if rule_id is not None:
         query = query.where(Task.rule_id == rule_id)
     titles = {located.rule.id: located.rule.title for located in catalog.rules}
+    recorded = recorded_on_by_task(session, query.with_only_columns(Task.id).order_by(None))
     views = []
     for task, unit_row, org_row, person in session.execute(query):
-        status = task_status(
-            opens_on=task.opens_on,
-            due_on=task.due_on,
-            min_count=task.min_count,
-            recorded_on=(),  # no evidence model yet: every task is still owed
-            today=today,
-            due_soon_days=due_soon_days,
-            retired=task.retired_at is not None,
-        )
+        status = state_of(task, recorded.get(task.id, []), today=today, due_soon_days=due_soon_days)
         wanted = status in statuses if statuses else status is not TaskStatus.RETIRED
         if not wanted:
             continue
@@ -111,6 +107,8 @@ def list_tasks(
                 min_count=task.min_count,
                 status=status,
                 provisional=task.provisional,
+                done_count=len(recorded.get(task.id, [])),
+                waived_reason=task.waived_reason,
             )
         )
     return views

@@ -114,6 +114,17 @@ class BlobStore(ABC):
         """Whether the object's content still hashes to its name; ``BlobNotFound`` if missing."""
 
     @abstractmethod
+    def stored_at(self, sha256: str) -> datetime:
+        """When the object was written (UTC); ``BlobNotFound`` if missing."""
+
+    @abstractmethod
+    def discard(self, sha256: str) -> bool:
+        """Remove an object no record refers to (the caller checks that); False if absent.
+
+        Used to undo the blobs of an upload refused after they were written, and by
+        ``verify`` for orphans left by a process killed between storing and recording."""
+
+    @abstractmethod
     def sweep_leftovers(self, *, older_than: timedelta, now: datetime) -> list[Leftover]:
         """Remove temporary files of uploads that were killed, untouched since before
         ``now - older_than``; an upload still in progress keeps touching its file."""

@@ -70,6 +70,21 @@ class LocalBlobStore(BlobStore):
                 digest.update(chunk)
         return digest.hexdigest() == sha256
 
+    def stored_at(self, sha256: str) -> datetime:
+        try:
+            return datetime.fromtimestamp(self._path(sha256).stat().st_mtime, tz=UTC)
+        except FileNotFoundError:
+            raise BlobNotFound(f"文件内容 {sha256[:12]}… 不存在") from None
+
+    def discard(self, sha256: str) -> bool:
+        path = self._path(sha256)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            return False
+        _fsync_dir(path.parent)
+        return True
+
     def sweep_leftovers(self, *, older_than: timedelta, now: datetime) -> list[Leftover]:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
