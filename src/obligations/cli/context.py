@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import IO, Any
 
 import click
 from sqlalchemy import Engine
@@ -13,7 +18,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from obligations.catalog.load import Catalog, load_catalog
 from obligations.catalog.problems import CatalogInvalid
 from obligations.db import make_engine, session_factory
+from obligations.errors import ServiceError
+from obligations.services.evidence import EvidencePolicy
 from obligations.settings import Settings
+from obligations.storage import BlobStore, LocalBlobStore
 from obligations.timeutil import local_date, utcnow
 
 
@@ -38,6 +46,21 @@ class AppContext:
         except CatalogInvalid as exc:
             raise BadInput("规则目录有误：\n" + "\n".join(str(p) for p in exc.problems)) from exc
 
+    @cached_property
+    def store(self) -> BlobStore:
+        return LocalBlobStore(self.settings.evidence_dir)
+
+    @cached_property
+    def evidence_policy(self) -> EvidencePolicy:
+        return EvidencePolicy(
+            limits=self.settings.upload_limits, review_enabled=self.settings.review_enabled
+        )
+
+    @property
+    def actor(self) -> str:
+        """Who is acting, for the audit log: OBLIGATIONS_USER, else the login name."""
+        return os.environ.get("OBLIGATIONS_USER") or getpass.getuser()
+
     def today(self) -> date:
         return local_date(utcnow(), self.settings.tz)
 
@@ -45,13 +68,27 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-class BadInput(click.ClickException):
+class _ChineseError(click.ClickException):
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(f"错误：{self.format_message()}", err=True, file=file)
+
+
+class BadInput(_ChineseError):
     """Input the user can correct: printed without a traceback, exit status 2."""
 
     exit_code = 2
 
 
-class Failure(click.ClickException):
+class Failure(_ChineseError):
     """The command ran but what it checked is wrong (or it could not finish): exit status 1."""
 
     exit_code = 1
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Report a service's refusal (bad input, unknown id) as a BadInput: exit status 2."""
+    try:
+        yield
+    except ServiceError as exc:
+        raise BadInput(str(exc)) from exc

@@ -35,6 +35,12 @@ def _register() -> None:
     cli.add_command(rules.rules)
     cli.add_command(tasks.tasks)
 
+    from obligations.cli import evidence, verify
+
+    cli.add_command(evidence.evidence)
+    cli.add_command(verify.verify_command)
+    cli.add_command(verify.audit_command)
+
 
 _register()
 

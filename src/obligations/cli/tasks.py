@@ -7,11 +7,12 @@ from datetime import date
 
 import click
 
-from obligations.cli.context import AppContext, BadInput, pass_app
+from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.domain.status import TaskStatus
 from obligations.errors import NotFound
+from obligations.services import waivers
 from obligations.services.generation import generate_tasks
 from obligations.services.setup import default_through
 from obligations.services.tasks import TaskView, list_tasks
@@ -36,7 +37,9 @@ def generate(app: AppContext, through: date | None, full: bool) -> None:
     """按规则生成（或更新）各单位、支部和人员的任务；可重复运行。"""
     through = through or default_through(app.today(), app.settings)
     with app.sessions.begin() as session:
-        report = generate_tasks(session, app.catalog, through=through, now=utcnow(), full=full)
+        report = generate_tasks(
+            session, app.catalog, through=through, now=utcnow(), full=full, actor=app.actor
+        )
     for warning in report.warnings:
         click.echo(f"警告：{warning}", err=True)
     click.echo(
@@ -108,3 +111,24 @@ def _row(view: TaskView) -> list[str]:
         due,
         view.status.label,
     ]
+
+
+@tasks.command()
+@click.argument("task_id", type=int)
+@click.option("--reason", required=True, help="豁免原因（本周期不适用的理由）")
+@pass_app
+def waive(app: AppContext, task_id: int, reason: str) -> None:
+    """豁免一个任务（本周期不适用），记录原因、人员和时间。"""
+    with refusals(), app.sessions.begin() as session:
+        waivers.waive(session, task_id=task_id, reason=reason, actor=app.actor, now=utcnow())
+    click.echo(f"任务 {task_id} 已豁免")
+
+
+@tasks.command()
+@click.argument("task_id", type=int)
+@pass_app
+def unwaive(app: AppContext, task_id: int) -> None:
+    """撤销对一个任务的豁免。"""
+    with refusals(), app.sessions.begin() as session:
+        waivers.unwaive(session, task_id=task_id, actor=app.actor, now=utcnow())
+    click.echo(f"任务 {task_id} 的豁免已撤销")

@@ -31,7 +31,15 @@ from obligations.domain.planning import (
     UnitSnapshot,
     plan_tasks,
 )
-from obligations.models import GenerationStamp, Organization, OrgKind, RoleAssignment, Task
+from obligations.models import (
+    AuditEntry,
+    GenerationStamp,
+    Organization,
+    OrgKind,
+    RoleAssignment,
+    Task,
+)
+from obligations.services import audit
 from obligations.services.calendar import load_academic_calendar, workday_calendar
 
 # A stored term task whose term began at least this long before the unit's current term is a
@@ -60,6 +68,11 @@ _TASK_TABLE = cast(Table, Task.__table__)
 PLANNING_VERSION = "1"
 CHINESE_CALENDAR_VERSION = version("chinesecalendar")
 
+SYSTEM_ACTOR = "系统"
+
+# (action, task id, unit id, before, after) of one change to an existing task.
+_Change = tuple[str, int, int, dict[str, Any], dict[str, Any]]
+
 RETIRED_RULE_GONE = "规则已删除或停用"
 RETIRED_NOT_OWED = "按现行规则和组织数据不再需要"
 
@@ -80,7 +93,13 @@ class GenerationReport:
 
 
 def generate_tasks(
-    session: Session, catalog: Catalog, *, through: date, now: datetime, full: bool = False
+    session: Session,
+    catalog: Catalog,
+    *,
+    through: date,
+    now: datetime,
+    full: bool = False,
+    actor: str = SYSTEM_ACTOR,
 ) -> GenerationReport:
     """Bring the stored tasks in line with the rules through ``through`` (a local date).
 
@@ -109,10 +128,58 @@ def generate_tasks(
         report.warnings.extend(stamp.warnings)
     enabled = {r.id for r in rules}
     plan = plan_tasks(stale, units, calendar, workdays, horizon)
-    _reconcile(session, plan, stale, enabled, now, report)
+    changes = _reconcile(session, plan, stale, enabled, now, report)
     _write_stamps(session, plan, stale, digests, stamps, enabled, now)
     report.warnings = list(dict.fromkeys([*report.warnings, *plan.warnings]))
+    _audit(session, report, changes, through=through, actor=actor, now=now)
     return report
+
+
+def _audit(
+    session: Session,
+    report: GenerationReport,
+    changes: list[_Change],
+    *,
+    through: date,
+    actor: str,
+    now: datetime,
+) -> None:
+    """One entry for the run, one per existing task it changed (created tasks are counted in
+    the run's entry: they have no history yet)."""
+    if not report.changed:
+        return
+    rows = [
+        {
+            "at": now,
+            "actor": actor,
+            "action": action,
+            "entity": "task",
+            "entity_id": task_id,
+            "unit_id": unit_id,
+            "before": audit.plain(before),
+            "after": audit.plain(after),
+        }
+        for action, task_id, unit_id, before, after in changes
+    ]
+    summary = {
+        "through": through,
+        "created": report.created,
+        "updated": report.updated,
+        "retired": report.retired,
+        "restored": report.restored,
+    }
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=audit.Action.TASKS_GENERATE,
+        entity="tasks",
+        entity_id=None,
+        unit_id=None,
+        after=summary,
+    )
+    if rows:
+        session.execute(insert(AuditEntry), rows)
 
 
 def _reconcile(
@@ -122,8 +189,9 @@ def _reconcile(
     enabled: set[str],
     now: datetime,
     report: GenerationReport,
-) -> None:
-    """Insert, update, restore and retire stored tasks of the re-planned and removed rules."""
+) -> list[_Change]:
+    """Insert, update, restore and retire stored tasks of the re-planned and removed rules;
+    the changes made to existing tasks, for the audit log."""
     term_rules = {r.id for r in stale if r.period is PeriodKind.TERM}
     query = _stored_query().where(
         or_(Task.rule_id.in_([r.id for r in stale]), Task.rule_id.not_in(enabled))
@@ -135,6 +203,7 @@ def _reconcile(
     }
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
+    audited: list[_Change] = []
     seen: set[int] = set()
     for task in plan.tasks:
         report.provisional += task.schedule.provisional
@@ -150,12 +219,16 @@ def _reconcile(
         if row.retired_at is not None:
             report.restored += 1
             changes.update(retired_at=None, retired_reason=None)
+            action = audit.Action.TASK_RESTORE
         elif changes:
             report.updated += 1
+            action = audit.Action.TASK_UPDATE
         else:
             report.unchanged += 1
         if changes:
             updates.append({"id": row.id, **changes, "updated_at": now})
+            before = {k: getattr(row, k) for k in changes}
+            audited.append((action, row.id, row.unit_id, before, changes))
     report.created = len(inserts)
     for row in stored.values():
         if row.id in seen or row.retired_at is not None or _past_term(row, planned_terms):
@@ -165,11 +238,21 @@ def _reconcile(
             {"id": row.id, "retired_at": now, "retired_reason": reason, "updated_at": now}
         )
         report.retired += 1
+        audited.append(
+            (
+                audit.Action.TASK_RETIRE,
+                row.id,
+                row.unit_id,
+                {"retired_reason": None},
+                {"retired_reason": reason},
+            )
+        )
     if inserts:
         # A Core executemany: the ORM's bulk path would add per-row bookkeeping we don't need.
         session.connection().execute(insert(_TASK_TABLE), inserts)
     if updates:
         session.execute(update(Task), updates)
+    return audited
 
 
 def _write_stamps(

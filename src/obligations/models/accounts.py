@@ -1,0 +1,99 @@
+"""Web accounts: users and their scope, browser sessions, API and calendar-feed tokens, and
+the counters that slow down repeated failed logins.
+
+Secrets (session ids, tokens) are stored only as SHA-256 digests: a copy of the database does
+not let anyone sign in. Passwords are argon2 hashes.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from obligations.models.base import Base, intpk
+from obligations.models.org import Organization, Person
+
+
+class UserRole(enum.StrEnum):
+    ADMIN = "admin"  # 组织部：全部
+    UNIT_MANAGER = "unit_manager"  # 党总支（直属党支部）书记或组织员：本单位及其支部
+    BRANCH_SECRETARY = "branch_secretary"  # 党支部书记：本支部及本人的任务
+    VIEWER = "viewer"  # 只读：某单位或全校
+
+    @property
+    def label(self) -> str:
+        return USER_ROLE_LABELS[self]
+
+
+USER_ROLE_LABELS = {
+    UserRole.ADMIN: "管理员（组织部）",
+    UserRole.UNIT_MANAGER: "单位管理员",
+    UserRole.BRANCH_SECRETARY: "支部书记",
+    UserRole.VIEWER: "只读用户",
+}
+
+
+class User(Base):
+    __tablename__ = "app_user"
+
+    id: Mapped[intpk]
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[UserRole] = mapped_column(Enum(UserRole, native_enum=False, length=32))
+    # The organization the role is scoped to: a unit (unit manager, viewer), a branch (branch
+    # secretary); none for administrators and college-wide viewers.
+    scope_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    scope_org: Mapped[Organization | None] = relationship()
+    person: Mapped[Person | None] = relationship()
+
+
+class WebSession(Base):
+    __tablename__ = "web_session"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    __tablename__ = "api_token"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class CalendarFeedToken(Base):
+    __tablename__ = "calendar_feed_token"
+
+    id: Mapped[intpk]
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginThrottle(Base):
+    """Failed logins counted per key (``user:<name>`` or ``ip:<address>``)."""
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int]
+    last_failed_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

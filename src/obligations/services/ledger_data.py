@@ -1,0 +1,299 @@
+"""Read what a unit's ledger is composed from: tasks due in the period with their records,
+standing evidence, the unit's committee, its notes and figures.
+
+Everything comes back as the plain facts of :mod:`obligations.domain.ledger_*`, plus one
+:class:`EvidenceUse` per evidence file behind the ledger (for the evidence bundle).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased, selectinload
+
+from obligations.catalog.load import Catalog
+from obligations.catalog.schema import Rule, Scope
+from obligations.domain.ledger_checks import Holder, UnitFacts
+from obligations.domain.ledger_figures import FigureFact
+from obligations.domain.ledger_items import StandingFact
+from obligations.domain.ledger_period import LedgerPeriod
+from obligations.domain.ledger_periodic import RecordFact, RuleFacts, TaskFact
+from obligations.domain.ledger_text import period_text
+from obligations.domain.status import TaskStatus
+from obligations.errors import NotFound
+from obligations.models import (
+    EvidenceRecord,
+    LedgerFigure,
+    LedgerNote,
+    Organization,
+    OrgKind,
+    Person,
+    ReviewState,
+    RoleAssignment,
+    Task,
+)
+from obligations.services.task_state import state_of
+from obligations.timeutil import local_date
+
+STANDING_LABEL = "常备材料"
+
+
+@dataclass(frozen=True)
+class EvidenceUse:
+    """One evidence file as the ledger uses it: under its record's item, for a task or standing."""
+
+    item_id: str
+    also_items: tuple[str, ...]
+    use: str  # the task (rule, period, branch or person) or 常备材料
+    record_id: int
+    record_title: str
+    held_on: date
+    recorded_on: date
+    review_state: ReviewState
+    file_id: int
+    position: int
+    sha256: str
+    size: int
+    original_name: str
+
+
+@dataclass
+class UnitLedgerData:
+    unit: Organization
+    unit_facts: UnitFacts
+    rules_by_item: dict[str, list[RuleFacts]] = field(default_factory=dict)
+    standing_by_item: dict[str, list[StandingFact]] = field(default_factory=dict)
+    notes: dict[str, LedgerNote] = field(default_factory=dict)
+    figures: dict[str, FigureFact] = field(default_factory=dict)
+    evidence: list[EvidenceUse] = field(default_factory=list)
+    statuses: list[TaskStatus] = field(default_factory=list)
+
+
+def find_unit(session: Session, unit_code: str) -> Organization:
+    unit = session.scalar(select(Organization).where(Organization.code == unit_code))
+    if unit is None or not unit.kind.is_unit:
+        raise NotFound(f"没有编号为 {unit_code} 的党总支或直属党支部")
+    return unit
+
+
+def college_name(session: Session, unit: Organization) -> str:
+    """The name of the college the unit belongs to (学校名称), or empty."""
+    current: Organization | None = unit
+    while current is not None:
+        if current.kind is OrgKind.COLLEGE:
+            return current.name
+        current = current.parent
+    return ""
+
+
+def load_unit_data(
+    session: Session, catalog: Catalog, unit: Organization, period: LedgerPeriod, today: date
+) -> UnitLedgerData:
+    data = UnitLedgerData(unit=unit, unit_facts=_unit_facts(session, unit, period, today))
+    _load_tasks(session, catalog, data, period, today)
+    _load_standing(session, data, period)
+    notes = session.scalars(
+        select(LedgerNote).where(
+            LedgerNote.unit_id == unit.id, LedgerNote.year == period.notes_year
+        )
+    )
+    data.notes = {note.ledger_item: note for note in notes}
+    figures = session.execute(
+        select(LedgerFigure, EvidenceRecord.title)
+        .outerjoin(EvidenceRecord, LedgerFigure.evidence_record_id == EvidenceRecord.id)
+        .where(LedgerFigure.unit_id == unit.id, LedgerFigure.year == period.notes_year)
+    )
+    data.figures = {figure.key: FigureFact(figure.value, title) for figure, title in figures}
+    return data
+
+
+def _unit_facts(
+    session: Session, unit: Organization, period: LedgerPeriod, today: date
+) -> UnitFacts:
+    # Roles as they stand at the end of the period, or today for a period still running.
+    day = min(period.end, today)
+    holdings = session.execute(
+        select(RoleAssignment.role, Person.name)
+        .join(Person, RoleAssignment.person_id == Person.id)
+        .where(
+            RoleAssignment.organization_id == unit.id,
+            RoleAssignment.start_on <= day,
+            (RoleAssignment.end_on.is_(None)) | (RoleAssignment.end_on >= day),
+        )
+        .order_by(RoleAssignment.start_on, Person.code)
+    )
+    branches = session.scalar(
+        select(func.count())
+        .select_from(Organization)
+        .where(Organization.parent_id == unit.id, Organization.kind == OrgKind.BRANCH)
+    )
+    return UnitFacts(
+        kind=unit.kind,
+        member_count=unit.member_count,
+        term_start=unit.term_start,
+        term_years=unit.term_years,
+        holders=tuple(Holder(name, role) for role, name in holdings),
+        branch_count=branches or 0,
+    )
+
+
+def _counting() -> tuple[object, ...]:
+    return (
+        EvidenceRecord.withdrawn_at.is_(None),
+        EvidenceRecord.review_state != ReviewState.REJECTED,
+    )
+
+
+def _load_tasks(
+    session: Session, catalog: Catalog, data: UnitLedgerData, period: LedgerPeriod, today: date
+) -> None:
+    org, unit = aliased(Organization), data.unit
+    rows = session.execute(
+        select(Task, org.name, Person.name)
+        .join(org, Task.organization_id == org.id)
+        .outerjoin(Person, Task.person_id == Person.id)
+        .where(Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end)
+        .order_by(Task.period_start, org.code, Person.code, Task.id)
+    ).all()
+    task_ids = select(Task.id).where(
+        Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end
+    )
+    records: dict[int, list[EvidenceRecord]] = defaultdict(list)
+    for record in session.scalars(
+        select(EvidenceRecord)
+        .options(selectinload(EvidenceRecord.files))
+        .where(EvidenceRecord.task_id.in_(task_ids), *_counting())  # type: ignore[arg-type]
+        .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
+    ):
+        if record.task_id is not None:
+            records[record.task_id].append(record)
+    rules = {located.rule.id: located.rule for located in catalog.rules}
+    by_rule: dict[str, list[TaskFact]] = defaultdict(list)
+    items: dict[str, str] = {}
+    for task, org_name, person_name in rows:
+        mine = records.get(task.id, [])
+        status = state_of(
+            task, [local_date(r.recorded_at) for r in mine], today=today, due_soon_days=0
+        )
+        data.statuses.append(status)
+        fact = TaskFact(
+            task_id=task.id,
+            period_key=task.period_key,
+            due_on=task.due_on,
+            min_count=task.min_count,
+            status=status,
+            records=tuple(_record_fact(r) for r in mine),
+            branch=org_name if task.organization_id != unit.id else None,
+            person=person_name,
+            waived_reason=task.waived_reason,
+        )
+        by_rule[task.rule_id].append(fact)
+        items.setdefault(task.rule_id, task.ledger_item)
+        if status is not TaskStatus.RETIRED:
+            rule = rules.get(task.rule_id)
+            label = _task_label(rule, task, org_name, person_name, unit.id, period)
+            also = tuple(rule.also_items) if rule else ()
+            data.evidence.extend(_uses(mine, task.ledger_item, also, label))
+    _group_rules(catalog, data, by_rule, items)
+
+
+def _group_rules(
+    catalog: Catalog,
+    data: UnitLedgerData,
+    by_rule: dict[str, list[TaskFact]],
+    items: dict[str, str],
+) -> None:
+    """RuleFacts per ledger item, in catalog order; a rule the unit owes but that has nothing
+    due in the period still gets its line."""
+    seen: set[str] = set()
+    for located in catalog.rules:
+        rule = located.rule
+        seen.add(rule.id)
+        tasks = by_rule.get(rule.id, [])
+        if not tasks and _owes_nothing(rule, data):
+            continue
+        facts = RuleFacts(rule.id, rule.title, rule.scope, tuple(tasks))
+        for item in (rule.ledger_item, *rule.also_items):
+            data.rules_by_item.setdefault(item, []).append(facts)
+    # Tasks of a rule no longer in the catalog: history, shown under their own item.
+    for rule_id, tasks in by_rule.items():
+        if rule_id not in seen:
+            facts = RuleFacts(rule_id, rule_id, Scope.UNIT, tuple(tasks))
+            data.rules_by_item.setdefault(items[rule_id], []).append(facts)
+
+
+def _owes_nothing(rule: Rule, data: UnitLedgerData) -> bool:
+    if not rule.enabled or data.unit.kind not in rule.applies_to:
+        return True
+    # A general branch without branches owes no branch tasks (a direct branch acts as its own).
+    no_branches = data.unit_facts.branch_count == 0 and data.unit.kind is OrgKind.GENERAL_BRANCH
+    return rule.scope is Scope.BRANCH and no_branches
+
+
+def _record_fact(record: EvidenceRecord) -> RecordFact:
+    return RecordFact(
+        record_id=record.id,
+        title=record.title,
+        held_on=record.held_on,
+        recorded_on=local_date(record.recorded_at),
+        files=len(record.files),
+    )
+
+
+def _task_label(
+    rule: Rule | None,
+    task: Task,
+    org_name: str,
+    person_name: str | None,
+    unit_id: int,
+    period: LedgerPeriod,
+) -> str:
+    title = rule.title if rule else task.rule_id
+    owner = person_name or (org_name if task.organization_id != unit_id else "")
+    when = period_text(task.period_key, with_year=True)
+    return "".join([title, "（", when, f"，{owner}" if owner else "", "）"])
+
+
+def _uses(
+    records: list[EvidenceRecord], item_id: str, also: tuple[str, ...], label: str
+) -> list[EvidenceUse]:
+    return [
+        EvidenceUse(
+            item_id=item_id,
+            also_items=also,
+            use=label,
+            record_id=record.id,
+            record_title=record.title,
+            held_on=record.held_on,
+            recorded_on=local_date(record.recorded_at),
+            review_state=record.review_state,
+            file_id=file.id,
+            position=file.position,
+            sha256=file.sha256,
+            size=file.size,
+            original_name=file.original_name,
+        )
+        for record in records
+        for file in record.files
+    ]
+
+
+def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod) -> None:
+    for record in session.scalars(
+        select(EvidenceRecord)
+        .options(selectinload(EvidenceRecord.files))
+        .where(
+            EvidenceRecord.unit_id == data.unit.id,
+            EvidenceRecord.task_id.is_(None),
+            EvidenceRecord.held_on >= period.start,
+            EvidenceRecord.held_on <= period.end,
+            *_counting(),  # type: ignore[arg-type]
+        )
+        .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
+    ):
+        fact = StandingFact(record.id, record.title, record.held_on, len(record.files))
+        data.standing_by_item.setdefault(record.ledger_item, []).append(fact)
+        data.evidence.extend(_uses([record], record.ledger_item, (), STANDING_LABEL))

@@ -1,0 +1,95 @@
+"""Who is asking: the session cookie for pages, a Bearer token for the API."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from obligations.services import accounts
+from obligations.services.access import Forbidden, Principal
+from obligations.web.state import WebState, state_of
+from obligations.web.uploads import CSRF_REFUSED
+
+SESSION_COOKIE = "obl_session"
+LOGIN_CSRF_COOKIE = "obl_login_csrf"
+
+
+class LoginRequired(Exception):
+    """No live session: pages answer with a redirect to the login page."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+@dataclass(frozen=True)
+class PageAuth:
+    principal: Principal
+    csrf: str
+
+    def check_csrf(self, token: str | None) -> None:
+        if not accounts.csrf_matches(self.csrf, token):
+            raise Forbidden(CSRF_REFUSED)
+
+
+def page_auth(request: Request) -> PageAuth:
+    state = state_of(request)
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        with state.sessions.begin() as db:
+            found = accounts.session_user(db, token, now=state.now())
+            if found is not None:
+                user, csrf = found
+                return PageAuth(accounts.principal_of(db, user), csrf)
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    raise LoginRequired(target)
+
+
+bearer = HTTPBearer(auto_error=False, description="个人 API 令牌（在“我的账户”页面创建）")
+
+
+def api_principal(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    state = state_of(request)
+    if credentials is not None and credentials.scheme.lower() == "bearer":
+        with state.sessions.begin() as db:
+            user = accounts.api_token_user(db, credentials.credentials, now=state.now())
+            if user is not None:
+                return accounts.principal_of(db, user)
+    raise HTTPException(
+        status_code=401,
+        detail="需要有效的 API 令牌（Authorization: Bearer ...）",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+PageUser = Annotated[PageAuth, Depends(page_auth)]
+ApiUser = Annotated[Principal, Depends(api_principal)]
+
+
+def set_session_cookie(response: Response, state: WebState, token: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(accounts.SESSION_LIFETIME.total_seconds()),
+        httponly=True,
+        samesite="lax",
+        secure=state.secure_cookies,
+        path="/",
+    )
+
+
+def clear_session_cookie(response: Response, state: WebState) -> None:
+    response.delete_cookie(
+        SESSION_COOKIE, httponly=True, samesite="lax", secure=state.secure_cookies, path="/"
+    )
+
+
+def new_login_csrf() -> str:
+    return secrets.token_urlsafe(32)

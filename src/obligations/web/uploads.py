@@ -1,0 +1,238 @@
+"""Multipart uploads streamed straight into the evidence store.
+
+``request.form()`` would spool every file to disk with no size cap. Here the request body is
+fed chunk by chunk to ``python_multipart``'s parser; each file part goes to a ``BlobWriter``
+that checks the size limit, the type and the name as the bytes arrive, so an oversize upload
+is refused (413) as soon as it passes the limit, and nothing of a refused upload stays behind.
+
+The files are then recorded through :func:`obligations.services.evidence.add_to_task`, the
+same function the CLI calls (it finds the content already stored and only re-reads it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import anyio
+from fastapi import Request
+from python_multipart.multipart import MultipartParser, parse_options_header
+from sqlalchemy import select
+
+from obligations.errors import InvalidRequest
+from obligations.models import EvidenceFile, EvidenceRecord
+from obligations.models.evidence import EvidenceKind
+from obligations.services import access, evidence
+from obligations.services.access import Forbidden, Principal
+from obligations.services.accounts import csrf_matches
+from obligations.services.evidence import EvidenceInput, Upload
+from obligations.storage import BadFileName, BlobStore, BlobWriter, StoredBlob, clean_filename
+from obligations.web.state import WebState
+
+MAX_FIELD_BYTES = 64 * 1024  # all text fields together
+CSRF_FIELD = "csrf_token"
+CSRF_REFUSED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"
+
+
+@dataclass
+class ParsedForm:
+    fields: dict[str, str] = field(default_factory=dict)
+    files: list[tuple[str, StoredBlob]] = field(default_factory=list)
+
+    def new_blobs(self) -> list[StoredBlob]:
+        return [blob for _, blob in self.files if not blob.already_stored]
+
+
+class _Collector:
+    """The parser's callbacks: text fields into memory (capped), files into the store."""
+
+    def __init__(self, store: BlobStore, state: WebState, csrf: str | None) -> None:
+        self.store, self.state, self.csrf = store, state, csrf
+        self.csrf_ok = csrf is None
+        self.form = ParsedForm()
+        self._headers: dict[bytes, bytes] = {}
+        self._field: bytes = b""
+        self._value: bytes = b""
+        self._name = ""
+        self._filename: str | None = None
+        self._text: bytearray | None = None
+        self._writer: BlobWriter | None = None
+        self._field_bytes = 0
+
+    def callbacks(self) -> Any:
+        return {
+            "on_part_begin": self._part_begin,
+            "on_header_field": self._header_field,
+            "on_header_value": self._header_value,
+            "on_header_end": self._header_end,
+            "on_headers_finished": self._headers_finished,
+            "on_part_data": self._part_data,
+            "on_part_end": self._part_end,
+        }
+
+    def abort(self) -> None:
+        if self._writer is not None:
+            self._writer.abort()
+            self._writer = None
+
+    def _part_begin(self) -> None:
+        self._headers, self._field, self._value = {}, b"", b""
+
+    def _header_field(self, data: bytes, start: int, end: int) -> None:
+        self._field += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._field.lower()] = self._value
+        self._field, self._value = b"", b""
+
+    def _headers_finished(self) -> None:
+        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._name = options.get(b"name", b"").decode("utf-8", "replace")
+        raw_name = options.get(b"filename")
+        self._filename, self._text = None, None
+        if raw_name is None:
+            self._text = bytearray()
+            return
+        if not self.csrf_ok:
+            raise Forbidden(CSRF_REFUSED)
+        if raw_name == b"":
+            return  # a file input left empty
+        try:
+            name = clean_filename(raw_name.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise BadFileName("文件名的编码无法识别，请改用 UTF-8 文件名") from None
+        if len(self.form.files) >= evidence.MAX_FILES:
+            raise InvalidRequest(f"一次最多上传 {evidence.MAX_FILES} 个文件")
+        self._filename = name
+        self._writer = self.store.begin(limits=self.state.policy.limits, filename=name)
+
+    def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._writer is not None:
+            self._writer.write(data[start:end])
+        elif self._text is not None:
+            self._field_bytes += end - start
+            if self._field_bytes > MAX_FIELD_BYTES:
+                raise InvalidRequest("表单文字内容过长")
+            self._text += data[start:end]
+
+    def _part_end(self) -> None:
+        if self._writer is not None and self._filename is not None:
+            blob = self._writer.commit()
+            self._writer = None
+            self.form.files.append((self._filename, blob))
+        elif self._text is not None:
+            value = bytes(self._text).decode("utf-8", "replace")
+            if self._name == CSRF_FIELD and self.csrf is not None:
+                if not csrf_matches(self.csrf, value):
+                    raise Forbidden(CSRF_REFUSED)
+                self.csrf_ok = True
+            self.form.fields[self._name] = value
+        self._text = None
+
+
+async def parse_upload(request: Request, state: WebState, *, csrf: str | None) -> ParsedForm:
+    """Stream a multipart body into the store. With ``csrf`` given, the form's CSRF field must
+    come before any file (the page's form puts it first) and match."""
+    content_type, options = parse_options_header(request.headers.get("content-type", ""))
+    boundary = options.get(b"boundary")
+    if content_type != b"multipart/form-data" or not boundary:
+        raise InvalidRequest("请以 multipart/form-data 方式提交表单")
+    collector = _Collector(state.store, state, csrf)
+    parser = MultipartParser(boundary, collector.callbacks())
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await anyio.to_thread.run_sync(parser.write, chunk)
+        await anyio.to_thread.run_sync(parser.finalize)
+        if not collector.csrf_ok:
+            raise Forbidden(CSRF_REFUSED)
+    except BaseException:
+        collector.abort()
+        _discard_unreferenced(state, collector.form.new_blobs())
+        raise
+    return collector.form
+
+
+def evidence_input(fields: dict[str, str]) -> EvidenceInput:
+    """The form's text fields as the service's input; malformed values are refused."""
+    try:
+        held_on = date.fromisoformat(fields.get("held_on", "").strip())
+    except ValueError:
+        raise InvalidRequest("请填写活动日期（格式：2026-11-20）") from None
+    try:
+        kind = EvidenceKind(fields.get("kind") or EvidenceKind.MINUTES.value)
+    except ValueError:
+        known = "、".join(k.value for k in EvidenceKind)
+        raise InvalidRequest(f"材料类型应为：{known}") from None
+    participants_text = fields.get("participants", "").strip()
+    try:
+        participants = int(participants_text) if participants_text else None
+    except ValueError:
+        raise InvalidRequest("参加人数应为整数") from None
+    return EvidenceInput(
+        title=fields.get("title", ""),
+        held_on=held_on,
+        kind=kind,
+        participants=participants,
+        hours=fields.get("hours", "").strip() or None,
+        notes=fields.get("notes") or None,
+    )
+
+
+async def upload_to_task(
+    request: Request, state: WebState, principal: Principal, task_id: int, *, csrf: str | None
+) -> int:
+    """Check access, stream the files, record the evidence; the new record's id."""
+    with state.sessions() as db:
+        task = access.require_task(db, principal, task_id)
+        access.require_can_add_evidence(principal, task)
+    form = await parse_upload(request, state, csrf=csrf)
+    try:
+        return await anyio.to_thread.run_sync(_record, state, principal, task_id, form)
+    except BaseException:
+        _discard_unreferenced(state, form.new_blobs())
+        raise
+
+
+def _record(state: WebState, principal: Principal, task_id: int, form: ParsedForm) -> int:
+    data = evidence_input(form.fields)
+    with state.sessions.begin() as db:
+        task = access.require_task(db, principal, task_id)  # checked again in this transaction
+        access.require_can_add_evidence(principal, task)
+        opened = [(name, state.store.open(blob.sha256)) for name, blob in form.files]
+        try:
+            record = evidence.add_to_task(
+                db,
+                state.store,
+                state.policy,
+                task_id=task_id,
+                data=data,
+                uploads=[Upload(name, stream) for name, stream in opened],
+                actor=principal.actor,
+                now=state.now(),
+            )
+        finally:
+            for _, stream in opened:
+                stream.close()
+        return record.id
+
+
+def _discard_unreferenced(state: WebState, blobs: list[StoredBlob]) -> None:
+    """Remove blobs this request wrote that no record points to."""
+    if not blobs:
+        return
+    with state.sessions() as db:
+        for blob in blobs:
+            used = db.scalar(
+                select(EvidenceFile.id)
+                .join(EvidenceRecord, EvidenceRecord.id == EvidenceFile.record_id)
+                .where(EvidenceFile.sha256 == blob.sha256)
+            )
+            if used is None:
+                with contextlib.suppress(OSError):
+                    state.store.discard(blob.sha256)
