@@ -317,6 +317,7 @@ def _stored_query() -> Any:
         Task.rule_id,
         Task.scope_key,
         Task.retired_at,
+        Task.retired_reason,
         *(getattr(Task, name) for name in _COMPARED),
     )
 
