@@ -61,6 +61,11 @@ class AppContext:
         """Who is acting, for the audit log: OBLIGATIONS_USER, else the login name."""
         return os.environ.get("OBLIGATIONS_USER") or getpass.getuser()
 
+    def close(self) -> None:
+        """Release the database connections, if any were opened."""
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
     def today(self) -> date:
         return local_date(utcnow(), self.settings.tz)
 

@@ -24,6 +24,7 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
     """党组织标准化建设：周期任务、佐证材料、提醒与年度台账。"""
     settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
     ctx.obj = AppContext(settings)
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _register() -> None:
@@ -40,6 +41,21 @@ def _register() -> None:
     cli.add_command(evidence.evidence)
     cli.add_command(verify.verify_command)
     cli.add_command(verify.audit_command)
+
+    from obligations.cli import safety
+
+    cli.add_command(safety.backup_command)
+    cli.add_command(safety.restore_command)
+    cli.add_command(safety.export_command)
+
+    from obligations.cli import ledger
+
+    cli.add_command(ledger.ledger)
+
+    from obligations.cli import serve, users
+
+    cli.add_command(users.user)
+    cli.add_command(serve.serve)
 
 
 _register()

@@ -56,8 +56,9 @@ def _member_count(unit: UnitFacts, params: Params) -> Part:
         return Part(lines=(f"设立{unit.kind.label}，党员人数未登记",), gaps=(gap,), failed=True)
     limit = int(
         params.get(
-            "direct_branch_max_members" if unit.kind is OrgKind.DIRECT_BRANCH else
-            "general_branch_max_members",
+            "direct_branch_max_members"
+            if unit.kind is OrgKind.DIRECT_BRANCH
+            else "general_branch_max_members",
             49 if unit.kind is OrgKind.DIRECT_BRANCH else 99,
         )
     )
@@ -75,9 +76,7 @@ def _discipline_member(unit: UnitFacts, _params: Params) -> Part:
     names = unit.named(Role.DISCIPLINE_MEMBER)
     if names:
         return Part(lines=(f"委员会设纪律检查委员：{joined(names)}",))
-    return Part(
-        lines=("委员会未设纪律检查委员",), gaps=("委员会中未设纪律检查委员",), failed=True
-    )
+    return Part(lines=("委员会未设纪律检查委员",), gaps=("委员会中未设纪律检查委员",), failed=True)
 
 
 def _committee_size(unit: UnitFacts, params: Params) -> Part:
@@ -95,7 +94,10 @@ def _committee_size(unit: UnitFacts, params: Params) -> Part:
         if not (low <= len(members) <= high or secretary_alone):
             gaps.append(f"委员会共{len(members)}人，直属党支部一般应设委员{low}-{high}人")
     else:
-        low, high = int(params.get("general_branch_min", 5)), int(params.get("general_branch_max", 7))
+        low, high = (
+            int(params.get("general_branch_min", 5)),
+            int(params.get("general_branch_max", 7)),
+        )
         if not low <= len(members) <= high:
             gaps.append(f"委员会共{len(members)}人，党总支一般应设委员{low}-{high}人")
         if len(deputies) != 1:
@@ -118,10 +120,7 @@ def _term_length(unit: UnitFacts, params: Params) -> Part:
         gap = "未登记本届任期的起始日期或年限（请在组织数据中补充）"
         return Part(lines=("任期信息未登记",), gaps=(gap,), failed=True)
     expiry = unit.term_start + relativedelta(years=unit.term_years)
-    line = (
-        f"本届任期自{day_text(unit.term_start, with_year=True)}起，{unit.term_years}年，"
-        f"{day_text(expiry, with_year=True)}届满"
-    )
+    line = f"本届任期自{day_text(unit.term_start)}起，{unit.term_years}年，{day_text(expiry)}届满"
     if unit.term_years in allowed:
         return Part(lines=(line,))
     gap = f"每届任期{unit.term_years}年，应为{allowed_text}年"

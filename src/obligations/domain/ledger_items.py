@@ -57,16 +57,16 @@ def compose_item(
     unit: UnitFacts,
     figures: Mapping[str, FigureFact],
     *,
-    with_year: bool,
+    plain_year: int | None,
 ) -> ItemOutcome:
     parts = [
         *(run_check(check, unit) for check in inputs.checks),
-        *(compose_rule(rule, with_year=with_year) for rule in inputs.rules),
+        *(compose_rule(rule, plain_year=plain_year) for rule in inputs.rules),
         *(compose_metric(metric, figures) for metric in inputs.metrics),
     ]
     kinds = set(inputs.item.kinds)
     if inputs.standing or ItemKind.QUALITATIVE in kinds:
-        parts.append(_standing(inputs, with_year=with_year))
+        parts.append(_standing(inputs, plain_year))
     narrative = inputs.narrative.strip()
     lines = [line for part in parts for line in part.lines]
     if narrative:
@@ -90,7 +90,7 @@ def _verdict(kinds: set[ItemKind], parts: Sequence[Part], narrative: str) -> Ver
     return Verdict.MET
 
 
-def _standing(inputs: ItemInputs, *, with_year: bool) -> Part:
+def _standing(inputs: ItemInputs, plain_year: int | None) -> Part:
     records = sorted(inputs.standing, key=lambda r: (r.held_on, r.record_id))
     if not records:
         expected = joined(list(inputs.expected_evidence))
@@ -99,11 +99,10 @@ def _standing(inputs: ItemInputs, *, with_year: bool) -> Part:
     files = sum(r.files for r in records)
     listed = joined(
         [
-            f"《{r.title}》（{day_text(r.held_on, with_year=with_year)}）"
+            f"《{r.title}》（{day_text(r.held_on, plain_year)}）"
             for r in records[:MAX_LISTED_RECORDS]
         ]
     )
     more = "等" if len(records) > MAX_LISTED_RECORDS else ""
     line = f"登记佐证材料{len(records)}项（文件{files}份）：{listed}{more}"
     return Part(lines=(line,), evidence=len(records))
-

@@ -24,8 +24,9 @@ class LedgerPeriod:
     notes_year: int  # the year whose notes and figures the ledger shows
 
     @property
-    def spans_years(self) -> bool:
-        return self.start.year != self.end.year
+    def plain_year(self) -> int | None:
+        """The year dates are written without (the period's, if it lies in one year)."""
+        return self.start.year if self.start.year == self.end.year else None
 
 
 def calendar_year(year: int) -> LedgerPeriod:
@@ -51,5 +52,5 @@ def date_range(start: date, end: date) -> LedgerPeriod:
         raise PeriodInvalid(f"结束日期 {end} 早于开始日期 {start}")
     if (end - start).days > 366 * 5:
         raise PeriodInvalid("日期范围过长：一份台账最多覆盖5年")
-    label = f"{day_text(start, with_year=True)}至{day_text(end, with_year=True)}"
+    label = f"{day_text(start)}至{day_text(end)}"
     return LedgerPeriod(start, end, label, end.year)

@@ -25,16 +25,16 @@ class Part:
     evidence: int = 0  # evidence records behind it (an item with none may be 待补充)
 
 
-def day_text(day: date, *, with_year: bool = False) -> str:
-    """1月9日, or 2026年1月9日 when the ledger's period spans two calendar years."""
-    prefix = f"{day.year}年" if with_year else ""
+def day_text(day: date, plain_year: int | None = None) -> str:
+    """2026年1月9日, or 1月9日 in ``plain_year`` (the ledger's year, when it covers one)."""
+    prefix = "" if day.year == plain_year else f"{day.year}年"
     return f"{prefix}{day.month}月{day.day}日"
 
 
-def dates_text(days: Iterable[date], *, with_year: bool = False) -> str:
+def dates_text(days: Iterable[date], plain_year: int | None = None) -> str:
     """Sorted dates joined with 、; a long list is cut with 等."""
     ordered = sorted(days)
-    shown = [day_text(d, with_year=with_year) for d in ordered[:MAX_LISTED_DATES]]
+    shown = [day_text(d, plain_year) for d in ordered[:MAX_LISTED_DATES]]
     more = "等" if len(ordered) > MAX_LISTED_DATES else ""
     return "、".join(shown) + more
 
@@ -48,14 +48,15 @@ _SEMESTER = re.compile(r"^(\d{4}-\d{4})-(\d)$")
 _TERM = re.compile(r"^T(\d{4})-(\d{2})-(\d{2})$")
 
 
-def period_text(key: str, *, with_year: bool = False) -> str:
-    """A task's period in words, from its period key (see :mod:`obligations.domain.periods`)."""
+def period_text(key: str, plain_year: int | None = None) -> str:
+    """A task's period in words, from its period key (see :mod:`obligations.domain.periods`);
+    the year is left out of months, quarters and halves of ``plain_year``."""
     if match := _MONTH.match(key):
-        return _year(match[1], with_year) + f"{int(match[2])}月"
+        return _year(match[1], plain_year) + f"{int(match[2])}月"
     if match := _QUARTER.match(key):
-        return _year(match[1], with_year) + f"第{_CN_NUMBERS[int(match[2])]}季度"
+        return _year(match[1], plain_year) + f"第{_CN_NUMBERS[int(match[2])]}季度"
     if match := _HALF.match(key):
-        return _year(match[1], with_year) + ("上半年" if match[2] == "1" else "下半年")
+        return _year(match[1], plain_year) + ("上半年" if match[2] == "1" else "下半年")
     if match := _YEAR.match(key):
         return f"{match[1]}年度"
     if match := _ACADEMIC_YEAR.match(key):
@@ -67,8 +68,8 @@ def period_text(key: str, *, with_year: bool = False) -> str:
     return key
 
 
-def _year(year: str, with_year: bool) -> str:
-    return f"{year}年" if with_year else ""
+def _year(year: str, plain_year: int | None) -> str:
+    return "" if int(year) == plain_year else f"{year}年"
 
 
 def number_text(value: Decimal | float | int) -> str:

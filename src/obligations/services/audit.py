@@ -32,6 +32,8 @@ class Action:
     TASK_UPDATE = "task.update"
     TASK_RETIRE = "task.retire"
     TASK_RESTORE = "task.restore"
+    LEDGER_NOTES = "ledger.notes"
+    LEDGER_FIGURES = "ledger.figures"
 
 
 ACTION_LABELS = {
@@ -44,6 +46,8 @@ ACTION_LABELS = {
     Action.TASK_UPDATE: "任务日期或归属变更",
     Action.TASK_RETIRE: "停用任务",
     Action.TASK_RESTORE: "恢复任务",
+    Action.LEDGER_NOTES: "编辑台账说明与措施",
+    Action.LEDGER_FIGURES: "填报台账数据",
 }
 
 

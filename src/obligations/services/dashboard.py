@@ -145,7 +145,9 @@ def item_counts(
     session: Session, *, year: int, today: date, due_soon_days: int, where: TaskFilter
 ) -> dict[str, Counts]:
     """Counts by state per ledger item, for the tasks ``where`` selects, due in ``year``."""
-    state = status_expression(session, today=today, due_soon_days=due_soon_days, year=year)
+    state = status_expression(
+        session, today=today, due_soon_days=due_soon_days, year=year, unit_id=where.unit_id
+    )
     query = (
         select(Task.ledger_item, state.label, func.count())
         .select_from(state.source)
@@ -167,10 +169,13 @@ def task_rows(
     where: TaskFilter,
     limit: int = 200,
     offset: int = 0,
+    by_due_date: bool = False,
 ) -> tuple[list[TaskRow], int]:
     """A page of the tasks ``where`` selects (due in ``year``, or in any year when None) and
     how many there are."""
-    state = status_expression(session, today=today, due_soon_days=due_soon_days, year=year)
+    state = status_expression(
+        session, today=today, due_soon_days=due_soon_days, year=year, unit_id=where.unit_id
+    )
     org = aliased(Organization)
     query = (
         select(
@@ -196,7 +201,8 @@ def task_rows(
         select(func.count()).select_from(state.source), where, year, state.label, statuses=True
     )
     total = session.scalar(total_query) or 0
-    page = query.order_by(Task.ledger_item, Task.due_on, org.code, Task.id)
+    order = (Task.due_on,) if by_due_date else (Task.ledger_item, Task.due_on)
+    page = query.order_by(*order, org.code, Task.id)
     rows = [
         TaskRow(
             id=r[0],
@@ -238,7 +244,12 @@ class StatusExpression:
 
 
 def status_expression(
-    session: Session, *, today: date, due_soon_days: int, year: int | None = None
+    session: Session,
+    *,
+    today: date,
+    due_soon_days: int,
+    year: int | None = None,
+    unit_id: int | None = None,
 ) -> StatusExpression:
     """The SQL twin of :func:`obligations.domain.status.task_status`."""
     recorded_day = _local_day(session, EvidenceRecord.recorded_at)
@@ -255,6 +266,8 @@ def status_expression(
     if year is not None:
         start, end = year_span(year)
         counts = counts.where(Task.due_on.between(start, end))
+    if unit_id is not None:
+        counts = counts.where(Task.unit_id == unit_id)
     sub = counts.subquery("record_counts")
     n = func.coalesce(sub.c.n, 0)
     on_time = func.coalesce(sub.c.n_on_time, 0)

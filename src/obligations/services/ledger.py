@@ -71,9 +71,7 @@ def compose_unit_ledger(
         period_label=period.label,
     )
     indicators = {indicator.item: indicator for indicator in catalog.indicators}
-    rows = [
-        _row(row, catalog, data, indicators.get(row.item_id), period) for row in skeleton.rows
-    ]
+    rows = [_row(row, catalog, data, indicators.get(row.item_id), period) for row in skeleton.rows]
     statuses = Counter(data.statuses)
     return ComposedLedger(
         unit_code=unit.code,
@@ -122,10 +120,15 @@ def period_between(start: date, end: date) -> LedgerPeriod:
     return date_range(start, end)
 
 
-def unit_codes(session: Session) -> list[str]:
-    """Every unit (党总支, 直属党支部), by code."""
-    rows = session.scalars(select(Organization).order_by(Organization.code))
-    return [org.code for org in rows if org.kind.is_unit]
+def unit_codes(session: Session, period: LedgerPeriod | None = None) -> list[str]:
+    """Every unit (党总支, 直属党支部) by code; with ``period``, those active during it."""
+    query = select(Organization).order_by(Organization.code)
+    if period is not None:
+        query = query.where(
+            (Organization.active_from.is_(None)) | (Organization.active_from <= period.end),
+            (Organization.active_until.is_(None)) | (Organization.active_until >= period.start),
+        )
+    return [org.code for org in session.scalars(query) if org.kind.is_unit]
 
 
 def _row(
@@ -149,9 +152,7 @@ def _row(
         narrative=(note.narrative or "") if note else "",
         measures=(note.measures or "") if note else "",
     )
-    outcome = compose_item(
-        inputs, data.unit_facts, data.figures, with_year=period.spans_years
-    )
+    outcome = compose_item(inputs, data.unit_facts, data.figures, plain_year=period.plain_year)
     return dataclasses.replace(
         row,
         implementation=outcome.implementation,

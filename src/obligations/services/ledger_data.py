@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased
 
 from obligations.catalog.load import Catalog
 from obligations.catalog.schema import Rule, Scope
@@ -22,9 +23,10 @@ from obligations.domain.ledger_items import StandingFact
 from obligations.domain.ledger_period import LedgerPeriod
 from obligations.domain.ledger_periodic import RecordFact, RuleFacts, TaskFact
 from obligations.domain.ledger_text import period_text
-from obligations.domain.status import TaskStatus
+from obligations.domain.status import TaskStatus, task_status
 from obligations.errors import NotFound
 from obligations.models import (
+    EvidenceFile,
     EvidenceRecord,
     LedgerFigure,
     LedgerNote,
@@ -35,13 +37,12 @@ from obligations.models import (
     RoleAssignment,
     Task,
 )
-from obligations.services.task_state import state_of
 from obligations.timeutil import local_date
 
 STANDING_LABEL = "常备材料"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvidenceUse:
     """One evidence file as the ledger uses it: under its record's item, for a task or standing."""
 
@@ -140,45 +141,129 @@ def _unit_facts(
     )
 
 
-def _counting() -> tuple[object, ...]:
+def _counting() -> tuple[Any, ...]:
     return (
         EvidenceRecord.withdrawn_at.is_(None),
         EvidenceRecord.review_state != ReviewState.REJECTED,
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _File:
+    id: int
+    position: int
+    sha256: str
+    size: int
+    original_name: str
+
+
+@dataclass(slots=True)
+class _Record:
+    """A counting record as plain values: composing reads thousands, ORM objects cost too much."""
+
+    id: int
+    task_id: int | None
+    ledger_item: str
+    title: str
+    held_on: date
+    recorded_on: date
+    review_state: ReviewState
+    files: list[_File] = field(default_factory=list)
+
+
+def _records(session: Session, *where: Any) -> list[_Record]:
+    """Counting records matching ``where``, oldest activity first, with their files."""
+    records = {
+        row.id: _Record(
+            row.id,
+            row.task_id,
+            row.ledger_item,
+            row.title,
+            row.held_on,
+            local_date(row.recorded_at),
+            row.review_state,
+        )
+        for row in session.execute(
+            select(
+                EvidenceRecord.id,
+                EvidenceRecord.task_id,
+                EvidenceRecord.ledger_item,
+                EvidenceRecord.title,
+                EvidenceRecord.held_on,
+                EvidenceRecord.recorded_at,
+                EvidenceRecord.review_state,
+            )
+            .where(*where, *_counting())
+            .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
+        )
+    }
+    files = session.execute(
+        select(
+            EvidenceFile.record_id,
+            EvidenceFile.id,
+            EvidenceFile.position,
+            EvidenceFile.sha256,
+            EvidenceFile.size,
+            EvidenceFile.original_name,
+        )
+        .join(EvidenceRecord, EvidenceFile.record_id == EvidenceRecord.id)
+        .where(*where, *_counting())
+        .order_by(EvidenceFile.record_id, EvidenceFile.position)
+    )
+    for row in files:
+        records[row.record_id].files.append(
+            _File(row.id, row.position, row.sha256, row.size, row.original_name)
+        )
+    return list(records.values())
+
+
 def _load_tasks(
     session: Session, catalog: Catalog, data: UnitLedgerData, period: LedgerPeriod, today: date
 ) -> None:
     org, unit = aliased(Organization), data.unit
+    in_period = (Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end)
     rows = session.execute(
-        select(Task, org.name, Person.name)
+        select(
+            Task.id,
+            Task.rule_id,
+            Task.ledger_item,
+            Task.organization_id,
+            Task.period_key,
+            Task.opens_on,
+            Task.due_on,
+            Task.min_count,
+            Task.waived_at,
+            Task.waived_reason,
+            Task.retired_at,
+            org.name.label("org_name"),
+            Person.name.label("person_name"),
+        )
         .join(org, Task.organization_id == org.id)
         .outerjoin(Person, Task.person_id == Person.id)
-        .where(Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end)
+        .where(*in_period)
         .order_by(Task.period_start, org.code, Person.code, Task.id)
     ).all()
-    task_ids = select(Task.id).where(
-        Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end
-    )
-    records: dict[int, list[EvidenceRecord]] = defaultdict(list)
-    for record in session.scalars(
-        select(EvidenceRecord)
-        .options(selectinload(EvidenceRecord.files))
-        .where(EvidenceRecord.task_id.in_(task_ids), *_counting())  # type: ignore[arg-type]
-        .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
-    ):
+    records: dict[int, list[_Record]] = defaultdict(list)
+    for record in _records(session, EvidenceRecord.task_id.in_(select(Task.id).where(*in_period))):
         if record.task_id is not None:
             records[record.task_id].append(record)
     rules = {located.rule.id: located.rule for located in catalog.rules}
     by_rule: dict[str, list[TaskFact]] = defaultdict(list)
     items: dict[str, str] = {}
-    for task, org_name, person_name in rows:
+    for task in rows:
         mine = records.get(task.id, [])
-        status = state_of(
-            task, [local_date(r.recorded_at) for r in mine], today=today, due_soon_days=0
+        status = task_status(
+            opens_on=task.opens_on,
+            due_on=task.due_on,
+            min_count=task.min_count,
+            recorded_on=[r.recorded_on for r in mine],
+            today=today,
+            due_soon_days=0,
+            waived=task.waived_at is not None,
+            retired=task.retired_at is not None,
         )
         data.statuses.append(status)
+        own = task.organization_id == unit.id
         fact = TaskFact(
             task_id=task.id,
             period_key=task.period_key,
@@ -186,17 +271,18 @@ def _load_tasks(
             min_count=task.min_count,
             status=status,
             records=tuple(_record_fact(r) for r in mine),
-            branch=org_name if task.organization_id != unit.id else None,
-            person=person_name,
+            branch=None if own else task.org_name,
+            person=task.person_name,
             waived_reason=task.waived_reason,
         )
         by_rule[task.rule_id].append(fact)
         items.setdefault(task.rule_id, task.ledger_item)
         if status is not TaskStatus.RETIRED:
             rule = rules.get(task.rule_id)
-            label = _task_label(rule, task, org_name, person_name, unit.id, period)
+            owner = task.person_name or ("" if own else task.org_name)
+            label = _task_label(rule.title if rule else task.rule_id, task.period_key, owner)
             also = tuple(rule.also_items) if rule else ()
-            data.evidence.extend(_uses(mine, task.ledger_item, also, label))
+            data.evidence.extend(_uses(mine, also, label))
     _group_rules(catalog, data, by_rule, items)
 
 
@@ -233,42 +319,31 @@ def _owes_nothing(rule: Rule, data: UnitLedgerData) -> bool:
     return rule.scope is Scope.BRANCH and no_branches
 
 
-def _record_fact(record: EvidenceRecord) -> RecordFact:
+def _record_fact(record: _Record) -> RecordFact:
     return RecordFact(
         record_id=record.id,
         title=record.title,
         held_on=record.held_on,
-        recorded_on=local_date(record.recorded_at),
+        recorded_on=record.recorded_on,
         files=len(record.files),
     )
 
 
-def _task_label(
-    rule: Rule | None,
-    task: Task,
-    org_name: str,
-    person_name: str | None,
-    unit_id: int,
-    period: LedgerPeriod,
-) -> str:
-    title = rule.title if rule else task.rule_id
-    owner = person_name or (org_name if task.organization_id != unit_id else "")
-    when = period_text(task.period_key, with_year=True)
-    return "".join([title, "（", when, f"，{owner}" if owner else "", "）"])
+def _task_label(title: str, period_key: str, owner: str) -> str:
+    when = period_text(period_key)
+    return f"{title}（{when}，{owner}）" if owner else f"{title}（{when}）"
 
 
-def _uses(
-    records: list[EvidenceRecord], item_id: str, also: tuple[str, ...], label: str
-) -> list[EvidenceUse]:
+def _uses(records: list[_Record], also: tuple[str, ...], label: str) -> list[EvidenceUse]:
     return [
         EvidenceUse(
-            item_id=item_id,
+            item_id=record.ledger_item,
             also_items=also,
             use=label,
             record_id=record.id,
             record_title=record.title,
             held_on=record.held_on,
-            recorded_on=local_date(record.recorded_at),
+            recorded_on=record.recorded_on,
             review_state=record.review_state,
             file_id=file.id,
             position=file.position,
@@ -282,18 +357,13 @@ def _uses(
 
 
 def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod) -> None:
-    for record in session.scalars(
-        select(EvidenceRecord)
-        .options(selectinload(EvidenceRecord.files))
-        .where(
-            EvidenceRecord.unit_id == data.unit.id,
-            EvidenceRecord.task_id.is_(None),
-            EvidenceRecord.held_on >= period.start,
-            EvidenceRecord.held_on <= period.end,
-            *_counting(),  # type: ignore[arg-type]
-        )
-        .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
+    for record in _records(
+        session,
+        EvidenceRecord.unit_id == data.unit.id,
+        EvidenceRecord.task_id.is_(None),
+        EvidenceRecord.held_on >= period.start,
+        EvidenceRecord.held_on <= period.end,
     ):
         fact = StandingFact(record.id, record.title, record.held_on, len(record.files))
         data.standing_by_item.setdefault(record.ledger_item, []).append(fact)
-        data.evidence.extend(_uses([record], record.ledger_item, (), STANDING_LABEL))
+        data.evidence.extend(_uses([record], (), STANDING_LABEL))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-_UNSAFE_ASCII = re.compile(r'[^A-Za-z0-9._ -]')
+_UNSAFE_ASCII = re.compile(r"[^A-Za-z0-9._ -]")
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:

@@ -30,9 +30,7 @@ def upgrade() -> None:
             ["unit_id"], ["organization.id"], name=op.f("fk_ledger_note_unit_id_organization")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ledger_note")),
-        sa.UniqueConstraint(
-            "unit_id", "ledger_item", "year", name=op.f("uq_ledger_note_unit_id")
-        ),
+        sa.UniqueConstraint("unit_id", "ledger_item", "year", name=op.f("uq_ledger_note_unit_id")),
     )
     op.create_table(
         "ledger_figure",

@@ -1,0 +1,68 @@
+"""`obligations backup`, `obligations restore` and `obligations export`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from obligations.cli.context import AppContext, pass_app, refusals
+from obligations.services.backup import backup, restore
+from obligations.services.export import export_unit
+from obligations.timeutil import utcnow
+
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+@click.command("backup")
+@click.option("-o", "--output", type=_FILE, required=True, help="备份文件，如 backup.tar")
+@pass_app
+def backup_command(app: AppContext, output: Path) -> None:
+    """备份数据库与全部佐证材料文件（服务运行中也可执行），附哈希清单。"""
+    with refusals():
+        report = backup(app.engine, app.settings.evidence_dir, output, now=utcnow())
+    size = report.bytes / 1024 / 1024
+    click.echo(
+        f"已备份到 {report.path}：数据库（{report.database}）与 {report.files} 个文件，"
+        f"共 {size:.1f} MB"
+    )
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--database-url", help="恢复 PostgreSQL 备份时的目标空数据库")
+@pass_app
+def restore_command(app: AppContext, backup_file: Path, database_url: str | None) -> None:
+    """从备份重建数据目录（--data-dir 指定，须为新目录），逐一校验哈希。"""
+    with refusals():
+        report = restore(
+            backup_file,
+            app.settings.data_dir,
+            database_url=database_url or app.settings.database_url,
+        )
+    click.echo(
+        f"已恢复到 {report.data_dir}：数据库（{report.database}）与 {report.files} 个文件，"
+        f"备份时间 {report.created_at}；全部哈希校验通过"
+    )
+
+
+@click.command("export")
+@click.option("--unit", "unit_code", required=True, help="单位编号")
+@click.option("-o", "--output", type=_FILE, required=True, help="导出文件，如 U01.zip")
+@pass_app
+def export_command(app: AppContext, unit_code: str, output: Path) -> None:
+    """导出一个单位的全部资料（任务、佐证材料与文件、操作日志），JSON/CSV 等开放格式。"""
+    with refusals(), app.sessions() as session:
+        report = export_unit(
+            session,
+            app.catalog,
+            app.store,
+            unit_code=unit_code,
+            output=output,
+            today=app.today(),
+            due_soon_days=app.settings.due_soon_days,
+        )
+    click.echo(
+        f"已导出到 {report.path}：任务 {report.tasks} 项，材料 {report.records} 份，"
+        f"文件 {report.files} 个"
+    )

@@ -1,0 +1,134 @@
+"""The application factory: pages, the JSON API, static files and error pages."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from obligations.errors import NotFound, ServiceError
+from obligations.services.access import Forbidden
+from obligations.services.login_throttle import ThrottlePolicy
+from obligations.settings import Settings
+from obligations.storage import FileTooLarge, FileTypeRefused
+from obligations.timeutil import utcnow
+from obligations.web import admin, api, feed, ledger, pages_auth, pages_main, pages_task
+from obligations.web.auth import LoginRequired
+from obligations.web.state import WebState
+from obligations.web.templating import page
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+HEADINGS = {400: "无法处理", 403: "无权操作", 404: "未找到", 413: "文件过大", 415: "文件类型不允许"}
+
+
+def create_app(
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    secure_cookies: bool = False,
+    engine: Engine | None = None,
+    throttle: ThrottlePolicy | None = None,
+) -> FastAPI:
+    app = FastAPI(
+        title="党组织标准化建设 API",
+        description="任务、佐证材料与年度台账。认证：个人 API 令牌（Authorization: Bearer）。",
+        version="1",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+    )
+    app.state.web = WebState(
+        settings=settings,
+        clock=clock,
+        secure_cookies=secure_cookies,
+        throttle=throttle or ThrottlePolicy(),
+        engine_override=engine,
+    )
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for module in (pages_auth, pages_main, pages_task, ledger, admin, feed, api):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    app.middleware("http")(_security_headers)
+    return app
+
+
+async def _security_headers(
+    request: Request, call_next: Callable[[Request], Awaitable[Response]]
+) -> Response:
+    response = await call_next(request)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    # Keeps calendar-feed tokens and task ids out of other sites' logs.
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def status_for(exc: ServiceError) -> int:
+    if isinstance(exc, NotFound):
+        return 404
+    if isinstance(exc, Forbidden):
+        return 403
+    if isinstance(exc, FileTooLarge):
+        return 413
+    if isinstance(exc, FileTypeRefused):
+        return 415
+    return 400
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def _error(request: Request, status: int, message: str) -> Response:
+    if _is_api(request):
+        return JSONResponse({"detail": message}, status_code=status)
+    back = request.headers.get("referer", "/")
+    return page(
+        request,
+        "error.html",
+        None,
+        status_code=status,
+        error=message,
+        heading=HEADINGS.get(status, "出错了"),
+        back=back if back.startswith("/") else "/",
+    )
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(LoginRequired)
+    async def login_required(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
+
+    @app.exception_handler(ServiceError)
+    async def service_error(request: Request, exc: ServiceError) -> Response:
+        return _error(request, status_for(exc), str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> Response:
+        if _is_api(request):
+            return JSONResponse({"detail": jsonable(exc.errors())}, status_code=422)
+        return _error(request, 400, "请求参数有误，请检查后重试")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if _is_api(request) or exc.status_code == 401:
+            return JSONResponse(
+                {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
+            )
+        message = "页面不存在" if exc.status_code == 404 else str(exc.detail)
+        return _error(request, exc.status_code, message)
+
+
+def jsonable(errors: object) -> object:
+    from fastapi.encoders import jsonable_encoder
+
+    return jsonable_encoder(errors, custom_encoder={Exception: str, bytes: lambda b: repr(b)})

@@ -1,0 +1,163 @@
+"""Overview (all units), a unit's tasks, and the signed-in person's own tasks."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy import select
+
+from obligations.domain.status import TaskStatus
+from obligations.errors import InvalidRequest
+from obligations.models import Organization
+from obligations.services import access, dashboard
+from obligations.services.dashboard import TaskFilter, TaskRow
+from obligations.web.auth import PageUser
+from obligations.web.state import WebState, state_of
+from obligations.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+
+UNIT_PAGE_ROWS = 300
+MY_ROWS = 300
+YEAR = Query(default=None, ge=2000, le=2100)
+
+
+def titles(state: WebState) -> dict[str, str]:
+    return {located.rule.id: located.rule.title for located in state.catalog.rules}
+
+
+@router.get("/")
+def home(request: Request, auth: PageUser, year: int | None = YEAR) -> Response:
+    state = state_of(request)
+    principal = auth.principal
+    if not principal.college_wide:
+        with state.sessions() as db:
+            units = access.visible_units(db, principal)
+        target = f"/units/{units[0].code}" if units else "/my"
+        return RedirectResponse(target, status_code=303)
+    today = state.today()
+    year = year or today.year
+    with state.sessions() as db:
+        summaries = dashboard.unit_summaries(
+            db,
+            year=year,
+            today=today,
+            due_soon_days=state.settings.due_soon_days,
+            unit_ids=access.visible_unit_ids(principal),
+        )
+    return page(request, "overview.html", auth, summaries=summaries, year=year, today=today)
+
+
+def _statuses(state: str | None) -> list[TaskStatus]:
+    if not state:
+        return []
+    try:
+        return [TaskStatus(state)]
+    except ValueError:
+        raise InvalidRequest(f"未知的任务状态 {state}") from None
+
+
+@router.get("/units/{code}")
+def unit_page(
+    request: Request,
+    auth: PageUser,
+    code: str,
+    year: int | None = YEAR,
+    state: str | None = Query(default=None, max_length=20),
+    period: str | None = Query(default=None, max_length=32),
+    branch: str | None = Query(default=None, max_length=64),
+) -> Response:
+    web = state_of(request)
+    today = web.today()
+    year = year or today.year
+    soon = web.settings.due_soon_days
+    with web.sessions() as db:
+        unit = access.require_unit(db, auth.principal, code)
+        branches = list(
+            db.scalars(
+                select(Organization)
+                .where(Organization.parent_id == unit.id)
+                .order_by(Organization.code)
+            )
+        )
+        branch_id = next((b.id for b in branches if b.code == branch), None)
+        if branch and branch_id is None:
+            raise InvalidRequest(f"{unit.name}没有编号为 {branch} 的支部")
+        where = TaskFilter(
+            unit_id=unit.id,
+            branch_id=branch_id,
+            period_key=period or None,
+            statuses=_statuses(state),
+            visible=access.task_clause(auth.principal),
+        )
+        counts = dashboard.item_counts(
+            db,
+            year=year,
+            today=today,
+            due_soon_days=soon,
+            where=TaskFilter(unit_id=unit.id, visible=where.visible),
+        )
+        rows, total = dashboard.task_rows(
+            db, year=year, today=today, due_soon_days=soon, where=where, limit=UNIT_PAGE_ROWS
+        )
+        periods = dashboard.period_keys(db, year=year, where=TaskFilter(unit_id=unit.id))
+    grouped: dict[str, list[TaskRow]] = defaultdict(list)
+    for row in rows:
+        grouped[row.ledger_item].append(row)
+    met = sum(1 for c in counts.values() if c.done and not c[TaskStatus.OVERDUE])
+    return page(
+        request,
+        "unit.html",
+        auth,
+        unit=unit,
+        year=year,
+        state=state or "",
+        period=period or "",
+        branch=branch or "",
+        branches=branches,
+        periods=periods,
+        statuses=list(TaskStatus),
+        sections=web.catalog.ledger.sections,
+        counts=counts,
+        grouped=grouped,
+        titles=titles(web),
+        total=total,
+        shown=len(rows),
+        met=met,
+        item_total=len(web.catalog.items),
+    )
+
+
+@router.get("/my")
+def my_tasks(request: Request, auth: PageUser, all: bool = False) -> Response:
+    state = state_of(request)
+    today = state.today()
+    principal = auth.principal
+    shown = [] if all else [TaskStatus.OPEN, TaskStatus.DUE_SOON, TaskStatus.OVERDUE]
+    with state.sessions() as db:
+        clause = (
+            access.my_task_clause(db, principal, today)
+            if principal.person_id is not None
+            else access.task_clause(principal)
+        )
+        rows, total = dashboard.task_rows(
+            db,
+            year=None,
+            today=today,
+            due_soon_days=state.settings.due_soon_days,
+            where=TaskFilter(visible=clause, statuses=shown),
+            limit=MY_ROWS,
+            by_due_date=True,
+        )
+    return page(
+        request,
+        "my.html",
+        auth,
+        rows=rows,
+        total=total,
+        titles=titles(state),
+        show_all=all,
+        has_person=principal.person_id is not None,
+    )

@@ -1,0 +1,192 @@
+"""A task: its facts, evidence and files; upload, review, withdraw, waive."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
+from sqlalchemy.orm import Session
+
+from obligations.errors import InvalidRequest
+from obligations.models import Organization, Person, Task
+from obligations.models.evidence import EvidenceKind
+from obligations.services import access, evidence, waivers
+from obligations.services.task_state import recorded_on_by_task, state_of
+from obligations.storage.limits import format_size
+from obligations.web.auth import PageAuth, PageUser
+from obligations.web.downloads import content_disposition
+from obligations.web.state import WebState
+from obligations.web.state import state_of as web_state
+from obligations.web.templating import page
+from obligations.web.uploads import upload_to_task
+
+router = APIRouter(include_in_schema=False)
+CsrfField = Annotated[str, Form(max_length=200)]
+ReasonField = Annotated[str, Form(max_length=2000)]
+
+
+def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict[str, Any]:
+    principal = auth.principal
+    recorded = recorded_on_by_task(db, [task.id]).get(task.id, [])
+    status = state_of(task, recorded, today=web.today(), due_soon_days=web.settings.due_soon_days)
+    try:
+        rule = web.catalog.rule(task.rule_id)
+        title, rule_text = rule.title, rule.description
+    except KeyError:
+        title, rule_text = task.rule_id, None
+    try:
+        item = web.catalog.item(task.ledger_item)
+    except KeyError:
+        item = None
+    records = evidence.list_records(db, task_id=task.id)
+    unit = db.get(Organization, task.unit_id)
+    return {
+        "task": task,
+        "status": status,
+        "title": title,
+        "rule_text": rule_text,
+        "item": item,
+        "records": records,
+        "done_count": len(recorded),
+        "unit": unit,
+        "unit_link": unit is not None and access.can_see_unit(principal, unit.id),
+        "org": db.get(Organization, task.organization_id),
+        "person": db.get(Person, task.person_id) if task.person_id else None,
+        "can_add": access.can_add_evidence(principal, task) and task.retired_at is None,
+        "can_review": access.can_review(principal) and web.policy.review_enabled,
+        "can_withdraw": any(access.can_withdraw(principal, r, task) for r in records[:1]),
+        "can_waive": access.can_waive(principal, task),
+        "kinds": list(EvidenceKind),
+        "max_size": format_size(web.policy.limits.max_bytes),
+        "allowed": web.policy.limits.allowed_text,
+    }
+
+
+@router.get("/tasks/{task_id}")
+def task_page(request: Request, auth: PageUser, task_id: int, message: str = "") -> Response:
+    web = web_state(request)
+    with web.sessions() as db:
+        task = access.require_task(db, auth.principal, task_id)
+        context = task_context(db, web, auth, task)
+    return page(request, "task.html", auth, message=message[:200], **context)
+
+
+def _back(task_id: int, message: str) -> Response:
+    from urllib.parse import quote
+
+    return RedirectResponse(f"/tasks/{task_id}?message={quote(message)}", status_code=303)
+
+
+@router.post("/tasks/{task_id}/evidence")
+async def upload(request: Request, auth: PageUser, task_id: int) -> Response:
+    web = web_state(request)
+    await upload_to_task(request, web, auth.principal, task_id, csrf=auth.csrf)
+    return _back(task_id, "材料已登记")
+
+
+@router.post("/evidence/{record_id}/review")
+def review(
+    request: Request,
+    auth: PageUser,
+    record_id: int,
+    csrf_token: CsrfField = "",
+    decision: Annotated[str, Form(max_length=10)] = "",
+    reason: ReasonField = "",
+) -> Response:
+    auth.check_csrf(csrf_token)
+    if decision not in ("accept", "reject"):
+        raise InvalidRequest("请选择“通过”或“退回”")
+    web = web_state(request)
+    with web.sessions.begin() as db:
+        record = access.require_record(db, auth.principal, record_id)
+        access.require_can_review(auth.principal)
+        evidence.review(
+            db,
+            web.policy,
+            record_id=record.id,
+            accept=decision == "accept",
+            reason=reason or None,
+            actor=auth.principal.actor,
+            now=web.now(),
+        )
+        task_id = record.task_id
+    return _back(task_id, "审核结果已保存") if task_id else RedirectResponse("/", 303)
+
+
+@router.post("/evidence/{record_id}/withdraw")
+def withdraw(
+    request: Request,
+    auth: PageUser,
+    record_id: int,
+    csrf_token: CsrfField = "",
+    reason: ReasonField = "",
+) -> Response:
+    auth.check_csrf(csrf_token)
+    web = web_state(request)
+    with web.sessions.begin() as db:
+        record = access.require_record(db, auth.principal, record_id)
+        access.require_can_withdraw(db, auth.principal, record)
+        evidence.withdraw(
+            db, record_id=record.id, reason=reason, actor=auth.principal.actor, now=web.now()
+        )
+        task_id = record.task_id
+    return _back(task_id, "材料已撤回") if task_id else RedirectResponse("/", 303)
+
+
+@router.post("/tasks/{task_id}/waive")
+def waive(
+    request: Request,
+    auth: PageUser,
+    task_id: int,
+    csrf_token: CsrfField = "",
+    reason: ReasonField = "",
+) -> Response:
+    auth.check_csrf(csrf_token)
+    web = web_state(request)
+    with web.sessions.begin() as db:
+        task = access.require_task(db, auth.principal, task_id)
+        access.require_can_waive(auth.principal, task)
+        waivers.waive(db, task_id=task.id, reason=reason, actor=auth.principal.actor, now=web.now())
+    return _back(task_id, "任务已豁免")
+
+
+@router.post("/tasks/{task_id}/unwaive")
+def unwaive(request: Request, auth: PageUser, task_id: int, csrf_token: CsrfField = "") -> Response:
+    auth.check_csrf(csrf_token)
+    web = web_state(request)
+    with web.sessions.begin() as db:
+        task = access.require_task(db, auth.principal, task_id)
+        access.require_can_waive(auth.principal, task)
+        waivers.unwaive(db, task_id=task.id, actor=auth.principal.actor, now=web.now())
+    return _back(task_id, "已撤销豁免")
+
+
+def file_response(web: WebState, db: Session, record_id: int, position: int) -> Response:
+    """Stream one evidence file under its original name (the caller checked access)."""
+    record = evidence.get_record(db, record_id)
+    file = evidence.find_file(record, str(position))
+    stream = evidence.open_file(web.store, file)
+
+    def chunks() -> object:
+        with stream:
+            while chunk := stream.read(256 * 1024):
+                yield chunk
+
+    return StreamingResponse(
+        chunks(),  # type: ignore[arg-type]
+        media_type=file.media_type,
+        headers={
+            "Content-Disposition": content_disposition(file.original_name),
+            "Content-Length": str(file.size),
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@router.get("/evidence/{record_id}/files/{position}")
+def download(request: Request, auth: PageUser, record_id: int, position: int) -> Response:
+    web = web_state(request)
+    with web.sessions() as db:
+        access.require_record(db, auth.principal, record_id)
+        return file_response(web, db, record_id, position)

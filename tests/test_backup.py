@@ -1,0 +1,268 @@
+"""Backup while uploads run, restore into a fresh directory, refusals, and the unit export."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import uuid
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+from sqlalchemy.pool import NullPool
+from tests.conftest import PG_ADMIN_URL
+
+from obligations.cli.main import cli
+from obligations.db import make_engine
+
+# Adds evidence in a loop through the service layer, in its own process, until killed.
+UPLOADER = """
+import io, sys, itertools
+from datetime import timedelta
+from obligations.catalog.load import load_catalog
+from obligations.db import make_engine, session_factory
+from obligations.services import evidence
+from obligations.settings import Settings
+from obligations.storage import LocalBlobStore
+from obligations.timeutil import local_date, utcnow
+
+settings = Settings(data_dir=sys.argv[1])
+sessions = session_factory(make_engine(settings.effective_database_url))
+store = LocalBlobStore(settings.evidence_dir)
+policy = evidence.EvidencePolicy(limits=settings.upload_limits)
+task_id, held_on = int(sys.argv[2]), sys.argv[3]
+for n in itertools.count():
+    content = b"%PDF-1.4\\n" + str(n).encode() * 5000
+    with sessions.begin() as session:
+        evidence.add_to_task(
+            session, store, policy, task_id=task_id,
+            data=evidence.EvidenceInput(
+                title=f"upload {n}", held_on=local_date(utcnow()).replace(day=1)
+            ),
+            uploads=[evidence.Upload(f"第{n}份.pdf", io.BytesIO(content))], actor="uploader",
+            now=utcnow(),
+        )
+    print(n, flush=True)
+"""
+
+
+def run(data_dir: Path, *args: str | Path, env: dict[str, str] | None = None) -> Result:
+    result = CliRunner(env=env).invoke(cli, ["--data-dir", str(data_dir), *map(str, args)])
+    if result.exception and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result
+
+
+def states(data_dir: Path, env: dict[str, str] | None = None) -> dict[int, str]:
+    listed = run(data_dir, "tasks", "list", "--json", "--status", *_all_states(), env=env)
+    assert listed.exit_code == 0, listed.output
+    return {t["id"]: t["status"] for t in json.loads(listed.stdout)}
+
+
+def _all_states() -> list[str]:
+    states = ["upcoming", "open", "due_soon", "overdue", "done", "done_late", "waived", "retired"]
+    return [arg for state in states for arg in ("--status", state)][1:]
+
+
+def evidence_of(data_dir: Path, env: dict[str, str] | None = None) -> list[dict[str, object]]:
+    listed = run(data_dir, "evidence", "list", "--json", env=env)
+    return json.loads(listed.stdout)  # type: ignore[no-any-return]
+
+
+def file_bytes(data_dir: Path, sha256: str) -> bytes:
+    return (data_dir / "evidence" / "objects" / sha256[:2] / sha256[2:4] / sha256).read_bytes()
+
+
+def first_open_task(data_dir: Path, env: dict[str, str] | None = None) -> int:
+    listed = run(data_dir, "tasks", "list", "--json", "--unit", "U01", "--rule",
+                 "central-group-study", "--status", "due_soon", "--status", "open",
+                 env=env)  # fmt: skip
+    return int(json.loads(listed.stdout)[0]["id"])
+
+
+def add_some_evidence(data_dir: Path, tmp_path: Path, env: dict[str, str] | None = None) -> None:
+    listed = run(data_dir, "tasks", "list", "--json", "--unit", "U02", "--status", "overdue",
+                 env=env)  # fmt: skip
+    for n, task in enumerate(json.loads(listed.stdout)[:5]):
+        path = tmp_path / f"记录{n}.pdf"
+        path.write_bytes(b"%PDF-1.4\n" + bytes([n]) * 3000)
+        added = run(data_dir, "evidence", "add", str(task["id"]), path, "--held-on",
+                    task["period_start"], "--title", f"记录{n}", env=env)  # fmt: skip
+        assert added.exit_code == 0, added.output
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    data = tmp_path / "data"
+    assert run(data, "init", "--demo").exit_code == 0
+    add_some_evidence(data, tmp_path)
+    return data
+
+
+@pytest.fixture
+def uploader(demo: Path) -> Iterator[subprocess.Popen[str]]:
+    task = first_open_task(demo)
+    process = subprocess.Popen(
+        [sys.executable, "-c", UPLOADER, str(demo), str(task), ""],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdout is not None
+    process.stdout.readline()  # the first upload is committed
+    yield process
+    process.kill()
+    process.wait()
+    process.stdout.close()
+
+
+def test_a_backup_taken_during_uploads_restores_a_consistent_verified_directory(
+    demo: Path, tmp_path: Path, uploader: subprocess.Popen[str]
+) -> None:
+    during = run(demo, "backup", "-o", tmp_path / "during.tar")
+    assert during.exit_code == 0, during.output
+    uploader.kill()
+    uploader.wait()
+    restored = tmp_path / "restored"
+
+    result = run(restored, "restore", tmp_path / "during.tar")
+
+    assert result.exit_code == 0, result.output
+    assert run(restored, "verify").exit_code == 0
+    source = {r["id"]: r for r in evidence_of(demo)}
+    copy = evidence_of(restored)
+    uploads = [r for r in copy if r["recorded_by"] == "uploader"]
+    # A consistent snapshot: a prefix of the uploads, each record exactly as in the source.
+    assert uploads and [r["title"] for r in uploads] == [f"upload {n}" for n in range(len(uploads))]
+    assert all(source[r["id"]] == r for r in copy)  # type: ignore[index]
+    for record in copy:
+        for file in record["files"]:  # type: ignore[attr-defined]
+            assert file_bytes(restored, file["sha256"]) == file_bytes(demo, file["sha256"])
+
+
+def test_a_quiet_backup_restores_every_task_state_and_file(demo: Path, tmp_path: Path) -> None:
+    assert run(demo, "backup", "-o", tmp_path / "quiet.tar").exit_code == 0
+    restored = tmp_path / "restored"
+    assert run(restored, "restore", tmp_path / "quiet.tar").exit_code == 0
+    assert run(restored, "verify").exit_code == 0
+    assert states(restored) == states(demo)
+    assert evidence_of(restored) == evidence_of(demo)
+
+
+def test_a_tampered_backup_is_refused_and_leaves_nothing(demo: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.tar"
+    assert run(demo, "backup", "-o", good).exit_code == 0
+    tampered = tmp_path / "tampered.tar"
+    content = bytearray(good.read_bytes())
+    with tarfile.open(good) as tar:
+        member = next(m for m in tar if m.name.startswith("evidence/objects/"))
+    content[member.offset_data + 20] ^= 0xFF
+    tampered.write_bytes(bytes(content))
+
+    result = run(tmp_path / "restored", "restore", tampered)
+
+    assert result.exit_code == 2
+    assert "备份已被改动" in result.stderr
+    assert not (tmp_path / "restored").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".restore-")] == []
+
+
+def test_a_truncated_backup_is_refused(demo: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.tar"
+    assert run(demo, "backup", "-o", good).exit_code == 0
+    truncated = tmp_path / "truncated.tar"
+    truncated.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+
+    result = run(tmp_path / "restored", "restore", truncated)
+
+    assert result.exit_code == 2
+    assert "不完整" in result.stderr or "已损坏" in result.stderr
+    assert not (tmp_path / "restored").exists()
+
+
+def test_restore_refuses_a_directory_that_holds_data_and_a_file_that_is_no_backup(
+    demo: Path, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.tar"
+    assert run(demo, "backup", "-o", good).exit_code == 0
+    not_a_backup = tmp_path / "notes.tar"
+    not_a_backup.write_bytes(b"just some text, not a tar file" * 100)
+
+    into_existing = run(demo, "restore", good)
+    garbage = run(tmp_path / "fresh", "restore", not_a_backup)
+
+    assert (into_existing.exit_code, garbage.exit_code) == (2, 2)
+    assert "不是空目录" in into_existing.stderr
+    assert "已损坏或不完整" in garbage.stderr
+
+
+@pytest.fixture
+def pg_databases() -> Iterator[tuple[str, str]]:
+    """Two fresh PostgreSQL databases: the source and the restore target."""
+    admin = make_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    names = [f"obligations_backup_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    yield f"{base}/{names[0]}", f"{base}/{names[1]}"
+    with admin.connect() as connection:
+        for name in names:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_a_postgresql_backup_restores_into_an_empty_database(
+    pg_databases: tuple[str, str], tmp_path: Path
+) -> None:
+    source_url, target_url = pg_databases
+    source = {"OBLIGATIONS_DATABASE_URL": source_url}
+    target = {"OBLIGATIONS_DATABASE_URL": target_url}
+    data = tmp_path / "data"
+    assert run(data, "init", "--demo", env=source).exit_code == 0
+    add_some_evidence(data, tmp_path, env=source)
+    assert run(data, "backup", "-o", tmp_path / "pg.tar", env=source).exit_code == 0
+    with tarfile.open(tmp_path / "pg.tar") as tar:
+        assert "database.pgdump" in tar.getnames()
+    restored = tmp_path / "restored"
+
+    result = run(restored, "restore", tmp_path / "pg.tar", env=target)
+
+    assert result.exit_code == 0, result.output
+    assert run(restored, "verify", env=target).exit_code == 0
+    assert states(restored, env=target) == states(data, env=source)
+    assert evidence_of(restored, env=target) == evidence_of(data, env=source)
+    again = run(tmp_path / "again", "restore", tmp_path / "pg.tar", env=target)
+    assert again.exit_code == 2 and "不是空库" in again.stderr
+
+
+def test_a_unit_export_holds_its_tasks_records_and_identical_files(
+    demo: Path, tmp_path: Path
+) -> None:
+    output = tmp_path / "U02.zip"
+    result = run(demo, "export", "--unit", "U02", "-o", output)
+    assert result.exit_code == 0, result.output
+    with zipfile.ZipFile(output) as archive:
+        names = set(archive.namelist())
+        records = json.loads(archive.read("evidence.json"))
+        tasks = json.loads(archive.read("tasks.json"))
+        unit = json.loads(archive.read("unit.json"))
+        assert {"unit.json", "tasks.json", "tasks.csv", "evidence.csv", "audit.json"} <= names
+        assert archive.read("tasks.csv").decode("utf-8-sig").startswith("id,rule,title")
+        for record in records:
+            for file in record["files"]:
+                assert archive.read(file["path"]) == file_bytes(demo, file["sha256"])
+    assert unit["code"] == "U02" and len(records) == 5
+    assert {t["unit"] for t in tasks} == {"U02"} and sum(t["status"] == "done_late" for t in tasks) == 5
+
+
+def test_exporting_an_unknown_unit_is_refused(demo: Path, tmp_path: Path) -> None:
+    result = run(demo, "export", "--unit", "U99", "-o", tmp_path / "x.zip")
+    assert result.exit_code == 2 and "U99" in result.stderr
+    assert not (tmp_path / "x.zip").exists()
+    assert [name for name in os.listdir(tmp_path) if "export" in name or ".zip" in name] == []

@@ -1,0 +1,106 @@
+"""The SQL counts behind the overview and unit pages agree with the per-task state decision."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from tests import factories
+from tests.helpers import shipped_catalog
+
+from obligations.domain.status import TaskStatus
+from obligations.models import EvidenceRecord, ReviewState, Task
+from obligations.models.evidence import EvidenceKind
+from obligations.services import dashboard
+from obligations.services.dashboard import TaskFilter
+from obligations.services.generation import generate_tasks
+from obligations.services.tasks import list_tasks
+
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 25)
+
+
+def scatter_records(session: Session, seed: int = 7) -> None:
+    """Records on a random third of the tasks: on time, late (also across local midnight),
+    rejected, withdrawn."""
+    rng = random.Random(seed)
+    tasks = list(session.scalars(select(Task).order_by(Task.id)))
+    for task in rng.sample(tasks, len(tasks) // 3):
+        for _ in range(rng.choice([1, 1, 2])):
+            # 16:00 UTC is midnight in Shanghai: the day after the due date, locally.
+            recorded = datetime.combine(task.due_on, datetime.min.time(), UTC) + timedelta(
+                hours=rng.choice([-30, 10, 15, 16, 40])
+            )
+            session.add(
+                EvidenceRecord(
+                    task_id=task.id,
+                    unit_id=task.unit_id,
+                    ledger_item=task.ledger_item,
+                    year=task.period_start.year,
+                    title="记录",
+                    held_on=task.period_start,
+                    kind=EvidenceKind.MINUTES,
+                    recorded_by="测试",
+                    recorded_at=recorded,
+                    review_state=rng.choice(list(ReviewState)),
+                    withdrawn_at=NOW if rng.random() < 0.1 else None,
+                )
+            )
+    for task in rng.sample(tasks, 10):
+        task.waived_at, task.waived_by, task.waived_reason = NOW, "测试", "不适用"
+    session.flush()
+
+
+def test_unit_counts_agree_with_the_state_of_every_task(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
+        scatter_records(session)
+    with sessions() as session:
+        views = list_tasks(session, shipped_catalog(), today=TODAY, due_soon_days=7)
+        summaries = dashboard.unit_summaries(session, year=2026, today=TODAY, due_soon_days=7)
+    expected: Counter[tuple[str, int, TaskStatus]] = Counter(
+        (v.unit, v.due_on.month, v.status) for v in views if v.due_on.year == 2026
+    )
+    got: Counter[tuple[str, int, TaskStatus]] = Counter()
+    for summary in summaries:
+        for month, counts in summary.months.items():
+            for status, n in counts.by_status.items():
+                if status is not TaskStatus.RETIRED:
+                    got[(summary.code, month, status)] += n
+    assert got == expected
+    assert {s for (_, _, s) in expected} >= {TaskStatus.DONE, TaskStatus.DONE_LATE}
+
+
+def test_task_rows_carry_the_same_state_as_list_tasks(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        orgs = factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
+        scatter_records(session, seed=11)
+        unit_id = orgs["U01"].id
+    with sessions() as session:
+        views = list_tasks(
+            session, shipped_catalog(), today=TODAY, due_soon_days=7, unit_code="U01"
+        )
+        rows, total = dashboard.task_rows(
+            session,
+            year=2026,
+            today=TODAY,
+            due_soon_days=7,
+            where=TaskFilter(unit_id=unit_id),
+            limit=10_000,
+        )
+        overdue, _ = dashboard.task_rows(
+            session,
+            year=2026,
+            today=TODAY,
+            due_soon_days=7,
+            where=TaskFilter(unit_id=unit_id, statuses=[TaskStatus.OVERDUE]),
+        )
+    expected = {v.id: v.status for v in views if v.due_on.year == 2026}
+    assert {r.id: r.status for r in rows} == expected
+    assert total == len(expected)
+    assert {r.id for r in overdue} == {i for i, s in expected.items() if s is TaskStatus.OVERDUE}

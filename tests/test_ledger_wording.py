@@ -1,0 +1,167 @@
+"""The ledger's wording and checks as pure functions: periods, figures, structural checks."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from tests.helpers import shipped_catalog
+
+from obligations.catalog.schema import Check, Metric, Scope
+from obligations.domain.ledger_checks import Holder, UnitFacts, run_check
+from obligations.domain.ledger_figures import FigureFact, compose_metric, figure_specs
+from obligations.domain.ledger_period import PeriodInvalid, academic_year, date_range
+from obligations.domain.ledger_periodic import RecordFact, RuleFacts, TaskFact, compose_rule
+from obligations.domain.ledger_text import dates_text, period_text
+from obligations.domain.periods import AcademicCalendar
+from obligations.domain.status import TaskStatus
+from obligations.models.org import OrgKind, Role
+
+RATIO = Metric(
+    id="activist-target-ratio", title="入党积极分子与发展对象人数之比", threshold=3, unit=":1"
+)
+
+
+@pytest.mark.parametrize(
+    ("key", "plain_year", "text"),
+    [
+        ("2026-05", 2026, "5月"),
+        ("2026-05", None, "2026年5月"),
+        ("2026-Q2", 2026, "第二季度"),
+        ("2026-H2", 2026, "下半年"),
+        ("2026", 2026, "2026年度"),
+        ("2025-2026", 2026, "2025-2026学年"),
+        ("2025-2026-1", 2026, "2025-2026学年第一学期"),
+        ("T2023-10-15", 2026, "2023年10月15日起的一届任期"),
+    ],
+)
+def test_period_keys_read_as_chinese_periods(key: str, plain_year: int | None, text: str) -> None:
+    assert period_text(key, plain_year) == text
+
+
+def test_a_long_list_of_dates_is_cut_with_deng() -> None:
+    days = [date(2026, 1, 1 + n) for n in range(30)]
+    text = dates_text(days, 2026)
+    assert text.startswith("1月1日、1月2日") and text.endswith("1月24日等")
+
+
+def test_a_person_rule_counts_person_times_and_names_who_missed() -> None:
+    record = RecordFact(1, "党课", date(2026, 5, 8), date(2026, 5, 9), files=2)
+    facts = RuleFacts(
+        "committee-party-lecture",
+        "班子成员讲党课",
+        Scope.PERSON,
+        (
+            TaskFact(1, "2026", date(2026, 12, 31), 1, TaskStatus.DONE, (record,), person="张书记"),
+            TaskFact(2, "2026", date(2026, 12, 31), 1, TaskStatus.OVERDUE, (), person="李院长"),
+        ),
+    )
+    part = compose_rule(facts, plain_year=2026)
+    assert part.lines == (
+        "班子成员讲党课：应完成2人次，实际完成1人次（张书记5月8日），佐证材料2份",
+    )
+    assert part.gaps == ("班子成员讲党课：李院长2026年度未完成",)
+    assert part.failed
+
+
+def test_a_period_short_of_its_minimum_count_says_how_many_were_held() -> None:
+    record = RecordFact(1, "学习", date(2026, 3, 3), date(2026, 3, 3), files=1)
+    task = TaskFact(1, "2026-03", date(2026, 3, 31), 2, TaskStatus.OVERDUE, (record,))
+    part = compose_rule(RuleFacts("r", "学习", Scope.UNIT, (task,)), plain_year=2026)
+    assert part.gaps == ("学习：3月仅开展1次（应2次）",)
+
+
+def test_a_ratio_without_development_targets_is_not_computed_and_not_failed() -> None:
+    figures = {"activists": FigureFact(Decimal(6)), "development-targets": FigureFact(Decimal(0))}
+    part = compose_metric(RATIO, figures)
+    assert not part.failed
+    assert part.lines == (
+        "入党积极分子与发展对象人数之比：入党积极分子6人，发展对象0人，本年度无发展对象，"
+        "不计算比例（标准不低于3:1）",
+    )
+
+
+def test_a_missing_figure_fails_and_says_what_to_fill_in() -> None:
+    part = compose_metric(RATIO, {"activists": FigureFact(Decimal(6))})
+    assert part.failed
+    assert part.gaps == (
+        "入党积极分子与发展对象人数之比：尚未填报发展对象人数，无法核对（标准不低于3:1）",
+    )
+
+
+def test_a_linked_record_is_named_as_the_figures_evidence() -> None:
+    metric = Metric(id="member-training-hours", title="党员学时", threshold=32, unit="学时")
+    part = compose_metric(
+        metric, {"member-training-hours": FigureFact(Decimal("40"), "学时登记表")}
+    )
+    assert part.lines == ("党员学时：40学时（标准不低于32学时），佐证：《学时登记表》",)
+    assert part.evidence == 1
+
+
+def test_the_catalog_asks_for_six_figures() -> None:
+    assert list(figure_specs(shipped_catalog().indicators)) == [
+        "activists",
+        "development-targets",
+        "member-training-hours",
+        "leader-training-hours",
+        "member-subscription-rate",
+        "leader-subscription-rate",
+    ]
+
+
+def general_branch(*roles: Role, members: int | None = 80) -> UnitFacts:
+    holders = tuple(Holder(f"人{n}", role) for n, role in enumerate(roles))
+    return UnitFacts(OrgKind.GENERAL_BRANCH, members, date(2023, 10, 15), 5, holders)
+
+
+def check(check_id: str) -> Check:
+    for indicator in shipped_catalog().indicators:
+        for candidate in indicator.checks:
+            if candidate.id == check_id:
+                return candidate
+    raise KeyError(check_id)
+
+
+def test_a_general_branch_committee_needs_five_to_seven_and_a_deputy() -> None:
+    unit = general_branch(Role.SECRETARY, Role.COMMITTEE_MEMBER, Role.COMMITTEE_MEMBER)
+    part = run_check(check("committee_size"), unit)
+    assert part.gaps == ("委员会共3人，党总支一般应设委员5-7人", "设副书记0人，党总支应设副书记1人")
+
+
+def test_a_five_year_term_fails_the_term_check() -> None:
+    part = run_check(check("term_length_valid"), general_branch())
+    assert part.lines == ("本届任期自2023年10月15日起，5年，2028年10月15日届满",)
+    assert part.gaps == ("每届任期5年，应为3或4年",)
+
+
+def test_a_general_branch_over_ninety_nine_members_must_reorganize() -> None:
+    part = run_check(check("member_count_matches_kind"), general_branch(members=120))
+    assert part.failed and part.gaps == ("党员120人，超过99人，应按规定报学校党委调整组织设置",)
+
+
+def test_a_small_direct_branch_may_have_its_secretary_alone() -> None:
+    unit = UnitFacts(OrgKind.DIRECT_BRANCH, 5, None, None, (Holder("王", Role.SECRETARY),))
+    assert not run_check(check("committee_size"), unit).failed
+
+
+def test_an_academic_year_outside_the_calendar_runs_september_to_august() -> None:
+    period = academic_year("2030-2031", AcademicCalendar())
+    assert (period.start, period.end, period.notes_year) == (
+        date(2030, 9, 1),
+        date(2031, 8, 31),
+        2031,
+    )
+    assert period.plain_year is None
+
+
+@pytest.mark.parametrize("key", ["2025-2027", "2025", "abc"])
+def test_a_malformed_academic_year_is_refused_in_chinese(key: str) -> None:
+    with pytest.raises(PeriodInvalid, match="格式有误"):
+        academic_year(key, AcademicCalendar())
+
+
+def test_a_backwards_date_range_is_refused() -> None:
+    with pytest.raises(PeriodInvalid, match="早于"):
+        date_range(date(2026, 5, 1), date(2026, 4, 1))
+    assert date_range(date(2026, 3, 1), date(2026, 8, 31)).label == "2026年3月1日至2026年8月31日"

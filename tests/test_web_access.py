@@ -1,0 +1,213 @@
+"""Every page and API endpoint, for every role, on its own and on another unit's objects:
+allowed, refused (403) or not found (404, so ids of other units cannot be probed)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from tests.storage_samples import PDF
+from tests.web_support import USERS, WebWorld, web, world_template
+
+from obligations.services.accounts import principal_of
+
+__all__ = ["web", "world_template"]
+
+ALL = set(USERS)
+COLLEGE = {"admin", "viewer_all"}
+U01_WHOLE = COLLEGE | {"u01_manager", "u01_viewer"}
+U02_WHOLE = COLLEGE | {"u02_manager"}
+WRITERS = ALL - {"viewer_all", "u01_viewer"}
+
+# Who sees each object.
+SEES = {
+    "task_b1": U01_WHOLE | {"b1_secretary"},
+    "task_b1_open": U01_WHOLE | {"b1_secretary"},
+    "task_u01": U01_WHOLE,
+    "task_u02": U02_WHOLE,
+    "rec_b1": U01_WHOLE | {"b1_secretary"},
+    "rec_u02": U02_WHOLE,
+    "U01": U01_WHOLE,
+    "U02": U02_WHOLE,
+}
+# Who may act on a visible object.
+MAY = {
+    "upload": WRITERS,
+    "waive": {"admin", "u01_manager", "u02_manager"},
+    "review": {"admin"},
+    "withdraw": {"admin", "u01_manager", "u02_manager", "b1_secretary"},
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    method: str
+    path: str  # {obj} is replaced by the object's id or code
+    objects: tuple[str, ...]
+    action: str | None = None  # a write checked against MAY
+    api: bool = False
+    form: bool = False  # urlencoded with CSRF
+    upload: bool = False
+    json: bool = False
+
+
+ROUTES = [
+    Route("task page", "GET", "/tasks/{obj}", ("task_b1", "task_u01", "task_u02")),
+    Route("unit page", "GET", "/units/{obj}", ("U01", "U02")),
+    Route("ledger page", "GET", "/units/{obj}/ledger", ("U01", "U02")),
+    Route("ledger html", "GET", "/units/{obj}/ledger/2026.html", ("U01", "U02")),
+    Route("ledger xlsx", "GET", "/units/{obj}/ledger/2026.xlsx", ("U01", "U02")),
+    Route("ledger docx", "GET", "/units/{obj}/ledger/2026.docx", ("U01", "U02")),
+    Route("evidence file", "GET", "/evidence/{obj}/files/1", ("rec_b1", "rec_u02")),
+    Route(
+        "upload", "POST", "/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload", upload=True
+    ),
+    Route("waive", "POST", "/tasks/{obj}/waive", ("task_b1", "task_u02"), "waive", form=True),
+    Route("review", "POST", "/evidence/{obj}/review", ("rec_b1", "rec_u02"), "review", form=True),
+    Route(
+        "withdraw", "POST", "/evidence/{obj}/withdraw", ("rec_b1", "rec_u02"), "withdraw", form=True
+    ),
+    Route("api task", "GET", "/api/tasks/{obj}", ("task_b1", "task_u01", "task_u02"), api=True),
+    Route(
+        "api task evidence", "GET", "/api/tasks/{obj}/evidence", ("task_b1", "task_u02"), api=True
+    ),
+    Route("api evidence", "GET", "/api/evidence/{obj}", ("rec_b1", "rec_u02"), api=True),
+    Route("api file", "GET", "/api/evidence/{obj}/files/1", ("rec_b1", "rec_u02"), api=True),
+    Route("api ledger", "GET", "/api/units/{obj}/ledger/2026", ("U01", "U02"), api=True),
+    Route(
+        "api upload",
+        "POST",
+        "/api/tasks/{obj}/evidence",
+        ("task_b1", "task_u02"),
+        "upload",
+        api=True,
+        upload=True,
+    ),
+    Route(
+        "api review",
+        "POST",
+        "/api/evidence/{obj}/review",
+        ("rec_b1", "rec_u02"),
+        "review",
+        api=True,
+        json=True,
+    ),
+    Route(
+        "api withdraw",
+        "POST",
+        "/api/evidence/{obj}/withdraw",
+        ("rec_b1", "rec_u02"),
+        "withdraw",
+        api=True,
+        json=True,
+    ),
+]
+CASES = [
+    pytest.param(route, user, obj, id=f"{route.name}-{user}-{obj}")
+    for route in ROUTES
+    for user in sorted(USERS)
+    for obj in route.objects
+]
+
+
+def expected(route: Route, user: str, obj: str) -> int:
+    if user not in SEES[obj]:
+        return 404
+    if route.action and user not in MAY[route.action]:
+        return 403
+    return 200
+
+
+def call(web: WebWorld, route: Route, user: str, obj: str):  # type: ignore[no-untyped-def]
+    key = web.ids[obj] if not obj.startswith("U0") else obj
+    path = route.path.format(obj=key)
+    if route.api:
+        client, csrf = web.api(user), ""
+    else:
+        client, csrf = web.login(user)
+    if route.upload:
+        fields = {"csrf_token": csrf, "title": "支部党员大会", "held_on": "2026-10-20"}
+        files = [("files", ("记录.pdf", PDF, "application/pdf"))]
+        return client.post(path, data=fields, files=files)
+    if route.json:
+        return client.post(path, json={"accept": False, "reason": "材料不全"} | {"reason": "x"})
+    if route.form:
+        return client.post(
+            path, data={"csrf_token": csrf, "decision": "reject", "reason": "不适用"}
+        )
+    return client.get(path)
+
+
+@pytest.mark.parametrize(("route", "user", "obj"), CASES)
+def test_every_route_allows_or_refuses_each_role_on_own_and_other_units(
+    web: WebWorld, route: Route, user: str, obj: str
+) -> None:
+    want = expected(route, user, obj)
+    response = call(web, route, user, obj)
+    got = response.status_code
+    if want == 200:
+        assert got in (200, 201, 303), (got, response.text[:500])
+    else:
+        assert got == want, response.text[:500]
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_guessed_ids_of_any_other_object_are_not_found(web: WebWorld, user: str) -> None:
+    client, _ = web.login(user)
+    api = web.api(user)
+    for task_id in range(1, 400, 7):
+        page = client.get(f"/tasks/{task_id}").status_code
+        assert page in (200, 404)
+        assert api.get(f"/api/tasks/{task_id}").status_code == page
+    for record_id in range(1, 20):
+        visible = record_id in {web.ids[r] for r in ("rec_b1", "rec_u02") if user in SEES[r]}
+        status = client.get(f"/evidence/{record_id}/files/1").status_code
+        assert status == (200 if visible else 404)
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_administration_pages_are_for_administrators_only(web: WebWorld, user: str) -> None:
+    client, _ = web.login(user)
+    for path in ("/admin", "/admin/rules", "/admin/calendar", "/admin/audit"):
+        assert client.get(path).status_code == (200 if user == "admin" else 403)
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_the_overview_is_for_college_wide_roles_and_others_are_sent_to_their_own_page(
+    web: WebWorld, user: str
+) -> None:
+    client, _ = web.login(user)
+    response = client.get("/")
+    if user in COLLEGE:
+        assert response.status_code == 200 and "U02" in response.text
+    else:
+        assert response.status_code == 303
+        assert response.headers["location"] in ("/units/U01", "/units/U02", "/my")
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_the_api_task_list_holds_only_tasks_the_user_may_see(web: WebWorld, user: str) -> None:
+    api = web.api(user)
+    seen = set()
+    for offset in range(0, 2000, 1000):
+        page = api.get("/api/tasks", params={"limit": 1000, "offset": offset}).json()
+        seen |= {t["id"] for t in page["items"]}
+    for name in ("task_b1", "task_u01", "task_u02"):
+        assert (web.ids[name] in seen) == (user in SEES[name]), name
+
+
+def test_pages_and_api_refuse_anonymous_requests(web: WebWorld) -> None:
+    assert web.client.get("/units/U01").status_code == 303
+    assert web.client.get("/units/U01").headers["location"].startswith("/login?next=")
+    assert web.client.get(f"/api/tasks/{web.ids['task_b1']}").status_code == 401
+    bad = {"Authorization": "Bearer obl_guessed"}
+    assert web.client.get("/api/tasks", headers=bad).status_code == 401
+
+
+def test_principals_of_branch_secretaries_are_scoped_to_their_branch(web: WebWorld) -> None:
+    from obligations.services.accounts import get_user
+
+    with web.sessions() as db:
+        principal = principal_of(db, get_user(db, "b1_secretary"))
+    assert principal.branch_id == web.ids["B1"] and principal.unit_id == web.ids["U01"]
