@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from click.testing import CliRunner, Result
 
 from obligations.cli.main import cli
+from obligations.db import make_engine, session_factory
 from obligations.paths import shipped_dir
+from obligations.services.accounts import _verify, get_user
 
 JSON_FIELDS = {
     "id",
@@ -34,12 +37,30 @@ def run(data_dir: Path, *args: str) -> Result:
     return result
 
 
+DEMO_OUTPUT: list[str] = []
+
+
 @pytest.fixture(scope="module")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("demo")
     result = run(data, "init", "--demo")
     assert result.exit_code == 0, result.output
+    DEMO_OUTPUT[:] = result.stdout.splitlines()
     return data
+
+
+def test_init_demo_prints_web_accounts_that_can_log_in(demo_dir: Path) -> None:
+    shown = (re.match(r"示例网页账户：(\S+)\s+密码 (\S+)（", line) for line in DEMO_OUTPUT)
+    accounts = [m.groups() for m in shown if m]
+    assert [name for name, _ in accounts] == ["admin", "u01", "u01-b01"]
+    engine = make_engine(f"sqlite:///{demo_dir / 'obligations.sqlite3'}")
+    try:
+        with session_factory(engine).begin() as session:
+            for name, password in accounts:
+                user = get_user(session, name)
+                assert _verify(user.password_hash, password)
+    finally:
+        engine.dispose()
 
 
 def test_init_demo_creates_the_database_and_generates_tasks(demo_dir: Path) -> None:
