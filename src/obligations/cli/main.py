@@ -28,6 +28,12 @@ def cli(ctx: click.Context, data_dir: Path | None) -> None:
 
 
 def _register() -> None:
+    from obligations.cli import reminders
+
+    cli.add_command(reminders.remind_command)
+    cli.add_command(reminders.worker_command)
+    cli.add_command(reminders.channels)
+
     from obligations.cli import orgdata, rules, setup, tasks
 
     cli.add_command(setup.init)

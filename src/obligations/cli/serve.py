@@ -1,24 +1,21 @@
-"""`obligations serve`: the web dashboard (and the reminder scheduler, when available)."""
+"""`obligations serve`: the web dashboard and, unless --no-scheduler, the reminder clock."""
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 import click
+from apscheduler.schedulers.base import BaseScheduler
 
+from obligations.cli import reminders
 from obligations.cli.context import AppContext, pass_app
+from obligations.scheduler import start_scheduler
 
 
-def _start_scheduler(app: AppContext) -> Any | None:
-    """Start the reminder scheduler in this process if the package provides one
-    (``obligations.services.scheduler.start_scheduler(settings)``)."""
-    try:
-        module = importlib.import_module("obligations.services.scheduler")
-    except ModuleNotFoundError:
-        return None
-    start = getattr(module, "start_scheduler", None)
-    return start(app.settings) if callable(start) else None
+def _start_scheduler(app: AppContext) -> BaseScheduler:
+    """The reminder clock in this process: the same jobs `obligations worker` runs."""
+    scheduler = start_scheduler(reminders.runtime_for(app))
+    jobs = "、".join(job.id for job in scheduler.get_jobs())
+    click.echo(f"提醒调度已在本进程启动：{jobs}")
+    return scheduler
 
 
 @click.command("serve")
@@ -38,13 +35,10 @@ def serve(app: AppContext, host: str, port: int, no_scheduler: bool, secure_cook
     from obligations.web import create_app
 
     scheduler = None if no_scheduler else _start_scheduler(app)
-    if not no_scheduler and scheduler is None:
-        click.echo("提示：本版本尚未包含提醒调度器，仅启动网页服务。", err=True)
     web = create_app(app.settings, secure_cookies=secure_cookies)
     click.echo(f"网页看板：http://{host}:{port}/  （API 文档：/api/docs）")
     try:
         uvicorn.run(web, host=host, port=port, log_level="info")
     finally:
-        shutdown = getattr(scheduler, "shutdown", None)
-        if callable(shutdown):
-            shutdown()
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
