@@ -14,7 +14,13 @@ import re
 # openpyxl ships no type hints (types-openpyxl is not a dev dependency yet).
 from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.cell.cell import Cell  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.styles import Alignment, Border, Font, Side  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.styles import (  # type: ignore[import-untyped, unused-ignore]
+    Alignment,
+    Border,
+    Font,
+    NamedStyle,
+    Side,
+)
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.ledger.document import LedgerDocument, LedgerRow
@@ -32,12 +38,25 @@ _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+_BODY_LEFT, _BODY_CENTER = "台账正文", "台账正文居中"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # openpyxl refuses these
+
+
+def _body_styles(workbook: Workbook) -> None:
+    """Named styles for the item cells: assigning one name per cell is several times faster
+    in openpyxl than setting font, alignment and border one by one (each is hashed into the
+    workbook's style tables on every assignment)."""
+    font = Font(name=BODY_FONT, size=10.5)
+    for name, alignment in ((_BODY_LEFT, _WRAP_LEFT), (_BODY_CENTER, _WRAP_CENTER)):
+        workbook.add_named_style(
+            NamedStyle(name=name, font=font, alignment=alignment, border=_BORDER)
+        )
 
 
 def render_xlsx(document: LedgerDocument) -> bytes:
     """The filled ledger as .xlsx bytes."""
     workbook = Workbook()
+    _body_styles(workbook)
     sheet = workbook.active
     assert sheet is not None  # a new workbook has one sheet
     sheet.title = SHEET_TITLE
@@ -92,20 +111,20 @@ def _write_items(sheet: Worksheet, document: LedgerDocument) -> None:
 
 def _write_item(sheet: Worksheet, number: int, row: LedgerRow, font: Font) -> None:
     values = (
-        ("B", row.item_name, _WRAP_CENTER),
-        ("C", row.standard_text, _WRAP_LEFT),
-        ("D", _clean(row.implementation), _WRAP_LEFT),
-        ("E", row.verdict.value, _WRAP_CENTER),
-        ("F", _clean(row.gaps), _WRAP_LEFT),
+        ("A", None, _BODY_CENTER),
+        ("B", row.item_name, _BODY_CENTER),
+        ("C", row.standard_text, _BODY_LEFT),
+        ("D", _clean(row.implementation), _BODY_LEFT),
+        ("E", row.verdict.value, _BODY_CENTER),
+        ("F", _clean(row.gaps), _BODY_LEFT),
     )
-    for column, value, alignment in values:
+    for column, value, style in values:
         cell = sheet[f"{column}{number}"]
-        cell.value = value
-        cell.font, cell.alignment = font, alignment
-    for column in COLUMN_WIDTHS:
-        _frame(sheet[f"{column}{number}"])
+        if value is not None:
+            cell.value = value
+        cell.style = style
     # Excel does not grow a row for wrapped text on opening; estimate the height it needs.
-    lines = max(_lines(str(value), COLUMN_WIDTHS[column]) for column, value, _ in values)
+    lines = max(_lines(str(value), COLUMN_WIDTHS[column]) for column, value, _ in values if value)
     sheet.row_dimensions[number].height = max(2, lines) * LINE_HEIGHT + 4
 
 
