@@ -4,6 +4,7 @@ allowed, refused (403) or not found (404, so ids of other units cannot be probed
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 from tests.storage_samples import PDF
@@ -36,6 +37,7 @@ MAY = {
     "waive": {"admin", "u01_manager", "u02_manager"},
     "review": {"admin"},
     "withdraw": {"admin", "u01_manager", "u02_manager", "b1_secretary"},
+    "ledger notes": {"admin", "u01_manager", "u02_manager"},
 }
 
 
@@ -59,6 +61,15 @@ ROUTES = [
     Route("ledger html", "GET", "/units/{obj}/ledger/2026.html", ("U01", "U02")),
     Route("ledger xlsx", "GET", "/units/{obj}/ledger/2026.xlsx", ("U01", "U02")),
     Route("ledger docx", "GET", "/units/{obj}/ledger/2026.docx", ("U01", "U02")),
+    Route("ledger bundle", "GET", "/units/{obj}/ledger/2026/bundle.zip", ("U01", "U02")),
+    Route(
+        "ledger notes",
+        "POST",
+        "/units/{obj}/ledger/2026/items/2.3/notes",
+        ("U01", "U02"),
+        "ledger notes",
+        form=True,
+    ),
     Route("evidence file", "GET", "/evidence/{obj}/files/1", ("rec_b1", "rec_u02")),
     Route(
         "upload", "POST", "/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload", upload=True
@@ -133,9 +144,8 @@ def call(web: WebWorld, route: Route, user: str, obj: str):  # type: ignore[no-u
     if route.json:
         return client.post(path, json={"accept": False, "reason": "材料不全"} | {"reason": "x"})
     if route.form:
-        return client.post(
-            path, data={"csrf_token": csrf, "decision": "reject", "reason": "不适用"}
-        )
+        fields = {"decision": "reject", "reason": "不适用", "narrative": "已落实"}
+        return client.post(path, data={"csrf_token": csrf} | fields)
     return client.get(path)
 
 
@@ -166,11 +176,50 @@ def test_guessed_ids_of_any_other_object_are_not_found(web: WebWorld, user: str)
         assert status == (200 if visible else 404)
 
 
+ADMIN_PAGES = (
+    "/admin",
+    "/admin/rules",
+    "/admin/calendar",
+    "/admin/audit",
+    "/admin/import",
+    "/admin/import/template.xlsx",
+    "/admin/channels",
+    "/admin/channels?failures=true",
+)
+
+
 @pytest.mark.parametrize("user", sorted(USERS))
 def test_administration_pages_are_for_administrators_only(web: WebWorld, user: str) -> None:
     client, _ = web.login(user)
-    for path in ("/admin", "/admin/rules", "/admin/calendar", "/admin/audit"):
-        assert client.get(path).status_code == (200 if user == "admin" else 403)
+    for path in ADMIN_PAGES:
+        assert client.get(path).status_code == (200 if user == "admin" else 403), path
+
+
+@pytest.mark.parametrize("user", sorted(USERS))
+def test_administration_actions_are_for_administrators_only(
+    web: WebWorld, user: str, tmp_path: Path
+) -> None:
+    """The workbook upload and the channel test; refused before anything is read or sent."""
+    from tests.reminder_support import Inbox, channels_file, inbox_server
+
+    from obligations.services.orgdata_template import write_template
+
+    client, csrf = web.login(user)
+    allowed = user == "admin"
+    write_template(tmp_path / "template.xlsx")
+    workbook = (tmp_path / "template.xlsx").read_bytes()
+    upload = client.post(
+        "/admin/import",
+        data={"csrf_token": csrf},
+        files=[("file", ("导入.xlsx", workbook, "application/octet-stream"))],
+    )
+    assert upload.status_code == (200 if allowed else 403), upload.text[:300]
+    inbox = Inbox()
+    with inbox_server(inbox) as port:
+        channels_file(web.settings.data_dir, port)
+        test = client.post("/admin/channels/mail/test", data={"csrf_token": csrf})
+    assert test.status_code == (303 if allowed else 403), test.text[:300]
+    assert len(inbox.messages) == (1 if allowed else 0)
 
 
 @pytest.mark.parametrize("user", sorted(USERS))

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import UTC, datetime
+from datetime import datetime
 from types import FrameType
 
 import click
 
-from obligations.channels import DeliveryError, EmailRecipient, OutgoingMessage
-from obligations.cli.context import AppContext, BadInput, Failure, pass_app
+from obligations.cli.context import AppContext, BadInput, Failure, pass_app, refusals
 from obligations.cli.table import render
 from obligations.errors import ServiceError
 from obligations.reminder_config import ReminderConfig, load_reminder_config
 from obligations.scheduler import build_scheduler
+from obligations.services.channel_test import send_test_message
 from obligations.services.reminder_channels import (
     assign_channels,
-    build_channels,
     list_channels,
-    mark_broken,
-    mark_working,
 )
 from obligations.services.reminder_runtime import ReminderRuntime, RemindReport
 from obligations.timeutil import utcnow
@@ -160,32 +157,11 @@ def list_command(app: AppContext) -> None:
 @pass_app
 def test_command(app: AppContext, name: str, to: tuple[str, ...]) -> None:
     """通过渠道 NAME 发送一条测试消息；成功后该渠道恢复使用。"""
-    config = _config(app)
-    if name not in config.channels:
-        known = "、".join(config.channels) or "（无）"
-        raise BadInput(f"没有名为 {name} 的渠道；已配置：{known}")
-    addresses = to or tuple(config.admins.emails)
-    body = f"这是一条测试消息，用于确认提醒渠道 {name} 可以正常发送。"
-    message = OutgoingMessage(
-        subject="【党建任务提醒】渠道测试",
-        text=body,
-        markdown=f"**【党建任务提醒】渠道测试**\n\n{body}",
-        emails=tuple(EmailRecipient(address) for address in addresses),
-    )
-    channel = build_channels(config)[name]
-    now = datetime.now(UTC)
-    try:
-        receipt = channel.send(message)
-    except DeliveryError as error:
-        if error.permanent:
-            with app.sessions.begin() as session:
-                mark_broken(session, name, config.channels[name], error.message, now)
-        raise Failure(f"发送失败：{error.message}") from error
-    finally:
-        channel.close()
-    with app.sessions.begin() as session:
-        mark_working(session, name, now)
-    click.echo(f"测试消息已通过 {name} 发送（{receipt.parts} 条）")
+    with refusals():
+        result = send_test_message(app.sessions, _config(app), name, to=to, now=utcnow())
+    if not result.ok:
+        raise Failure(result.describe())
+    click.echo(result.describe())
 
 
 @channels.command("assign")

@@ -145,6 +145,13 @@ def can_waive(principal: Principal, task: Task) -> bool:
     return principal.role is UserRole.UNIT_MANAGER and task.unit_id == principal.unit_id
 
 
+def can_edit_ledger(principal: Principal, unit_id: int) -> bool:
+    """A unit's ledger notes are written by its managers (or the organization department)."""
+    if principal.is_admin:
+        return True
+    return principal.role is UserRole.UNIT_MANAGER and unit_id == principal.unit_id
+
+
 def can_review(principal: Principal) -> bool:
     """The organization department reviews evidence."""
     return principal.is_admin
@@ -197,6 +204,11 @@ def require_can_add_evidence(principal: Principal, task: Task) -> None:
 def require_can_waive(principal: Principal, task: Task) -> None:
     if not can_waive(principal, task):
         raise Forbidden("只有本单位管理员或组织部可以豁免任务")
+
+
+def require_can_edit_ledger(principal: Principal, unit: Organization) -> None:
+    if not can_edit_ledger(principal, unit.id):
+        raise Forbidden("只有本单位管理员或组织部可以填写台账说明")
 
 
 def require_can_review(principal: Principal) -> None:

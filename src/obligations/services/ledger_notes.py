@@ -159,6 +159,15 @@ def list_figures(session: Session, *, unit_code: str, year: int) -> list[LedgerF
     )
 
 
+def list_notes(session: Session, *, unit_code: str, year: int) -> dict[str, LedgerNote]:
+    """The unit's notes of ``year`` by ledger item."""
+    unit = find_unit(session, unit_code)
+    notes = session.scalars(
+        select(LedgerNote).where(LedgerNote.unit_id == unit.id, LedgerNote.year == year)
+    )
+    return {note.ledger_item: note for note in notes}
+
+
 def _known_item(catalog: Catalog, item_id: str) -> None:
     items = [item.id for item in catalog.items]
     if item_id not in items:

@@ -20,7 +20,17 @@ from obligations.services.login_throttle import ThrottlePolicy
 from obligations.settings import Settings
 from obligations.storage import FileTooLarge, FileTypeRefused
 from obligations.timeutil import utcnow
-from obligations.web import admin, api, feed, ledger, pages_auth, pages_main, pages_task
+from obligations.web import (
+    admin,
+    admin_channels,
+    admin_import,
+    api,
+    feed,
+    ledger,
+    pages_auth,
+    pages_main,
+    pages_task,
+)
 from obligations.web.auth import LoginRequired
 from obligations.web.state import WebState
 from obligations.web.templating import page
@@ -54,7 +64,17 @@ def create_app(
         engine_override=engine,
     )
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for module in (pages_auth, pages_main, pages_task, ledger, admin, feed, api):
+    for module in (
+        pages_auth,
+        pages_main,
+        pages_task,
+        ledger,
+        admin,
+        admin_import,
+        admin_channels,
+        feed,
+        api,
+    ):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.middleware("http")(_security_headers)

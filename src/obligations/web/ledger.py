@@ -1,27 +1,42 @@
-"""The year's ledger of a unit: HTML, and downloads as DOCX, XLSX and PDF."""
+"""The year's ledger of a unit: HTML, downloads as DOCX, XLSX and PDF, the evidence bundle
+(ZIP), and the unit's narrative and measures for each item."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import tempfile
 from datetime import date
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
+from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 
 from obligations.catalog.load import Catalog
-from obligations.errors import NotFound
+from obligations.domain.ledger_period import calendar_year
+from obligations.errors import InvalidRequest, NotFound
 from obligations.ledger.document import LedgerDocument
-from obligations.ledger.render_docx import render_docx
+from obligations.ledger.errors import LedgerRenderError
+from obligations.ledger.render_docx import render_docx, template_in_force
 from obligations.ledger.render_html import render_html
 from obligations.ledger.render_pdf import render_pdf
 from obligations.ledger.render_xlsx import render_xlsx
 from obligations.services import access
 from obligations.services import ledger as compose
+from obligations.services.access import Principal
+from obligations.services.ledger_bundle import ledger_file_name, write_bundle
+from obligations.services.ledger_notes import MAX_TEXT, list_notes, set_note
+from obligations.storage import BlobNotFound
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.pages_main import YEAR
-from obligations.web.state import state_of
+from obligations.web.state import WebState, state_of
 from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
@@ -47,12 +62,110 @@ def _document(request: Request, auth: PageUser, code: str, year: int) -> LedgerD
         return ledger_document_for(db, web.catalog, code, year, web.today())
 
 
+# Generous: the service refuses over-long notes with its own message (MAX_TEXT characters).
+NoteField = Annotated[str, Form(max_length=MAX_TEXT * 4)]
+CsrfField = Annotated[str, Form(max_length=200)]
+YearPath = Annotated[int, PathParam(ge=2000, le=2100)]
+BUNDLE_MEDIA_TYPE = "application/zip"
+
+
 @router.get("/units/{code}/ledger")
-def ledger_page(request: Request, auth: PageUser, code: str, year: int | None = YEAR) -> Response:
+def ledger_page(
+    request: Request, auth: PageUser, code: str, year: int | None = YEAR, message: str = ""
+) -> Response:
     web = state_of(request)
+    year = year or web.today().year
     with web.sessions() as db:
         unit = access.require_unit(db, auth.principal, code)
-    return page(request, "ledger.html", auth, unit=unit, year=year or web.today().year)
+        notes = list_notes(db, unit_code=unit.code, year=year)
+        return page(
+            request,
+            "ledger.html",
+            auth,
+            unit=unit,
+            year=year,
+            sections=web.catalog.ledger.sections,
+            notes=notes,
+            can_edit=access.can_edit_ledger(auth.principal, unit.id),
+            max_text=MAX_TEXT,
+            message=message[:200],
+        )
+
+
+@router.post("/units/{code}/ledger/{year}/items/{item_id}/notes")
+def save_notes(
+    request: Request,
+    auth: PageUser,
+    code: str,
+    year: YearPath,
+    item_id: str,
+    csrf_token: CsrfField = "",
+    narrative: NoteField = "",
+    measures: NoteField = "",
+) -> Response:
+    """Write an item's narrative and measures (an empty text clears it)."""
+    auth.check_csrf(csrf_token)
+    web = state_of(request)
+    with web.sessions.begin() as db:
+        unit = access.require_unit(db, auth.principal, code)
+        access.require_can_edit_ledger(auth.principal, unit)
+        set_note(
+            db,
+            web.catalog,
+            unit_code=unit.code,
+            item_id=item_id,
+            year=year,
+            narrative=narrative,
+            measures=measures,
+            actor=auth.principal.actor,
+            now=web.now(),
+        )
+    done = quote(f"条目 {item_id} 的说明已保存")
+    return RedirectResponse(
+        f"/units/{quote(code)}/ledger?year={year}&message={done}#item-{quote(item_id)}",
+        status_code=303,
+    )
+
+
+def _write_bundle(web: WebState, principal: Principal, code: str, year: int, target: Path) -> str:
+    """Compose the ledger and write its evidence bundle to ``target``; the download's name."""
+    with web.sessions() as db:
+        access.require_unit(db, principal, code)
+        composed = compose.compose_unit_ledger(
+            db, web.catalog, unit_code=code, period=calendar_year(year), today=web.today()
+        )
+    try:
+        docx = render_docx(composed.document, template_in_force(web.settings.rules_dirs))
+        with target.open("wb") as sink:
+            write_bundle(sink, composed, web.catalog, web.store, docx=docx)
+    except LedgerRenderError as exc:
+        raise InvalidRequest(str(exc)) from exc
+    except BlobNotFound as exc:
+        raise NotFound(
+            f"佐证材料文件缺失（{exc}），未能生成材料包；请管理员运行 obligations verify 检查存储"
+        ) from exc
+    return ledger_file_name(composed, "zip")
+
+
+@router.get("/units/{code}/ledger/{year}/bundle.zip")
+async def ledger_bundle(request: Request, auth: PageUser, code: str, year: YearPath) -> Response:
+    """The evidence bundle, as ``obligations ledger UNIT --year YEAR --bundle`` writes it."""
+    web = state_of(request)
+    handle, name = tempfile.mkstemp(prefix="obligations-bundle-", suffix=".zip")
+    os.close(handle)
+    target = Path(name)
+    try:
+        filename = await run_in_threadpool(_write_bundle, web, auth.principal, code, year, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    return FileResponse(
+        target,
+        media_type=BUNDLE_MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(filename)},
+        background=BackgroundTask(target.unlink, missing_ok=True),
+    )
 
 
 @router.get("/units/{code}/ledger/{year}.html")

@@ -1,0 +1,78 @@
+"""Administration: the reminder channels with their state, a test message through each, and
+the delivery log with its failures.
+
+The test button calls :func:`obligations.services.channel_test.send_test_message`, the
+service behind ``obligations channels test NAME``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from obligations.reminder_config import ReminderConfig, ReminderConfigInvalid, load_reminder_config
+from obligations.services import access
+from obligations.services.channel_test import send_test_message
+from obligations.services.delivery_log import failed_items, recent_attempts
+from obligations.services.reminder_channels import list_channels
+from obligations.web.auth import PageUser
+from obligations.web.state import state_of
+from obligations.web.templating import page
+
+router = APIRouter(include_in_schema=False)
+LOG_ROWS = 200
+FAILED_ITEM_ROWS = 100
+_ADDRESS_SEPARATORS = re.compile(r"[\s,，;；、]+")
+
+
+@router.get("/admin/channels")
+def channels(
+    request: Request, auth: PageUser, failures: bool = False, message: str = ""
+) -> Response:
+    access.require_admin(auth.principal)
+    web = state_of(request)
+    config_error = None
+    try:
+        config = load_reminder_config(web.settings.data_dir)
+    except ReminderConfigInvalid as exc:
+        config, config_error = ReminderConfig(), str(exc)
+    with web.sessions() as db:
+        views = list_channels(db, config)
+        attempts = recent_attempts(db, failures_only=failures, limit=LOG_ROWS)
+        failed = failed_items(db, limit=FAILED_ITEM_ROWS)
+    return page(
+        request,
+        "admin.html",
+        auth,
+        tab="channels",
+        channels=views,
+        configured=set(config.channels),
+        admin_emails=config.admins.emails,
+        config_error=config_error,
+        attempts=attempts,
+        failed_items=failed,
+        failures=failures,
+        message=message[:300],
+    )
+
+
+@router.post("/admin/channels/{name}/test")
+def test_channel(
+    request: Request,
+    auth: PageUser,
+    name: str,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    to: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Send a test message; a success puts a broken channel back in use."""
+    access.require_admin(auth.principal)
+    auth.check_csrf(csrf_token)
+    web = state_of(request)
+    config = load_reminder_config(web.settings.data_dir)
+    addresses = [a for a in _ADDRESS_SEPARATORS.split(to) if a]
+    result = send_test_message(web.sessions, config, name, to=addresses, now=web.now())
+    return RedirectResponse(f"/admin/channels?message={quote(result.describe())}", status_code=303)
