@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tarfile
+import time
 import uuid
 import zipfile
 from collections.abc import Iterator
@@ -20,6 +22,8 @@ from tests.conftest import PG_ADMIN_URL
 
 from obligations.cli.main import cli
 from obligations.db import make_engine
+
+OBLIGATIONS = Path(sys.executable).parent / "obligations"
 
 # Adds evidence in a loop through the service layer, in its own process, until killed.
 UPLOADER = """
@@ -106,6 +110,39 @@ def demo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
+def sweeper(demo: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Reminder sweeps in a loop, in another process (an email channel with no server: each
+    sweep plans reminder items and records failed attempts, writing to the database)."""
+    (demo / "channels.yaml").write_text(
+        "channels:\n  mail: {kind: email, host: 127.0.0.1, port: 9, from_address: a@b.cn}\n"
+        "defaults: [mail]\nadmins: {name: 组织部, emails: [zzb@example.edu.cn]}\n",
+        encoding="utf-8",
+    )
+    loop = f'while true; do "{OBLIGATIONS}" --data-dir "{demo}" remind --now 2026-11-25T09:30; done'
+    process = subprocess.Popen(["bash", "-c", loop], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, start_new_session=True)  # fmt: skip
+    yield process
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+
+
+def planned_reminders(data_dir: Path) -> int:
+    engine = make_engine(f"sqlite:///{data_dir / 'obligations.sqlite3'}")
+    try:
+        with engine.connect() as connection:
+            return int(connection.execute(text("SELECT count(*) FROM reminder_item")).scalar_one())
+    finally:
+        engine.dispose()
+
+
+def wait_for_a_sweep(data_dir: Path) -> None:
+    deadline = time.monotonic() + 120
+    while planned_reminders(data_dir) == 0:
+        assert time.monotonic() < deadline, "no reminder sweep ran"
+        time.sleep(0.5)
+
+
+@pytest.fixture
 def uploader(demo: Path) -> Iterator[subprocess.Popen[str]]:
     task = first_open_task(demo)
     process = subprocess.Popen(
@@ -121,9 +158,13 @@ def uploader(demo: Path) -> Iterator[subprocess.Popen[str]]:
     process.stdout.close()
 
 
-def test_a_backup_taken_during_uploads_restores_a_consistent_verified_directory(
-    demo: Path, tmp_path: Path, uploader: subprocess.Popen[str]
+def test_a_backup_taken_during_uploads_and_sweeps_restores_a_consistent_verified_directory(
+    demo: Path,
+    tmp_path: Path,
+    uploader: subprocess.Popen[str],
+    sweeper: subprocess.Popen[bytes],
 ) -> None:
+    wait_for_a_sweep(demo)
     during = run(demo, "backup", "-o", tmp_path / "during.tar")
     assert during.exit_code == 0, during.output
     uploader.kill()
@@ -143,6 +184,7 @@ def test_a_backup_taken_during_uploads_restores_a_consistent_verified_directory(
     for record in copy:
         for file in record["files"]:  # type: ignore[attr-defined]
             assert file_bytes(restored, file["sha256"]) == file_bytes(demo, file["sha256"])
+    assert planned_reminders(restored) > 0  # the sweeps were writing as the backup was taken
 
 
 def test_a_quiet_backup_restores_every_task_state_and_file(demo: Path, tmp_path: Path) -> None:
@@ -258,7 +300,9 @@ def test_a_unit_export_holds_its_tasks_records_and_identical_files(
             for file in record["files"]:
                 assert archive.read(file["path"]) == file_bytes(demo, file["sha256"])
     assert unit["code"] == "U02" and len(records) == 5
-    assert {t["unit"] for t in tasks} == {"U02"} and sum(t["status"] == "done_late" for t in tasks) == 5
+    assert {t["unit"] for t in tasks} == {"U02"} and sum(
+        t["status"] == "done_late" for t in tasks
+    ) == 5
 
 
 def test_exporting_an_unknown_unit_is_refused(demo: Path, tmp_path: Path) -> None:
