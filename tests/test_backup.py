@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import docx
 import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import text
@@ -296,6 +298,9 @@ def test_a_unit_export_holds_its_tasks_records_and_identical_files(
         unit = json.loads(archive.read("unit.json"))
         assert {"unit.json", "tasks.json", "tasks.csv", "evidence.csv", "audit.json"} <= names
         assert archive.read("tasks.csv").decode("utf-8-sig").startswith("id,rule,title")
+        ledger = docx.Document(io.BytesIO(archive.read("ledgers/U02-2026年台账.docx")))
+        assert "ledgers/U02-2025年台账.docx" in names
+        assert len(ledger.tables[0].rows) > 30  # the header row and the 30 items
         for record in records:
             for file in record["files"]:
                 assert archive.read(file["path"]) == file_bytes(demo, file["sha256"])

@@ -7,8 +7,9 @@ from pathlib import Path
 import click
 
 from obligations.cli.context import AppContext, pass_app, refusals
+from obligations.ledger.render_docx import template_in_force
 from obligations.services.backup import backup, restore
-from obligations.services.export import export_unit
+from obligations.services.export import docx_ledgers, export_unit, ledger_years
 from obligations.timeutil import utcnow
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -51,7 +52,7 @@ def restore_command(app: AppContext, backup_file: Path, database_url: str | None
 @click.option("-o", "--output", type=_FILE, required=True, help="导出文件，如 U01.zip")
 @pass_app
 def export_command(app: AppContext, unit_code: str, output: Path) -> None:
-    """导出一个单位的全部资料（任务、佐证材料与文件、操作日志），JSON/CSV 等开放格式。"""
+    """导出一个单位的全部资料（任务、佐证材料与文件、操作日志、各年度台账），开放格式。"""
     with refusals(), app.sessions() as session:
         report = export_unit(
             session,
@@ -61,8 +62,12 @@ def export_command(app: AppContext, unit_code: str, output: Path) -> None:
             output=output,
             today=app.today(),
             due_soon_days=app.settings.due_soon_days,
+            ledger_years=ledger_years(session, unit_code, app.today()),
+            make_ledger=docx_ledgers(
+                app.catalog, template_in_force(app.settings.rules_dirs), app.today()
+            ),
         )
     click.echo(
         f"已导出到 {report.path}：任务 {report.tasks} 项，材料 {report.records} 份，"
-        f"文件 {report.files} 个"
+        f"文件 {report.files} 个，台账 {report.ledgers} 份"
     )

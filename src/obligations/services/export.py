@@ -20,24 +20,47 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from obligations.catalog.load import Catalog
 from obligations.domain.status import TaskStatus
 from obligations.errors import InvalidRequest, NotFound
-from obligations.models import EvidenceRecord, Organization, RoleAssignment
+from obligations.ledger.render_docx import render_docx
+from obligations.models import EvidenceRecord, Organization, RoleAssignment, Task
 from obligations.services.audit import list_audit, plain
 from obligations.services.evidence import list_records
+from obligations.services.ledger import ledger_document_for
 from obligations.services.tasks import list_tasks
 from obligations.storage import BlobStore
 from obligations.timeutil import LOCAL_TZ
 
+# A ledger maker: (session, unit code, year) -> (file name, bytes).
+LedgerMaker = Callable[[Session, str, int], tuple[str, bytes]]
+
 # Characters a file name in a ZIP must not carry on common systems.
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f]')
 
-# A ledger maker: (session, unit code, year) -> (file name, bytes); supplied by the caller so
-# this module does not depend on the ledger's composition.
-LedgerMaker = Callable[[Session, str, int], tuple[str, bytes]]
+
+def docx_ledgers(catalog: Catalog, template: Path, today: date) -> LedgerMaker:
+    """The year's ledger of a unit in the college's Word form, as the ledger command makes it."""
+
+    def make(session: Session, unit_code: str, year: int) -> tuple[str, bytes]:
+        document = ledger_document_for(session, catalog, unit_code, year, today)
+        return f"{unit_code}-{year}年台账.docx", render_docx(document, template)
+
+    return make
+
+
+def ledger_years(session: Session, unit_code: str, today: date) -> list[int]:
+    """The calendar years, up to this one, in which the unit had tasks falling due."""
+    unit = aliased(Organization)
+    years = session.scalars(
+        select(Task.due_on)
+        .join(unit, Task.unit_id == unit.id)
+        .where(unit.code == unit_code, Task.due_on <= date(today.year, 12, 31))
+        .order_by(Task.due_on)
+    )
+    return sorted({day.year for day in years})
 
 
 @dataclass(frozen=True)
