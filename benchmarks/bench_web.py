@@ -1,8 +1,14 @@
 """Overview and unit page latency with 1,000,000 tasks, over HTTP on loopback against uvicorn.
 
-Baseline in the same run: the raw SQL computing the same numbers (counts per unit, month and
-state for the overview; per ledger item and state plus the first page of rows for a unit).
-Targets: p95 < 150 ms (overview), < 100 ms (unit page), within 3x the raw query.
+Baselines in the same run, computing the numbers each page shows (the overview: counts per
+unit, month and state of a year; a unit page: counts per ledger item and state, the number of
+tasks and the first page of rows with their state and record count):
+
+- "raw SQL, base tables": the plain query over ``task`` and ``evidence_record`` (each task's
+  state decided from its qualifying records). This is the honest baseline the targets compare
+  against: p95 < 150 ms (overview), < 100 ms (unit page), within 3x the raw query.
+- "raw SQL, task.done_on": the same over ``task`` alone, using its stored completion date.
+- "raw SQL, tally": the queries the pages run, over the trigger-kept tallies (for reference).
 
     .venv/bin/python -m benchmarks.bench_web [--tasks 1000000] [--runs 60]
     OBLIGATIONS_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1/bench  (PostgreSQL)
@@ -34,13 +40,16 @@ from obligations.schema import upgrade
 from obligations.services import accounts
 from obligations.services.accounts import NewUser
 from obligations.settings import Settings
+from obligations.timeutil import local_date
 from obligations.web import create_app
+from obligations.web.pages_main import UNIT_PAGE_ROWS
 
 RULES = [(f"rule-{n:02d}", f"{1 + n % 7}.{1 + n % 4}") for n in range(40)]
 TODAY = date(2026, 11, 25)
-RAW_OVERVIEW = """
-SELECT t.unit_id, {month} AS m,
-  CASE
+SOON_DAYS = 7
+
+# The state of task ``t`` from its dates, waiver, retirement and its records' counts ``r``.
+STATE_FROM_RECORDS = """CASE
     WHEN coalesce(r.n, 0) >= t.min_count AND coalesce(r.n_on_time, 0) >= t.min_count THEN 'done'
     WHEN coalesce(r.n, 0) >= t.min_count THEN 'done_late'
     WHEN t.retired_at IS NOT NULL THEN 'retired'
@@ -48,44 +57,102 @@ SELECT t.unit_id, {month} AS m,
     WHEN t.opens_on > :today THEN 'upcoming'
     WHEN t.due_on < :today THEN 'overdue'
     WHEN t.due_on <= :soon THEN 'due_soon'
-    ELSE 'open' END AS state,
-  count(*)
-FROM task t LEFT JOIN (
-  SELECT e.task_id, count(*) AS n, sum(CASE WHEN {day} <= t2.due_on THEN 1 ELSE 0 END) AS n_on_time
+    ELSE 'open' END"""
+# The same from the stored completion date.
+STATE_FROM_DONE_ON = """CASE
+    WHEN t.done_on IS NOT NULL AND t.done_on <= t.due_on THEN 'done'
+    WHEN t.done_on IS NOT NULL THEN 'done_late'
+    WHEN t.retired_at IS NOT NULL THEN 'retired'
+    WHEN t.waived_at IS NOT NULL THEN 'waived'
+    WHEN t.opens_on > :today THEN 'upcoming'
+    WHEN t.due_on < :today THEN 'overdue'
+    WHEN t.due_on <= :soon THEN 'due_soon'
+    ELSE 'open' END"""
+# The same for a tally row ``t``.
+STATE_FROM_TALLY = """CASE
+    WHEN t.outcome != 'open' THEN t.outcome
+    WHEN t.opens_on > :today THEN 'upcoming'
+    WHEN t.due_on < :today THEN 'overdue'
+    WHEN t.due_on <= :soon THEN 'due_soon'
+    ELSE 'open' END"""
+# Qualifying records per task of the year (and unit): all of them, and those made by the due
+# date (local time).
+RECORD_COUNTS = """(
+  SELECT e.task_id, count(*) AS n,
+    sum(CASE WHEN {day} <= t2.due_on THEN 1 ELSE 0 END) AS n_on_time
   FROM evidence_record e JOIN task t2 ON t2.id = e.task_id
   WHERE e.withdrawn_at IS NULL AND e.review_state != 'REJECTED'
     AND t2.due_on BETWEEN :start AND :end {unit2}
-  GROUP BY e.task_id) r ON r.task_id = t.id
-WHERE t.due_on BETWEEN :start AND :end {unit}
-GROUP BY {group}
-"""
+  GROUP BY e.task_id) r ON r.task_id = t.id"""
 
 
-def raw_query(engine: Engine, *, unit_id: int | None) -> Callable[[], object]:
+def raw_queries(engine: Engine, *, unit_id: int | None, source: str) -> list[str]:
+    """The SQL computing what the overview (``unit_id`` None) or a unit page shows, from
+    ``source``: "records" (base tables), "done_on" (task alone) or "tally"."""
     sqlite = engine.dialect.name == "sqlite"
     month = (
-        "CAST(strftime('%m', t.due_on) AS INTEGER)" if sqlite else "extract(month from t.due_on)"
+        "CAST(strftime('%m', t.due_on) AS INTEGER)" if sqlite else "extract(month FROM t.due_on)"
     )
     day = (
         "date(e.recorded_at, '+8 hours')"
         if sqlite
         else "(e.recorded_at AT TIME ZONE 'Asia/Shanghai')::date"
     )
+    unit = "" if unit_id is None else "AND t.unit_id = :unit"
+    if source == "tally":
+        table = "task_tally" if unit_id is None else "task_item_tally"
+        by = f"t.unit_id, {month}" if unit_id is None else "t.ledger_item"
+        counts = (
+            f"SELECT {by}, {STATE_FROM_TALLY} AS state, sum(t.n) FROM {table} t "
+            f"WHERE t.due_on BETWEEN :start AND :end {unit} GROUP BY {by}, state"
+        )
+        return [counts] + ([] if unit_id is None else _rows(STATE_FROM_DONE_ON, "", ""))
+    state, joined = STATE_FROM_DONE_ON, ""
+    if source == "records":
+        unit2 = "" if unit_id is None else "AND t2.unit_id = :unit"
+        state, joined = (
+            STATE_FROM_RECORDS,
+            "LEFT JOIN " + RECORD_COUNTS.format(day=day, unit2=unit2),
+        )
+    by = f"t.unit_id, {month}" if unit_id is None else "t.ledger_item"
+    counts = (
+        f"SELECT {by}, {state} AS state, count(*) FROM task t {joined} "
+        f"WHERE t.due_on BETWEEN :start AND :end {unit} GROUP BY {by}, state"
+    )
     if unit_id is None:
-        sql = RAW_OVERVIEW.format(
-            month=month, day=day, unit="", unit2="", group="t.unit_id, m, state"
-        )
-    else:
-        sql = RAW_OVERVIEW.format(
-            month="t.ledger_item",
-            day=day,
-            unit="AND t.unit_id = :unit",
-            unit2="AND t2.unit_id = :unit",
-            group="t.ledger_item, state",
-        )
+        return [counts]
+    if source == "records":
+        return [counts, *_rows(state, joined, "coalesce(r.n, 0)")]
+    return [counts, *_rows(state, "", "")]
+
+
+def _rows(state: str, joined: str, done_count: str) -> list[str]:
+    """The number of (non-retired) tasks of the unit's year and its first page by due date;
+    without ``done_count`` the page's record counts are a second query, as the app does."""
+    where = f"t.unit_id = :unit AND t.due_on BETWEEN :start AND :end AND {state} != 'retired'"
+    total = f"SELECT count(*) FROM task t {joined} WHERE {where}"
+    page = (
+        "SELECT t.id, t.rule_id, t.ledger_item, o.code, o.name, p.name, t.period_key, t.due_on, "
+        f"t.provisional, {state}, {done_count or '0'}, t.min_count FROM task t {joined} "
+        "JOIN organization o ON o.id = t.organization_id "
+        f"LEFT JOIN person p ON p.id = t.person_id WHERE {where} "
+        f"ORDER BY t.due_on, t.id LIMIT {UNIT_PAGE_ROWS}"
+    )
+    if done_count:
+        return [total, page]
+    counts = (
+        "SELECT e.task_id, count(*) FROM evidence_record e WHERE e.task_id IN ("
+        f"SELECT t.id FROM task t WHERE {where} ORDER BY t.due_on, t.id LIMIT {UNIT_PAGE_ROWS}) "
+        "AND e.withdrawn_at IS NULL AND e.review_state != 'REJECTED' GROUP BY e.task_id"
+    )
+    return [total, page, counts]
+
+
+def raw_query(engine: Engine, *, unit_id: int | None, source: str) -> Callable[[], object]:
+    statements = [text(sql) for sql in raw_queries(engine, unit_id=unit_id, source=source)]
     params = {
         "today": TODAY,
-        "soon": TODAY + timedelta(days=7),
+        "soon": TODAY + timedelta(days=SOON_DAYS),
         "start": date(2026, 1, 1),
         "end": date(2026, 12, 31),
         "unit": unit_id,
@@ -93,7 +160,7 @@ def raw_query(engine: Engine, *, unit_id: int | None) -> Callable[[], object]:
 
     def run() -> object:
         with engine.connect() as connection:
-            return connection.execute(text(sql), params).all()
+            return [connection.execute(s, params).all() for s in statements]
 
     return run
 
@@ -132,6 +199,12 @@ def populate(engine: Engine, total: int) -> int:
             rule, item = RULES[n % len(RULES)]
             due = start + timedelta(days=rng.randrange(5 * 365))
             task_id += 1
+            recorded = None
+            if rng.random() < 1 / 3:
+                late = rng.random() < 0.2
+                recorded = NOW.replace(year=due.year, month=due.month, day=due.day) + timedelta(
+                    days=3 if late else -1
+                )
             batch.append(
                 {
                     "id": task_id,
@@ -148,15 +221,14 @@ def populate(engine: Engine, total: int) -> int:
                     "due_on": due,
                     "min_count": 1,
                     "provisional": False,
+                    # Written directly, not through the evidence service: store what
+                    # refresh_done_on would (the one record completes the task).
+                    "done_on": local_date(recorded) if recorded else None,
                     "created_at": NOW,
                     "updated_at": NOW,
                 }
             )
-            if rng.random() < 1 / 3:
-                late = rng.random() < 0.2
-                recorded = NOW.replace(year=due.year, month=due.month, day=due.day) + timedelta(
-                    days=3 if late else -1
-                )
+            if recorded is not None:
                 records.append(
                     {
                         "task_id": task_id,
@@ -202,7 +274,7 @@ def timed(fn: Callable[[], object], runs: int) -> list[float]:
 def summary(label: str, samples: list[float]) -> tuple[float, float]:
     median = statistics.median(samples)
     p95 = statistics.quantiles(samples, n=20)[-1]
-    print(f"{label:<34} median {median:8.1f} ms   p95 {p95:8.1f} ms")
+    print(f"{label:<44} median {median:8.1f} ms   p95 {p95:8.1f} ms")
     return median, p95
 
 
@@ -250,20 +322,26 @@ def main() -> None:
                 return run
 
             print(f"runs: {args.runs}")
-            _, raw_o = summary(
-                "raw SQL: overview counts", timed(raw_query(engine, unit_id=None), args.runs)
-            )
-            _, web_o = summary("GET / (overview, HTTP)", timed(get("/?year=2026"), args.runs))
-            _, raw_u = summary(
-                f"raw SQL: unit {unit_code} item counts",
-                timed(raw_query(engine, unit_id=unit_id), args.runs),
-            )
-            _, web_u = summary(
-                f"GET /units/{unit_code} (HTTP)",
-                timed(get(f"/units/{unit_code}?year=2026"), args.runs),
-            )
-            print(f"overview p95 / raw p95: {web_o / raw_o:.2f}x (target < 3x, p95 < 150 ms)")
-            print(f"unit page p95 / raw p95: {web_u / raw_u:.2f}x (target < 3x, p95 < 100 ms)")
+            pages = {
+                "overview": (None, "/?year=2026", 150),
+                f"unit {unit_code}": (unit_id, f"/units/{unit_code}?year=2026", 100),
+            }
+            for name, (unit, path, target) in pages.items():
+                raw: dict[str, float] = {}
+                for source in ("records", "done_on", "tally"):
+                    label = {"records": "base tables", "done_on": "task.done_on"}.get(
+                        source, source
+                    )
+                    _, raw[source] = summary(
+                        f"raw SQL, {label}: {name}",
+                        timed(raw_query(engine, unit_id=unit, source=source), args.runs),
+                    )
+                _, web = summary(f"GET {path} (HTTP)", timed(get(path), args.runs))
+                print(
+                    f"{name}: page p95 / raw base-table p95 = {web / raw['records']:.2f}x, "
+                    f"/ raw done_on p95 = {web / raw['done_on']:.2f}x "
+                    f"(targets: < 3x, p95 < {target} ms)"
+                )
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()

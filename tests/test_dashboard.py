@@ -17,6 +17,7 @@ from obligations.models.evidence import EvidenceKind
 from obligations.services import dashboard
 from obligations.services.dashboard import TaskFilter
 from obligations.services.generation import generate_tasks
+from obligations.services.task_state import refresh_done_on
 from obligations.services.tasks import list_tasks
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -51,7 +52,8 @@ def scatter_records(session: Session, seed: int = 7) -> None:
             )
     for task in rng.sample(tasks, 10):
         task.waived_at, task.waived_by, task.waived_reason = NOW, "测试", "不适用"
-    session.flush()
+    # Written around the evidence service: refresh the stored completion dates as it does.
+    refresh_done_on(session, [t.id for t in tasks])
 
 
 def test_unit_counts_agree_with_the_state_of_every_task(sessions: sessionmaker[Session]) -> None:
@@ -93,6 +95,18 @@ def test_task_rows_carry_the_same_state_as_list_tasks(sessions: sessionmaker[Ses
             where=TaskFilter(unit_id=unit_id),
             limit=10_000,
         )
+        counts = dashboard.item_counts(
+            session, unit_id=unit_id, year=2026, today=TODAY, due_soon_days=7
+        )
+        page = dashboard.unit_task_page(
+            session,
+            year=2026,
+            today=TODAY,
+            due_soon_days=7,
+            where=TaskFilter(unit_id=unit_id),
+            limit=10,
+            offset=5,
+        )
         overdue, _ = dashboard.task_rows(
             session,
             year=2026,
@@ -104,3 +118,17 @@ def test_task_rows_carry_the_same_state_as_list_tasks(sessions: sessionmaker[Ses
     assert {r.id: r.status for r in rows} == expected
     assert total == len(expected)
     assert {r.id for r in overdue} == {i for i, s in expected.items() if s is TaskStatus.OVERDUE}
+    assert dashboard.total_of(counts, []) == total
+    assert dashboard.total_of(counts, [TaskStatus.OVERDUE]) == len(overdue)
+    by_item: Counter[tuple[str, TaskStatus]] = Counter((r.ledger_item, r.status) for r in rows)
+    assert by_item == Counter(
+        {
+            (item, s): n
+            for item, c in counts.items()
+            for s, n in c.by_status.items()
+            if s is not TaskStatus.RETIRED
+        }
+    )
+    by_due = sorted(rows, key=lambda r: (r.due_on, r.id))
+    assert [r.id for r in page] == [r.id for r in by_due[5:15]]
+    assert [r.done_count for r in page] == [r.done_count for r in by_due[5:15]]

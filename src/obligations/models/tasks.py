@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, PrimaryKeyConstraint, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk
@@ -17,7 +18,8 @@ class Task(Base):
         # scope_key folds organization and person into one non-null column, because NULLs are
         # distinct in unique constraints on both SQLite and PostgreSQL.
         UniqueConstraint("rule_id", "scope_key", "period_key", name="uq_task_natural_key"),
-        Index("ix_task_unit_due", "unit_id", "due_on"),
+        # A unit's tasks of a year in due order (the unit page), with their period keys.
+        Index("ix_task_unit_due_period", "unit_id", "due_on", "period_key"),
         Index("ix_task_due", "due_on"),
     )
 
@@ -42,6 +44,11 @@ class Task(Base):
     waived_at: Mapped[datetime | None]
     waived_by: Mapped[str | None] = mapped_column(String(100))
     waived_reason: Mapped[str | None] = mapped_column(String(500))
+    # A stored copy of a derived fact: the local date the task reached ``min_count`` qualifying
+    # records (None if it has not). The records stay the source of truth; every change to them
+    # or to ``min_count`` calls ``task_state.refresh_done_on`` in the same transaction. It lets
+    # the database count states without reading records (see ``TaskTally``).
+    done_on: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
@@ -67,3 +74,54 @@ class GenerationStamp(Base):
     provisional: Mapped[int]
     warnings: Mapped[list[str]] = mapped_column(JSON)
     generated_at: Mapped[datetime]
+
+
+class TallyOutcome(enum.StrEnum):
+    """What a task's state is apart from the day: "open" tasks are upcoming, open, due soon
+    or overdue depending on the day; the others are settled (as ``TaskStatus`` decides them)."""
+
+    OPEN = "open"
+    DONE = "done"
+    DONE_LATE = "done_late"
+    WAIVED = "waived"
+    RETIRED = "retired"
+
+
+class TaskTally(Base):
+    """How many tasks there are per unit, due date, opening date and outcome.
+
+    Maintained by database triggers on ``task`` (migration 0007), never written by the
+    application. Settled tasks are filed under the first day of their due month for both dates
+    (their state no longer depends on the day), which keeps the table small; open tasks keep
+    their exact dates, so every state can be decided for any day from this table alone.
+    """
+
+    __tablename__ = "task_tally"
+    # The overview reads one year of every unit: the due date leads the key.
+    __table_args__ = (
+        PrimaryKeyConstraint("due_on", "unit_id", "opens_on", "outcome"),
+        {"sqlite_with_rowid": False},
+    )
+
+    unit_id: Mapped[int]
+    due_on: Mapped[date]
+    opens_on: Mapped[date]
+    outcome: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int]
+
+
+class TaskItemTally(Base):
+    """:class:`TaskTally` split by ledger item as well, for the unit page."""
+
+    __tablename__ = "task_item_tally"
+    __table_args__ = (
+        PrimaryKeyConstraint("unit_id", "due_on", "ledger_item", "opens_on", "outcome"),
+        {"sqlite_with_rowid": False},
+    )
+
+    unit_id: Mapped[int]
+    due_on: Mapped[date]
+    ledger_item: Mapped[str] = mapped_column(String(8))
+    opens_on: Mapped[date]
+    outcome: Mapped[str] = mapped_column(String(16))
+    n: Mapped[int]

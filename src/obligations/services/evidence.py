@@ -32,6 +32,7 @@ from obligations.models import (
 from obligations.models.evidence import EvidenceKind
 from obligations.services import audit
 from obligations.services.audit import Action
+from obligations.services.task_state import refresh_done_on
 from obligations.storage import BlobStore, StorageRefused, StoredBlob, UploadLimits, clean_filename
 from obligations.timeutil import LOCAL_TZ, local_date
 
@@ -152,6 +153,7 @@ def withdraw(
     before = _snapshot(record)
     record.withdrawn_at, record.withdrawn_by = now, actor
     record.withdrawn_reason = reason.strip()
+    _refresh_task(session, record)
     _audit(session, record, Action.EVIDENCE_WITHDRAW, actor, now, before)
     return record
 
@@ -178,6 +180,7 @@ def review(
     record.review_state = ReviewState.ACCEPTED if accept else ReviewState.REJECTED
     record.review_reason = (reason or "").strip() or None
     record.reviewed_by, record.reviewed_at = actor, now
+    _refresh_task(session, record)
     _audit(session, record, Action.EVIDENCE_REVIEW, actor, now, before)
     return record
 
@@ -272,8 +275,15 @@ def _add(
     ]
     session.add(record)
     session.flush()
+    _refresh_task(session, record)
     _audit(session, record, Action.EVIDENCE_ADD, actor, now, None)
     return record
+
+
+def _refresh_task(session: Session, record: EvidenceRecord) -> None:
+    """Whether a record counts changed: the task's stored completion date follows."""
+    if record.task_id is not None:
+        refresh_done_on(session, [record.task_id])
 
 
 def _checked(data: EvidenceInput, uploads: Sequence[Upload]) -> Decimal | None:

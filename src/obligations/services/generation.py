@@ -41,6 +41,7 @@ from obligations.models import (
 )
 from obligations.services import audit
 from obligations.services.calendar import load_academic_calendar, workday_calendar
+from obligations.services.task_state import refresh_done_on
 
 # A stored term task whose term began at least this long before the unit's current term is a
 # past term (the unit has re-elected since) and stays as it is; a nearer one is the same term
@@ -252,6 +253,8 @@ def _reconcile(
         session.connection().execute(insert(_TASK_TABLE), inserts)
     if updates:
         session.execute(update(Task), updates)
+        # How many records complete a task changed: its completion date may have too.
+        refresh_done_on(session, [u["id"] for u in updates if "min_count" in u])
     return audited
 
 

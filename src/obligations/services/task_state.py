@@ -10,12 +10,15 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
-from obligations.domain.status import TaskStatus, task_status
+from obligations.domain.status import TaskStatus, completed_on, task_status
 from obligations.models import EvidenceRecord, ReviewState, Task
 from obligations.timeutil import local_date
+
+# Ids per query when refreshing many tasks (SQLite allows 32,766 bound parameters).
+_CHUNK = 5_000
 
 
 def qualifying_filter() -> tuple[object, ...]:
@@ -41,6 +44,44 @@ def recorded_on_by_task(
         if task_id is not None:  # excluded by the filter; narrows the type
             dates.setdefault(task_id, []).append(local_date(recorded_at))
     return dates
+
+
+def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
+    """Recompute the stored ``Task.done_on`` of these tasks from their qualifying records.
+
+    Every change to a task's records or to its ``min_count`` calls this in the same
+    transaction, so the stored date (and the tallies the database derives from it) never
+    disagree with the records. The tasks are locked first: a concurrent transaction adding a
+    record to the same task waits, then reads this one's records once committed.
+    """
+    ids = sorted(set(task_ids))
+    if not ids:
+        return
+    session.flush()
+    for start in range(0, len(ids), _CHUNK):
+        _refresh(session, ids[start : start + _CHUNK])
+
+
+def _refresh(session: Session, ids: list[int]) -> None:
+    stored = session.execute(
+        select(Task.id, Task.min_count, Task.done_on)
+        .where(Task.id.in_(ids))
+        .order_by(Task.id)
+        .with_for_update()
+    ).all()
+    recorded = recorded_on_by_task(session, ids)
+    changed = [
+        {"id": task_id, "done_on": done_on}
+        for task_id, min_count, old in stored
+        if (done_on := completed_on(recorded.get(task_id, []), min_count)) != old
+    ]
+    if not changed:
+        return
+    session.execute(update(Task), changed)
+    for row in changed:  # loaded tasks must not keep the old date
+        task = session.identity_map.get(session.identity_key(Task, row["id"]))
+        if task is not None:
+            session.expire(task, ["done_on"])
 
 
 def state_of(task: Task, recorded_on: list[date], *, today: date, due_soon_days: int) -> TaskStatus:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -19,7 +20,7 @@ from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-UNIT_PAGE_ROWS = 300
+UNIT_PAGE_ROWS = 100
 MY_ROWS = 300
 YEAR = Query(default=None, ge=2000, le=2100)
 
@@ -68,6 +69,7 @@ def unit_page(
     state: str | None = Query(default=None, max_length=20),
     period: str | None = Query(default=None, max_length=32),
     branch: str | None = Query(default=None, max_length=64),
+    page_no: int = Query(default=1, ge=1, le=100_000, alias="page"),
 ) -> Response:
     web = state_of(request)
     today = web.today()
@@ -93,20 +95,30 @@ def unit_page(
             visible=access.task_clause(auth.principal),
         )
         counts = dashboard.item_counts(
+            db, unit_id=unit.id, year=year, today=today, due_soon_days=soon
+        )
+        if branch_id is None and not period:  # the whole unit: its item counts say
+            total = dashboard.total_of(counts, where.statuses)
+        else:
+            total = dashboard.count_tasks(
+                db, year=year, today=today, due_soon_days=soon, where=where
+            )
+        rows = dashboard.unit_task_page(
             db,
             year=year,
             today=today,
             due_soon_days=soon,
-            where=TaskFilter(unit_id=unit.id, visible=where.visible),
-        )
-        rows, total = dashboard.task_rows(
-            db, year=year, today=today, due_soon_days=soon, where=where, limit=UNIT_PAGE_ROWS
+            where=where,
+            limit=UNIT_PAGE_ROWS,
+            offset=(page_no - 1) * UNIT_PAGE_ROWS,
         )
         periods = dashboard.period_keys(db, year=year, where=TaskFilter(unit_id=unit.id))
     grouped: dict[str, list[TaskRow]] = defaultdict(list)
     for row in rows:
         grouped[row.ledger_item].append(row)
     met = sum(1 for c in counts.values() if c.done and not c[TaskStatus.OVERDUE])
+    filters = {"year": year, "state": state or "", "period": period or "", "branch": branch or ""}
+    pages = max(1, -(-total // UNIT_PAGE_ROWS))
     return page(
         request,
         "unit.html",
@@ -125,9 +137,19 @@ def unit_page(
         titles=titles(web),
         total=total,
         shown=len(rows),
+        page_no=page_no,
+        pages=pages,
+        prev_url=_page_url(unit.code, filters, page_no - 1) if page_no > 1 else None,
+        next_url=_page_url(unit.code, filters, page_no + 1) if page_no < pages else None,
         met=met,
         item_total=len(web.catalog.items),
+        page_size=UNIT_PAGE_ROWS,
     )
+
+
+def _page_url(code: str, filters: dict[str, object], page_no: int) -> str:
+    query = {k: v for k, v in filters.items() if v != ""}
+    return f"/units/{code}?{urlencode({**query, 'page': page_no})}"
 
 
 @router.get("/my")
