@@ -87,7 +87,10 @@ class ReminderItem(Base):
         # The sweep's questions: which pending items are due, which leases have expired.
         Index("ix_reminder_item_state_next", "state", "next_attempt_at"),
         Index("ix_reminder_item_state_lease", "state", "lease_until"),
-        Index("ix_reminder_item_group", "recipient_key", "channel", "state"),
+        # Claiming one (recipient, channel)'s due items: every condition of the pending half
+        # is in the key, so even without statistics (SQLite never analyzed) no planner prefers
+        # ix_reminder_item_state_next, which would read every due item of every group.
+        Index("ix_reminder_item_group_due", "recipient_key", "channel", "state", "next_attempt_at"),
         Index("ix_reminder_item_claim", "claim_token"),
     )
 

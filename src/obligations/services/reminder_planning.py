@@ -26,7 +26,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, and_, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from obligations.catalog.load import Catalog
@@ -53,10 +53,11 @@ from obligations.models import (
 from obligations.models.reminders import ADMINS
 from obligations.reminder_config import ReminderConfig
 from obligations.services.calendar import workday_calendar
+from obligations.services.sql_lists import id_in, is_postgresql, unnest_insert
 from obligations.services.task_state import recorded_on_by_task, state_of
 from obligations.timeutil import LOCAL_TZ, local_date
 
-_CHUNK = 500  # ids per IN (...) list
+_CHUNK = 2_000  # tasks per round of reads and writes (SQLite allows 32,766 bound parameters)
 # Core inserts: the ORM's bulk path adds bookkeeping and hides the row count.
 _ITEM_TABLE = cast(Table, ReminderItem.__table__)
 _CURSOR_TABLE = cast(Table, ReminderCursor.__table__)
@@ -145,12 +146,18 @@ def _plan_chunk(
     now: datetime,
     report: PlanReport,
 ) -> None:
-    tasks = list(session.scalars(select(Task).where(Task.id.in_(task_ids)).order_by(Task.id)))
+    tasks = list(
+        session.scalars(select(Task).where(id_in(session, Task.id, task_ids)).order_by(Task.id))
+    )
     cursors = {
         c.task_id: c
-        for c in session.scalars(select(ReminderCursor).where(ReminderCursor.task_id.in_(task_ids)))
+        for c in session.scalars(
+            select(ReminderCursor).where(id_in(session, ReminderCursor.task_id, task_ids))
+        )
     }
-    recorded = recorded_on_by_task(session, task_ids)
+    recorded = recorded_on_by_task(
+        session, select(Task.id).where(id_in(session, Task.id, task_ids))
+    )
     routes = _Routes.load(session, planner.config, tasks, today)
     items: list[dict[str, Any]] = []
     cursor_rows: list[dict[str, Any]] = []
@@ -256,16 +263,21 @@ class _Routes:
     ) -> _Routes:
         org_ids = {t.unit_id for t in tasks} | {t.organization_id for t in tasks}
         holdings: dict[int, list[Holding]] = defaultdict(list)
-        query = select(RoleAssignment).where(RoleAssignment.organization_id.in_(org_ids))
+        query = select(RoleAssignment).where(
+            id_in(session, RoleAssignment.organization_id, org_ids)
+        )
         for a in session.scalars(query.order_by(RoleAssignment.id)):
             holdings[a.organization_id].append(Holding(a.person_id, a.role, a.start_on, a.end_on))
         person_ids = {h.person_id for hs in holdings.values() for h in hs}
         person_ids |= {t.person_id for t in tasks if t.person_id is not None}
-        people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_(person_ids)))}
+        people = {
+            p.id: p
+            for p in session.scalars(select(Person).where(id_in(session, Person.id, person_ids)))
+        }
         org_channels: dict[int, list[str]] = defaultdict(list)
         rows = session.scalars(
             select(OrganizationChannel)
-            .where(OrganizationChannel.organization_id.in_(org_ids))
+            .where(id_in(session, OrganizationChannel.organization_id, org_ids))
             .order_by(OrganizationChannel.position, OrganizationChannel.channel)
         )
         for row in rows:
@@ -296,24 +308,61 @@ class _Routes:
         return bool(person.email) if isinstance(config, EmailConfig) else True
 
 
+_ITEM_KEY = ["task_id", "stage", "recipient_key", "channel"]
+_ITEM_COLUMNS = [
+    "task_id",
+    "stage",
+    "recipient_key",
+    "person_id",
+    "channel",
+    "no_recipient",
+    "planned_for",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "last_error",
+    "created_at",
+]
+_CURSOR_COLUMNS = ["task_id", "due_on", "next_on", "checked_on", "updated_at"]
+
+
 def _insert_items(session: Session, items: list[dict[str, Any]]) -> int:
+    """Insert the items not planned yet; the number actually inserted.
+
+    Conflicts on the natural key are skipped, never raised: planning twice, or in two
+    processes at once, never doubles anything.
+    """
     if not items:
         return 0
-    # One order for every process, so concurrent planners wait on each other, never deadlock.
-    items.sort(key=lambda i: (i["task_id"], i["stage"], i["recipient_key"], i["channel"]))
-    insert = _dialect_insert(session)(_ITEM_TABLE).on_conflict_do_nothing(
-        index_elements=["task_id", "stage", "recipient_key", "channel"]
+    # One order for every process, so concurrent planners wait on each other, never deadlock;
+    # by (recipient, channel) first, so that the rows a sender claims together lie together in
+    # the table, and claiming a group rewrites a few pages rather than one page per item.
+    items.sort(key=lambda i: (i["recipient_key"], i["channel"], i["task_id"], i["stage"]))
+    if is_postgresql(session):
+        # One statement, one array per column.
+        statement: Any = unnest_insert(_ITEM_TABLE, _ITEM_COLUMNS, items)
+        parameters: list[dict[str, Any]] | None = None
+    else:
+        # SQLite: one executemany (its driver binds rows in a C loop).
+        statement, parameters = sqlite.insert(_ITEM_TABLE), items
+    # The row count is the number of rows inserted: a single statement's on PostgreSQL; on
+    # SQLite the driver sums the changes of every row, and a row skipped on conflict changes
+    # nothing. (SQLAlchemy keeps the count of an INSERT only when asked to.)
+    skipping = statement.on_conflict_do_nothing(index_elements=_ITEM_KEY).execution_options(
+        preserve_rowcount=True
     )
-    # RETURNING names the rows actually inserted (conflicts return none); a plain
-    # executemany's row count is not reliable across drivers.
-    inserted = session.connection().execute(insert.returning(_ITEM_TABLE.c.id), items)
-    return len(inserted.all())
+    count: int = session.connection().execute(skipping, parameters).rowcount
+    return count
 
 
 def _upsert_cursors(session: Session, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
-    insert = _dialect_insert(session)(_CURSOR_TABLE)
+    if is_postgresql(session):
+        insert: Any = unnest_insert(_CURSOR_TABLE, _CURSOR_COLUMNS, rows)
+        parameters: list[dict[str, Any]] | None = None
+    else:
+        insert, parameters = sqlite.insert(_CURSOR_TABLE), rows
     upsert = insert.on_conflict_do_update(
         index_elements=["task_id"],
         set_={
@@ -323,11 +372,7 @@ def _upsert_cursors(session: Session, rows: list[dict[str, Any]]) -> None:
             "updated_at": insert.excluded.updated_at,
         },
     )
-    session.connection().execute(upsert, rows)
-
-
-def _dialect_insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.connection().execute(upsert, parameters)
 
 
 def _chunks(ids: Sequence[int]) -> Iterable[Sequence[int]]:

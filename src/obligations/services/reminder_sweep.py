@@ -28,11 +28,12 @@ import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.selectable import NamedFromClause
 
 from obligations.catalog.load import Catalog
 from obligations.channels import (
@@ -71,6 +72,7 @@ from obligations.timeutil import LOCAL_TZ, local_date
 
 log = logging.getLogger(__name__)
 
+_ITEMS = cast(Table, ReminderItem.__table__)
 # Give the items back rather than start a send this close to the end of the lease.
 _LEASE_MARGIN = timedelta(seconds=60)
 
@@ -174,40 +176,79 @@ def _claim_group(
     lease_until: datetime,
     channels: Sequence[str],
 ) -> int:
-    """Claim every due item of one (recipient, channel) with one conditional UPDATE.
+    """Claim every due item of one (recipient, channel) with conditional UPDATEs.
 
-    The group is found with an indexed read; the UPDATE re-checks "due" on each row it
-    changes, so of two processes racing for the same group one gets the rows and the other
-    none (it then looks for another group).
+    The first UPDATE finds a group in a subquery (an indexed read of one due item) and claims
+    that group's due items, returning the group; a second claims the same group's items held
+    under an expired lease. Each UPDATE re-checks "due" on every row it changes, so of two
+    processes racing for the same group one gets the rows and the other none: it then looks
+    for another group.
     """
     while True:
-        group = _due_group(sessions, now, channels)
-        if group is None:
-            return 0
-        claimed = 0
         with sessions.begin() as session:
-            # Two plain conditions rather than one OR, so each UPDATE uses the group index.
-            for condition in _due_conditions(now):
-                statement = (
-                    update(ReminderItem)
-                    .where(
-                        ReminderItem.recipient_key == group[0],
-                        ReminderItem.channel == group[1],
-                        *condition,
-                    )
-                    .values(state=ItemState.CLAIMED, claim_token=token, lease_until=lease_until)
-                    .execution_options(synchronize_session=False)
-                )
-                claimed += session.execute(statement).rowcount  # type: ignore[attr-defined]
-        if claimed:
+            claimed = _claim_first_group(session, token, now, lease_until, channels)
+        if claimed or _due_group(sessions, now, channels) is None:
             return claimed
 
 
-def _due_conditions(now: datetime) -> tuple[tuple[ColumnElement[bool], ...], ...]:
-    """Pending and due; claimed under an expired lease (the two halves of :func:`_due`)."""
+def _claim_first_group(
+    session: Session, token: str, now: datetime, lease_until: datetime, channels: Sequence[str]
+) -> int:
+    # Core statements on the table: the ORM's bulk-update path costs more than the UPDATE.
+    items = _ITEMS.c
+    pending, expired = _due_conditions(now, _ITEMS)
+    claim = {"state": ItemState.CLAIMED, "claim_token": token, "lease_until": lease_until}
+    connection = session.connection()
+    # Pending items pick the group first, then expired claims (the order of _due_group).
+    for is_pending, half, rest in ((True, pending, expired), (False, expired, None)):
+        found = _first_group_query(now, channels, is_pending)
+        claimed = connection.execute(
+            update(_ITEMS)
+            .where(tuple_(items.recipient_key, items.channel).in_(found), *half)
+            .values(claim)
+            .returning(items.recipient_key, items.channel)
+        ).all()
+        if not claimed:
+            continue
+        recipient_key, channel = claimed[0]
+        count = len(claimed)
+        if rest is not None:
+            # The same group's items under an expired lease go into the same message.
+            statement = (
+                update(_ITEMS)
+                .where(items.recipient_key == recipient_key, items.channel == channel, *rest)
+                .values(claim)
+            )
+            count += connection.execute(statement).rowcount
+        return count
+    return 0
+
+
+def _due_conditions(
+    now: datetime, items: Table | NamedFromClause
+) -> tuple[tuple[ColumnElement[bool], ...], tuple[ColumnElement[bool], ...]]:
+    """Pending and due; claimed under an expired lease (the two halves of :func:`_due`).
+
+    Two plain conditions rather than one OR, so each is answered by one index.
+    """
     return (
-        (ReminderItem.state == ItemState.PENDING, ReminderItem.next_attempt_at <= now),
-        (ReminderItem.state == ItemState.CLAIMED, ReminderItem.lease_until < now),
+        (items.c.state == ItemState.PENDING, items.c.next_attempt_at <= now),
+        (items.c.state == ItemState.CLAIMED, items.c.lease_until < now),
+    )
+
+
+def _first_group_query(now: datetime, channels: Sequence[str], pending: bool) -> Select[Any]:
+    """The (recipient, channel) of one due item: of a pending one, or of an expired claim.
+
+    It reads an alias of the table, so that inside an UPDATE of the table it is an
+    independent subquery, evaluated once (not once per row).
+    """
+    item = _ITEMS.alias("due_item")
+    condition = _due_conditions(now, item)[0 if pending else 1]
+    return (
+        select(item.c.recipient_key, item.c.channel)
+        .where(*condition, item.c.channel.in_(channels))
+        .limit(1)
     )
 
 
@@ -216,12 +257,8 @@ def _due_group(
 ) -> tuple[str, str] | None:
     """A (recipient, channel) with a due item: pending ones first, then expired claims."""
     with sessions() as session:
-        for condition in _due_conditions(now):
-            row = session.execute(
-                select(ReminderItem.recipient_key, ReminderItem.channel)
-                .where(*condition, ReminderItem.channel.in_(channels))
-                .limit(1)
-            ).first()
+        for pending in (True, False):
+            row = session.execute(_first_group_query(now, channels, pending)).first()
             if row is not None:
                 return row[0], row[1]
     return None
