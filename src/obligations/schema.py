@@ -24,7 +24,6 @@ def upgrade(engine: Engine) -> None:
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        # "heads": independent branches of migrations (merged later) all apply.
         command.upgrade(config, "heads")
 
 
