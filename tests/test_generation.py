@@ -335,4 +335,3 @@ def test_a_full_regeneration_reconciles_every_rule_and_finds_nothing_to_change(
         False,
         first.provisional,
     )
-
