@@ -11,8 +11,8 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from obligations.services import accounts
 from obligations.services.access import Forbidden, Principal
+from obligations.web.multipart import CSRF_REFUSED
 from obligations.web.state import WebState, state_of
-from obligations.web.uploads import CSRF_REFUSED
 
 SESSION_COOKIE = "obl_session"
 LOGIN_CSRF_COOKIE = "obl_login_csrf"

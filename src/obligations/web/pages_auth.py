@@ -17,9 +17,9 @@ from obligations.web.auth import (
     new_login_csrf,
     set_session_cookie,
 )
+from obligations.web.multipart import CSRF_REFUSED
 from obligations.web.state import state_of
 from obligations.web.templating import page
-from obligations.web.uploads import CSRF_REFUSED
 
 router = APIRouter(include_in_schema=False)
 

@@ -1,7 +1,7 @@
 """Multipart uploads streamed straight into the evidence store.
 
-``request.form()`` would spool every file to disk with no size cap. Here the request body is
-fed chunk by chunk to ``python_multipart``'s parser; each file part goes to a ``BlobWriter``
+The body is parsed as it streams (:mod:`obligations.web.multipart`); each file part goes to a
+``BlobWriter``
 that checks the size limit, the type and the name as the bytes arrive, so an oversize upload
 is refused (413) as soon as it passes the limit, and nothing of a refused upload stays behind.
 
@@ -14,26 +14,20 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 import anyio
 from fastapi import Request
-from python_multipart.multipart import MultipartParser, parse_options_header
 from sqlalchemy import select
 
 from obligations.errors import InvalidRequest
 from obligations.models import EvidenceFile, EvidenceRecord
 from obligations.models.evidence import EvidenceKind
 from obligations.services import access, evidence
-from obligations.services.access import Forbidden, Principal
-from obligations.services.accounts import csrf_matches
+from obligations.services.access import Principal
 from obligations.services.evidence import EvidenceInput, Upload
 from obligations.storage import BadFileName, BlobStore, BlobWriter, StoredBlob, clean_filename
+from obligations.web.multipart import FormParts, feed
 from obligations.web.state import WebState
-
-MAX_FIELD_BYTES = 64 * 1024  # all text fields together
-CSRF_FIELD = "csrf_token"
-CSRF_REFUSED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"
 
 
 @dataclass
@@ -45,63 +39,22 @@ class ParsedForm:
         return [blob for _, blob in self.files if not blob.already_stored]
 
 
-class _Collector:
-    """The parser's callbacks: text fields into memory (capped), files into the store."""
+class _Collector(FormParts):
+    """Text fields into memory (capped), files into the store as they arrive."""
 
     def __init__(self, store: BlobStore, state: WebState, csrf: str | None) -> None:
-        self.store, self.state, self.csrf = store, state, csrf
-        self.csrf_ok = csrf is None
-        self.form = ParsedForm()
-        self._headers: dict[bytes, bytes] = {}
-        self._field: bytes = b""
-        self._value: bytes = b""
-        self._name = ""
+        super().__init__(csrf)
+        self.store, self.state = store, state
+        self.form = ParsedForm(fields=self.fields)
         self._filename: str | None = None
-        self._text: bytearray | None = None
         self._writer: BlobWriter | None = None
-        self._field_bytes = 0
-
-    def callbacks(self) -> Any:
-        return {
-            "on_part_begin": self._part_begin,
-            "on_header_field": self._header_field,
-            "on_header_value": self._header_value,
-            "on_header_end": self._header_end,
-            "on_headers_finished": self._headers_finished,
-            "on_part_data": self._part_data,
-            "on_part_end": self._part_end,
-        }
 
     def abort(self) -> None:
         if self._writer is not None:
             self._writer.abort()
             self._writer = None
 
-    def _part_begin(self) -> None:
-        self._headers, self._field, self._value = {}, b"", b""
-
-    def _header_field(self, data: bytes, start: int, end: int) -> None:
-        self._field += data[start:end]
-
-    def _header_value(self, data: bytes, start: int, end: int) -> None:
-        self._value += data[start:end]
-
-    def _header_end(self) -> None:
-        self._headers[self._field.lower()] = self._value
-        self._field, self._value = b"", b""
-
-    def _headers_finished(self) -> None:
-        _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
-        self._name = options.get(b"name", b"").decode("utf-8", "replace")
-        raw_name = options.get(b"filename")
-        self._filename, self._text = None, None
-        if raw_name is None:
-            self._text = bytearray()
-            return
-        if not self.csrf_ok:
-            raise Forbidden(CSRF_REFUSED)
-        if raw_name == b"":
-            return  # a file input left empty
+    def file_begins(self, raw_name: bytes) -> None:
         try:
             name = clean_filename(raw_name.decode("utf-8"))
         except UnicodeDecodeError:
@@ -111,46 +64,23 @@ class _Collector:
         self._filename = name
         self._writer = self.store.begin(limits=self.state.policy.limits, filename=name)
 
-    def _part_data(self, data: bytes, start: int, end: int) -> None:
-        if self._writer is not None:
-            self._writer.write(data[start:end])
-        elif self._text is not None:
-            self._field_bytes += end - start
-            if self._field_bytes > MAX_FIELD_BYTES:
-                raise InvalidRequest("表单文字内容过长")
-            self._text += data[start:end]
+    def file_data(self, chunk: bytes) -> None:
+        assert self._writer is not None
+        self._writer.write(chunk)
 
-    def _part_end(self) -> None:
-        if self._writer is not None and self._filename is not None:
-            blob = self._writer.commit()
-            self._writer = None
-            self.form.files.append((self._filename, blob))
-        elif self._text is not None:
-            value = bytes(self._text).decode("utf-8", "replace")
-            if self._name == CSRF_FIELD and self.csrf is not None:
-                if not csrf_matches(self.csrf, value):
-                    raise Forbidden(CSRF_REFUSED)
-                self.csrf_ok = True
-            self.form.fields[self._name] = value
-        self._text = None
+    def file_ends(self) -> None:
+        assert self._writer is not None and self._filename is not None
+        blob = self._writer.commit()
+        self._writer = None
+        self.form.files.append((self._filename, blob))
 
 
 async def parse_upload(request: Request, state: WebState, *, csrf: str | None) -> ParsedForm:
     """Stream a multipart body into the store. With ``csrf`` given, the form's CSRF field must
     come before any file (the page's form puts it first) and match."""
-    content_type, options = parse_options_header(request.headers.get("content-type", ""))
-    boundary = options.get(b"boundary")
-    if content_type != b"multipart/form-data" or not boundary:
-        raise InvalidRequest("请以 multipart/form-data 方式提交表单")
     collector = _Collector(state.store, state, csrf)
-    parser = MultipartParser(boundary, collector.callbacks())
     try:
-        async for chunk in request.stream():
-            if chunk:
-                await anyio.to_thread.run_sync(parser.write, chunk)
-        await anyio.to_thread.run_sync(parser.finalize)
-        if not collector.csrf_ok:
-            raise Forbidden(CSRF_REFUSED)
+        await feed(request, collector)
     except BaseException:
         collector.abort()
         _discard_unreferenced(state, collector.form.new_blobs())
