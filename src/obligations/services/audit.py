@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from obligations.errors import NotFound
 from obligations.models import AuditEntry, Organization
+from obligations.services.lookup import organization_id
 
 
 class Action:
@@ -138,10 +138,7 @@ def list_audit(
         .order_by(AuditEntry.at, AuditEntry.id)
     )
     if unit_code is not None:
-        unit_id = session.scalar(select(Organization.id).where(Organization.code == unit_code))
-        if unit_id is None:
-            raise NotFound(f"没有编号为 {unit_code} 的单位")
-        query = query.where(AuditEntry.unit_id == unit_id)
+        query = query.where(AuditEntry.unit_id == organization_id(session, unit_code))
     if since is not None:
         query = query.where(AuditEntry.at >= since)
     if limit is not None:

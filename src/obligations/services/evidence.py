@@ -25,13 +25,13 @@ from obligations.errors import InvalidRequest, NotFound
 from obligations.models import (
     EvidenceFile,
     EvidenceRecord,
-    Organization,
     ReviewState,
     Task,
 )
 from obligations.models.evidence import EvidenceKind
 from obligations.services import audit
 from obligations.services.audit import Action
+from obligations.services.lookup import find_unit, get_task, organization_id
 from obligations.services.task_state import refresh_done_on
 from obligations.storage import BlobStore, StorageRefused, StoredBlob, UploadLimits, clean_filename
 from obligations.timeutil import LOCAL_TZ, local_date
@@ -86,9 +86,7 @@ def add_to_task(
     now: datetime,
 ) -> EvidenceRecord:
     """Record an activity held for a task, with its files."""
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"没有编号为 {task_id} 的任务")
+    task = get_task(session, task_id)
     if task.retired_at is not None:
         raise InvalidRequest(f"任务 {task_id} 已停用（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
@@ -120,9 +118,7 @@ def add_standing(
     now: datetime,
 ) -> EvidenceRecord:
     """Record standing evidence for a ledger item of a unit for a year (no task)."""
-    unit = session.scalar(select(Organization).where(Organization.code == target.unit_code))
-    if unit is None or not unit.kind.is_unit:
-        raise NotFound(f"没有编号为 {target.unit_code} 的党总支或直属党支部")
+    unit = find_unit(session, target.unit_code)
     items = {item.id for item in catalog.items}
     if target.ledger_item not in items:
         known = "、".join(sorted(items, key=_item_order))
@@ -204,14 +200,10 @@ def list_records(
         .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
     )
     if task_id is not None:
-        if session.get(Task, task_id) is None:
-            raise NotFound(f"没有编号为 {task_id} 的任务")
+        get_task(session, task_id)
         query = query.where(EvidenceRecord.task_id == task_id)
     if unit_code is not None:
-        unit_id = session.scalar(select(Organization.id).where(Organization.code == unit_code))
-        if unit_id is None:
-            raise NotFound(f"没有编号为 {unit_code} 的单位")
-        query = query.where(EvidenceRecord.unit_id == unit_id)
+        query = query.where(EvidenceRecord.unit_id == organization_id(session, unit_code))
     if ledger_item is not None:
         query = query.where(EvidenceRecord.ledger_item == ledger_item)
     if year is not None:

@@ -24,12 +24,13 @@ from sqlalchemy.orm import Session, aliased
 
 from obligations.catalog.load import Catalog
 from obligations.domain.status import TaskStatus
-from obligations.errors import InvalidRequest, NotFound
+from obligations.errors import InvalidRequest
 from obligations.ledger.render_docx import render_docx
 from obligations.models import EvidenceRecord, Organization, RoleAssignment, Task
 from obligations.services.audit import list_audit, plain
 from obligations.services.evidence import list_records
 from obligations.services.ledger import ledger_document_for
+from obligations.services.lookup import find_unit
 from obligations.services.tasks import list_tasks
 from obligations.storage import BlobStore
 from obligations.timeutil import LOCAL_TZ
@@ -84,9 +85,7 @@ def export_unit(
     ledger_years: Iterable[int] = (),
     make_ledger: LedgerMaker | None = None,
 ) -> ExportReport:
-    unit = session.scalar(select(Organization).where(Organization.code == unit_code))
-    if unit is None or not unit.kind.is_unit:
-        raise NotFound(f"没有编号为 {unit_code} 的党总支或直属党支部")
+    unit = find_unit(session, unit_code)
     output = output.resolve()
     if output.suffix.lower() != ".zip":
         raise InvalidRequest(f"导出文件名应以 .zip 结尾，不是 {output.name}")

@@ -27,9 +27,9 @@ from obligations.services.ledger_data import (
     EvidenceUse,
     UnitLedgerData,
     college_name,
-    find_unit,
     load_unit_data,
 )
+from obligations.services.lookup import find_unit
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,6 @@ from obligations.domain.ledger_period import LedgerPeriod
 from obligations.domain.ledger_periodic import RecordFact, RuleFacts, TaskFact
 from obligations.domain.ledger_text import period_text
 from obligations.domain.status import TaskStatus, task_status
-from obligations.errors import NotFound
 from obligations.models import (
     EvidenceFile,
     EvidenceRecord,
@@ -71,13 +70,6 @@ class UnitLedgerData:
     figures: dict[str, FigureFact] = field(default_factory=dict)
     evidence: list[EvidenceUse] = field(default_factory=list)
     statuses: list[TaskStatus] = field(default_factory=list)
-
-
-def find_unit(session: Session, unit_code: str) -> Organization:
-    unit = session.scalar(select(Organization).where(Organization.code == unit_code))
-    if unit is None or not unit.kind.is_unit:
-        raise NotFound(f"没有编号为 {unit_code} 的党总支或直属党支部")
-    return unit
 
 
 def college_name(session: Session, unit: Organization) -> str:

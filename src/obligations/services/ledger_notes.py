@@ -18,7 +18,7 @@ from obligations.domain.ledger_figures import FigureSpec, figure_problem, figure
 from obligations.errors import InvalidRequest, NotFound
 from obligations.models import EvidenceRecord, LedgerFigure, LedgerNote
 from obligations.services import audit
-from obligations.services.ledger_data import find_unit
+from obligations.services.lookup import find_unit
 
 MAX_TEXT = 4000
 ACTION_NOTES = "ledger.notes"

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, aliased
 
 from obligations.catalog.load import Catalog
 from obligations.domain.status import TaskStatus
-from obligations.errors import NotFound
 from obligations.models import Organization, Person, Task
+from obligations.services.lookup import organization_id
 from obligations.services.task_state import recorded_on_by_task, state_of
 
 
@@ -73,8 +73,7 @@ def list_tasks(
         .order_by(Task.due_on, unit.code, org.code, Task.rule_id, Task.id)
     )
     if unit_code is not None:
-        if session.scalar(select(Organization.id).where(Organization.code == unit_code)) is None:
-            raise NotFound(f"没有编号为 {unit_code} 的单位")
+        organization_id(session, unit_code)
         query = query.where(unit.code == unit_code)
     if rule_id is not None:
         query = query.where(Task.rule_id == rule_id)

@@ -8,16 +8,17 @@ from sqlalchemy.orm import Session
 
 from obligations.domain import evidence_rules as checks
 from obligations.domain.status import TaskStatus
-from obligations.errors import InvalidRequest, NotFound
+from obligations.errors import InvalidRequest
 from obligations.models import Task
 from obligations.services import audit
 from obligations.services.audit import Action
+from obligations.services.lookup import get_task
 from obligations.services.task_state import task_state
 from obligations.timeutil import local_date
 
 
 def waive(session: Session, *, task_id: int, reason: str, actor: str, now: datetime) -> Task:
-    task = _task(session, task_id)
+    task = get_task(session, task_id)
     problem = checks.text_problem("豁免原因", reason, checks.MAX_REASON, required=True)
     if problem:
         raise InvalidRequest(problem)
@@ -35,19 +36,12 @@ def waive(session: Session, *, task_id: int, reason: str, actor: str, now: datet
 
 
 def unwaive(session: Session, *, task_id: int, actor: str, now: datetime) -> Task:
-    task = _task(session, task_id)
+    task = get_task(session, task_id)
     if task.waived_at is None:
         raise InvalidRequest(f"任务 {task_id} 未被豁免，无需撤销")
     before = _snapshot(task)
     task.waived_at = task.waived_by = task.waived_reason = None
     _audit(session, task, Action.TASK_UNWAIVE, actor, now, before)
-    return task
-
-
-def _task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound(f"没有编号为 {task_id} 的任务")
     return task
 
 
