@@ -11,14 +11,22 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.helpers import OfficialThrough
 
 from obligations.db import make_engine, session_factory
+from obligations.domain import workdays
 from obligations.models import Base
 from obligations.schema import upgrade
 
 PG_ADMIN_URL = os.environ.get(
     "OBLIGATIONS_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture
+def holidays_known_through_2026(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Official holiday data for 2026 and before only: 2027 is a year without official data."""
+    monkeypatch.setattr(workdays, "OFFICIAL", OfficialThrough(2026))
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from tests.helpers import OfficialThrough
 
 from obligations.cli.main import cli
 from obligations.db import make_engine, session_factory
+from obligations.domain import workdays
 from obligations.paths import shipped_dir
 from obligations.services.accounts import _verify, get_user
 
@@ -41,12 +44,15 @@ DEMO_OUTPUT: list[str] = []
 
 
 @pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The demo college, generated as if official holiday data stopped at 2026."""
     data = tmp_path_factory.mktemp("demo")
-    result = run(data, "init", "--demo")
-    assert result.exit_code == 0, result.output
-    DEMO_OUTPUT[:] = result.stdout.splitlines()
-    return data
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(workdays, "OFFICIAL", OfficialThrough(2026))
+        result = run(data, "init", "--demo")
+        assert result.exit_code == 0, result.output
+        DEMO_OUTPUT[:] = result.stdout.splitlines()
+        yield data
 
 
 def test_init_demo_prints_web_accounts_that_can_log_in(demo_dir: Path) -> None:

@@ -9,11 +9,14 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from freezegun import freeze_time
+from freezegun.api import TickingDateTimeFactory
 from sqlalchemy import func, select
 from tests.storage_samples import EXE, PDF
 
@@ -22,6 +25,7 @@ from obligations.db import make_engine, session_factory
 from obligations.models import EvidenceFile, EvidenceRecord
 from obligations.services.verify import verify
 from obligations.storage import LocalBlobStore, UploadLimits
+from obligations.timeutil import LOCAL_TZ
 
 OBLIGATIONS = Path(sys.executable).parent / "obligations"
 
@@ -44,6 +48,17 @@ def records(data_dir: Path) -> int:
         engine.dispose()
 
 
+# The in-process CLI runs at a fixed instant: the last evening of a month in UTC, which is already
+# the first of the next month in Asia/Shanghai (where the product keeps its dates).
+NOW = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock() -> Iterator[TickingDateTimeFactory]:
+    with freeze_time(NOW, tick=True) as clock:
+        yield clock
+
+
 @pytest.fixture
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("data")
@@ -52,8 +67,8 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def current_month_task(data_dir: Path) -> dict[str, object]:
-    """U01's central-group study of the current month (the tests use the real clock)."""
-    month = datetime.now(UTC).strftime("%Y-%m")
+    """U01's central-group study of the month of :data:`NOW` in the college's own time zone."""
+    month = NOW.astimezone(LOCAL_TZ).strftime("%Y-%m")
     listed = run(data_dir, "tasks", "list", "--json", "--unit", "U01", "--rule",
                  "central-group-study")  # fmt: skip
     (task,) = [t for t in json.loads(listed.stdout) if t["period_key"] == month]
@@ -194,8 +209,9 @@ def test_verify_removes_an_old_orphan_and_keeps_a_recent_one(
     engine = make_engine(f"sqlite:///{data_dir / 'obligations.sqlite3'}")
     try:
         with session_factory(engine)() as session:
-            recent = verify(session, store, now=datetime.now(UTC))
-            old = verify(session, store, now=datetime.now(UTC) + timedelta(hours=2))
+            stored = store.stored_at(orphan.sha256)  # the file system's clock, never frozen
+            recent = verify(session, store, now=stored)
+            old = verify(session, store, now=stored + timedelta(hours=2))
             referenced = session.scalar(select(func.count()).select_from(EvidenceFile))
     finally:
         engine.dispose()
@@ -205,7 +221,7 @@ def test_verify_removes_an_old_orphan_and_keeps_a_recent_one(
 
 
 def test_an_upload_killed_mid_stream_leaves_no_record_and_verify_cleans_up(
-    data_dir: Path, tmp_path: Path
+    data_dir: Path, tmp_path: Path, frozen_clock: TickingDateTimeFactory
 ) -> None:
     task = current_month_task(data_dir)
     pipe = tmp_path / "大文件.pdf"
@@ -228,6 +244,9 @@ def test_an_upload_killed_mid_stream_leaves_no_record_and_verify_cleans_up(
     assert records(data_dir) == 0
     assert [f for f in temporary.iterdir()] != []  # the partial upload's temporary file
 
+    # The killed process wrote on the real clock: move the frozen one past the file's time.
+    written = max(f.stat().st_mtime for f in temporary.iterdir())
+    frozen_clock.move_to(datetime.fromtimestamp(written + 1, UTC))
     result = run(data_dir, "verify", "--grace-minutes", "0")
 
     assert result.exit_code == 0, result.output

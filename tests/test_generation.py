@@ -218,7 +218,7 @@ def test_a_unit_added_mid_year_gets_tasks_from_its_start(sessions: sessionmaker[
 
 
 def test_provisional_dates_become_final_when_the_year_is_entered(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session], holidays_known_through_2026: None
 ) -> None:
     catalog = shipped_catalog()
     through = date(2027, 1, 31)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.helpers import SAMPLE_CALENDAR, make_rule, shipped_rule
+from tests.helpers import SAMPLE_CALENDAR, OfficialThrough, make_rule, shipped_rule
 
 from obligations.catalog.schema import HolidaysFile
 from obligations.domain.periods import AcademicCalendar, rule_periods, schedule, term_period
@@ -229,7 +229,7 @@ def test_the_opening_date_never_falls_after_the_due_date() -> None:
 def test_2027_dates_moved_by_the_weekend_fallback_are_provisional() -> None:
     rule = shipped_rule("central-group-study")
     periods = rule_periods(rule, SAMPLE_CALENDAR, date(2027, 1, 1), date(2027, 1, 31)).periods
-    sched = schedule(rule, periods[0], WORKDAYS)
+    sched = schedule(rule, periods[0], WorkdayCalendar(official=OfficialThrough(2026)))
     # 31 January 2027 is a Sunday: without official data the fallback gives Friday the 29th.
     assert (sched.due_on, sched.provisional) == (date(2027, 1, 29), True)
 
@@ -252,7 +252,7 @@ def test_an_override_file_makes_2027_dates_official() -> None:
             }
         }
     )
-    workdays = WorkdayCalendar(overrides)
+    workdays = WorkdayCalendar(overrides, official=OfficialThrough(2026))
     rule = shipped_rule("central-group-study")
     periods = rule_periods(rule, SAMPLE_CALENDAR, date(2027, 1, 1), date(2027, 1, 31)).periods
     sched = schedule(rule, periods[0], workdays)

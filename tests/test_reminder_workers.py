@@ -76,10 +76,11 @@ def test_two_worker_processes_deliver_every_reminder_exactly_once(
     assert inbox.count() == UNITS * BRANCHES  # one digest per secretary
     assert item_states(sessions) == {ItemState.SENT: REMINDERS}
     with sessions() as session:
-        senders = session.scalars(select(DeliveryAttempt.worker_id).distinct()).all()
+        attempts = session.scalar(select(func.count()).select_from(DeliveryAttempt))
         results = set(session.scalars(select(DeliveryAttempt.result)))
-    assert len(senders) == 2, "both processes should have sent a share"
-    assert results == {AttemptResult.SENT}
+    # The guarantee is none lost and none repeated, whichever process sent what: on two shared
+    # cores one process may well claim every recipient before the other has started.
+    assert attempts == UNITS * BRANCHES and results == {AttemptResult.SENT}
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing_once_another_takes_over(

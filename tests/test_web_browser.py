@@ -59,9 +59,9 @@ def server(
     uv = uvicorn.Server(config)
     thread = threading.Thread(target=uv.run, daemon=True)
     thread.start()
-    for _ in range(100):
-        if uv.started:
-            break
+    deadline = time.monotonic() + 60
+    while not uv.started:  # a loaded machine may take a while; a server that died says so
+        assert thread.is_alive() and time.monotonic() < deadline, "the web server did not start"
         time.sleep(0.05)
     yield f"http://127.0.0.1:{port}", ids, tmp_path
     uv.should_exit = True

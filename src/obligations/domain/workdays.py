@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from typing import Protocol
 
 import chinese_calendar
 
@@ -25,17 +26,40 @@ class Adjusted:
     provisional: bool
 
 
-@cache
-def _package_knows(year: int) -> bool:
-    try:
-        chinese_calendar.is_workday(date(year, 6, 1))
-    except NotImplementedError:
-        return False
-    return True
+class OfficialCalendar(Protocol):
+    """Official holiday data for the years it covers (the State Council's yearly notice)."""
+
+    def knows(self, year: int) -> bool: ...
+
+    def is_workday(self, day: date) -> bool: ...
+
+
+class ChineseCalendarPackage:
+    """The chinesecalendar package: official data, shipped some weeks after each notice."""
+
+    @staticmethod
+    @cache
+    def knows(year: int) -> bool:
+        try:
+            chinese_calendar.is_workday(date(year, 6, 1))
+        except NotImplementedError:
+            return False
+        return True
+
+    @staticmethod
+    def is_workday(day: date) -> bool:
+        return bool(chinese_calendar.is_workday(day))
+
+
+# The official source a calendar uses unless it is given one (tests pass a source of their own).
+OFFICIAL: OfficialCalendar = ChineseCalendarPackage()
 
 
 class WorkdayCalendar:
-    def __init__(self, overrides: HolidaysFile | None = None) -> None:
+    def __init__(
+        self, overrides: HolidaysFile | None = None, official: OfficialCalendar | None = None
+    ) -> None:
+        self._official = official or OFFICIAL
         self._holidays: dict[int, set[date]] = {}
         self._workdays: dict[int, set[date]] = {}
         for year, entry in (overrides or HolidaysFile()).years.items():
@@ -48,7 +72,7 @@ class WorkdayCalendar:
 
     def knows(self, year: int) -> bool:
         """Whether official data exists for ``year`` (override file or package)."""
-        return year in self._holidays or _package_knows(year)
+        return year in self._holidays or self._official.knows(year)
 
     def check(self, day: date) -> tuple[bool, bool]:
         """(is a working day, the answer is provisional)."""
@@ -57,8 +81,8 @@ class WorkdayCalendar:
             if day in self._workdays[year]:
                 return True, False
             return day.weekday() < 5 and day not in self._holidays[year], False
-        if _package_knows(year):
-            return bool(chinese_calendar.is_workday(day)), False
+        if self._official.knows(year):
+            return self._official.is_workday(day), False
         return day.weekday() < 5, True
 
     def adjust(self, day: date, policy: WorkdayPolicy) -> Adjusted:
