@@ -22,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from benchmarks.synthetic import NOW, Shape, build_college
-from obligations.catalog.load import load_catalog
 from obligations.db import make_engine, session_factory
 from obligations.models import Task
 from obligations.paths import shipped_dir
+from obligations.rules.catalog import load_catalog
 from obligations.schema import upgrade
-from obligations.services.generation import generate_tasks
+from obligations.tasks.generation import generate_tasks
 
 
 def fresh_database(folder: Path, name: str, shape: Shape) -> Engine:

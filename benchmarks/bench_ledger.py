@@ -31,27 +31,20 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benchmarks.bench_ledger_render import baseline_docx
 from benchmarks.synthetic import NOW, Shape, build_college
-from obligations.catalog.load import Catalog, load_catalog
-from obligations.catalog.schema import ItemKind
 from obligations.db import make_engine, session_factory
-from obligations.domain.ledger_period import calendar_year
+from obligations.ledger.period import calendar_year
 from obligations.ledger.render_docx import render_docx
 from obligations.ledger.render_xlsx import render_xlsx
-from obligations.models import (
-    EvidenceFile,
-    EvidenceRecord,
-    LedgerFigure,
-    Organization,
-    ReviewState,
-    Task,
-)
-from obligations.models.evidence import EvidenceKind
+from obligations.ledger.service import ComposedLedger, compose_unit_ledger, unit_codes
+from obligations.ledger.summary import summary_xlsx
+from obligations.models import EvidenceFile, EvidenceRecord, LedgerFigure, Organization, Task
 from obligations.paths import shipped_dir
+from obligations.rules.catalog import Catalog, load_catalog
+from obligations.rules.schema import ItemKind
 from obligations.schema import upgrade
-from obligations.services.generation import generate_tasks
-from obligations.services.ledger import ComposedLedger, compose_unit_ledger, unit_codes
-from obligations.services.ledger_summary import summary_xlsx
+from obligations.tasks.generation import generate_tasks
 from obligations.timeutil import LOCAL_TZ
+from obligations.vocabulary import EvidenceKind, ReviewState
 
 YEAR = 2026
 TODAY = date(2027, 1, 10)

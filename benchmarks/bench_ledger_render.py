@@ -21,11 +21,11 @@ from datetime import date
 
 from docx import Document
 
-from obligations.catalog.load import load_catalog
 from obligations.ledger.document import LedgerDocument, Verdict, empty_document
 from obligations.ledger.render_docx import render_docx
 from obligations.ledger.render_xlsx import render_xlsx
 from obligations.paths import shipped_dir
+from obligations.rules.catalog import load_catalog
 
 FILLED_ON = date(2026, 12, 20)
 PARAGRAPH = (

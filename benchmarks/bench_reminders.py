@@ -27,17 +27,18 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select, text, update
 
 from benchmarks.synthetic import Shape, build_college
-from obligations.catalog.load import load_catalog
 from obligations.channels import Channel, ChannelKind, DeliveryReceipt, OutgoingMessage
 from obligations.db import make_engine, session_factory
-from obligations.models import ItemState, Organization, OrgKind, ReminderItem, Task
-from obligations.notify_templates import NotificationRenderer
+from obligations.models import Organization, ReminderItem, Task
 from obligations.paths import shipped_dir
-from obligations.reminder_config import ReminderConfig
+from obligations.reminders.config import ReminderConfig
+from obligations.reminders.planning import plan_reminders
+from obligations.reminders.sweep import Sender, _claim_group, sweep
+from obligations.reminders.templates import NotificationRenderer
+from obligations.rules.catalog import load_catalog
 from obligations.schema import upgrade
-from obligations.services.reminder_planning import plan_reminders
-from obligations.services.reminder_sweep import Sender, _claim_group, sweep
 from obligations.timeutil import LOCAL_TZ
+from obligations.vocabulary import ItemState, OrgKind
 
 TODAY = date(2026, 3, 24)
 NOW = datetime(2026, 3, 24, 9, 30, tzinfo=LOCAL_TZ).astimezone(UTC)

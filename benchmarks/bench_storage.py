@@ -26,13 +26,14 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.db import make_engine, session_factory
-from obligations.models import Organization, OrgKind, Task
+from obligations.evidence import records as evidence
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
+from obligations.evidence.storage.limits import MIB
+from obligations.models import Organization, Task
 from obligations.schema import upgrade
-from obligations.services import evidence
-from obligations.services.evidence import EvidenceInput, EvidencePolicy, Upload
-from obligations.storage import LocalBlobStore, UploadLimits
-from obligations.storage.limits import MIB
 from obligations.timeutil import local_date, utcnow
+from obligations.vocabulary import OrgKind
 
 
 def make_file(path: Path, size_mib: int) -> None:

@@ -33,14 +33,14 @@ from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session
 
 from benchmarks.synthetic import NOW, Shape, build_college
+from obligations.accounts import users as accounts
+from obligations.accounts.users import NewUser
 from obligations.db import make_engine, session_factory
-from obligations.models import EvidenceRecord, Organization, OrgKind, ReviewState, Task, UserRole
-from obligations.models.evidence import EvidenceKind
+from obligations.models import EvidenceRecord, Organization, Task
 from obligations.schema import upgrade
-from obligations.services import accounts
-from obligations.services.accounts import NewUser
 from obligations.settings import Settings
 from obligations.timeutil import local_date
+from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState, UserRole
 from obligations.web import create_app
 from obligations.web.pages_main import UNIT_PAGE_ROWS
 

@@ -15,13 +15,12 @@ from sqlalchemy.orm import Session
 from obligations.models import (
     AcademicYear,
     Organization,
-    OrgKind,
     Person,
-    Role,
     RoleAssignment,
     Semester,
     Vacation,
 )
+from obligations.vocabulary import OrgKind, Role
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 COMMITTEE = (

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.helpers import OfficialThrough
 
 from obligations.db import make_engine, session_factory
-from obligations.domain import workdays
 from obligations.models import Base
+from obligations.rules import workdays
 from obligations.schema import upgrade
 
 PG_ADMIN_URL = os.environ.get(

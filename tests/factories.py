@@ -7,16 +7,9 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 from tests.helpers import SAMPLE_CALENDAR
 
-from obligations.domain.periods import AcademicCalendar
-from obligations.models import (
-    AcademicYear,
-    Organization,
-    OrgKind,
-    Person,
-    Role,
-    RoleAssignment,
-    Semester,
-)
+from obligations.models import AcademicYear, Organization, Person, RoleAssignment, Semester
+from obligations.rules.periods import AcademicCalendar
+from obligations.vocabulary import OrgKind, Role
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 

@@ -6,11 +6,11 @@ from datetime import date
 from functools import cache
 from typing import Any
 
-from obligations.catalog.load import Catalog, load_catalog
-from obligations.catalog.schema import Rule
-from obligations.domain.periods import AcademicCalendar, AcademicYearSpan, SemesterSpan
-from obligations.domain.workdays import ChineseCalendarPackage
 from obligations.paths import shipped_dir
+from obligations.rules.catalog import Catalog, load_catalog
+from obligations.rules.periods import AcademicCalendar, AcademicYearSpan, SemesterSpan
+from obligations.rules.schema import Rule
+from obligations.rules.workdays import ChineseCalendarPackage
 
 CATALOG_DIR = shipped_dir("calendar_rules")
 

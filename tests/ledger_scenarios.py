@@ -16,20 +16,12 @@ from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 
-from obligations.catalog.schema import ItemKind
-from obligations.models import (
-    EvidenceFile,
-    EvidenceRecord,
-    Organization,
-    OrgKind,
-    ReviewState,
-    Role,
-    Task,
-)
-from obligations.models.evidence import EvidenceKind
-from obligations.services.generation import generate_tasks
-from obligations.services.ledger_notes import set_figures
+from obligations.ledger.notes import set_figures
+from obligations.models import EvidenceFile, EvidenceRecord, Organization, Task
+from obligations.rules.schema import ItemKind
+from obligations.tasks.generation import generate_tasks
 from obligations.timeutil import LOCAL_TZ
+from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState, Role
 
 YEAR = 2026
 TODAY = date(2027, 1, 10)  # the ledger is made after the year has ended

@@ -23,9 +23,10 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session as DbSession
 from tests.test_channel_email import free_port
 
-from obligations.domain.planning import scope_key
-from obligations.models import Organization, OrgKind, Person, Role, RoleAssignment, Task
+from obligations.models import Organization, Person, RoleAssignment, Task
+from obligations.rules.planning import scope_key
 from obligations.timeutil import LOCAL_TZ
+from obligations.vocabulary import OrgKind, Role
 
 # Tuesday 24 March 2026, 09:30 in Shanghai: a working day, inside the sending hours.
 NOW = datetime(2026, 3, 24, 9, 30, tzinfo=LOCAL_TZ).astimezone(UTC)

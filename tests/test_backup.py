@@ -31,11 +31,11 @@ OBLIGATIONS = Path(sys.executable).parent / "obligations"
 UPLOADER = """
 import io, sys, itertools
 from datetime import timedelta
-from obligations.catalog.load import load_catalog
+from obligations.rules.catalog import load_catalog
 from obligations.db import make_engine, session_factory
-from obligations.services import evidence
+from obligations.evidence import records as evidence
 from obligations.settings import Settings
-from obligations.storage import LocalBlobStore
+from obligations.evidence.storage import LocalBlobStore
 from obligations.timeutil import local_date, utcnow
 
 settings = Settings(data_dir=sys.argv[1])

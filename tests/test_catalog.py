@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from tests.helpers import CATALOG_DIR, shipped_catalog
 
-from obligations.catalog.load import load_catalog
-from obligations.catalog.problems import CatalogInvalid, CatalogProblem, Severity
-from obligations.catalog.schema import ItemKind
+from obligations.rules.catalog import load_catalog
+from obligations.rules.problems import CatalogInvalid, CatalogProblem, Severity
+from obligations.rules.schema import ItemKind
 
 # A copy of ../shared/seed/ledger-template.zh.txt, the original form, kept with the tests.
 SEED = Path(__file__).parent / "data" / "ledger-template.zh.txt"

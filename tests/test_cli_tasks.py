@@ -12,11 +12,11 @@ import pytest
 from click.testing import CliRunner, Result
 from tests.helpers import OfficialThrough
 
+from obligations.accounts.users import _verify, get_user
 from obligations.cli.main import cli
 from obligations.db import make_engine, session_factory
-from obligations.domain import workdays
 from obligations.paths import shipped_dir
-from obligations.services.accounts import _verify, get_user
+from obligations.rules import workdays
 
 JSON_FIELDS = {
     "id",

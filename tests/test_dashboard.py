@@ -11,14 +11,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.helpers import shipped_catalog
 
-from obligations.domain.status import TaskStatus
-from obligations.models import EvidenceRecord, ReviewState, Task
-from obligations.models.evidence import EvidenceKind
-from obligations.services import dashboard
-from obligations.services.dashboard import TaskFilter
-from obligations.services.generation import generate_tasks
-from obligations.services.task_state import refresh_done_on
-from obligations.services.tasks import list_tasks
+from obligations.models import EvidenceRecord, Task
+from obligations.tasks import dashboard
+from obligations.tasks.dashboard import TaskFilter
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.listing import list_tasks
+from obligations.tasks.state import refresh_done_on
+from obligations.tasks.status import TaskStatus
+from obligations.vocabulary import EvidenceKind, ReviewState
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)

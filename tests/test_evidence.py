@@ -14,15 +14,16 @@ from tests import factories
 from tests.helpers import shipped_catalog
 from tests.storage_samples import EXE, JPEG, PDF
 
-from obligations.domain.status import TaskStatus
 from obligations.errors import InvalidRequest, NotFound
+from obligations.evidence import records as evidence
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget, Upload
+from obligations.evidence.storage import LocalBlobStore, StorageRefused, UploadLimits
 from obligations.models import AuditEntry, EvidenceRecord, Task
-from obligations.models.evidence import EvidenceKind
-from obligations.services import evidence, waivers
-from obligations.services.evidence import EvidenceInput, EvidencePolicy, StandingTarget, Upload
-from obligations.services.generation import generate_tasks
-from obligations.services.task_state import task_state
-from obligations.storage import LocalBlobStore, StorageRefused, UploadLimits
+from obligations.tasks import waivers
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.state import task_state
+from obligations.tasks.status import TaskStatus
+from obligations.vocabulary import EvidenceKind
 
 # 2026-11-25 10:00 in Shanghai: November's tasks are open, October's are overdue.
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)

@@ -22,9 +22,9 @@ from tests.storage_samples import EXE, PDF
 
 from obligations.cli.main import cli
 from obligations.db import make_engine, session_factory
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import EvidenceFile, EvidenceRecord
-from obligations.services.verify import verify
-from obligations.storage import LocalBlobStore, UploadLimits
+from obligations.safety.verify import verify
 from obligations.timeutil import LOCAL_TZ
 
 OBLIGATIONS = Path(sys.executable).parent / "obligations"

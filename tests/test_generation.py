@@ -11,10 +11,11 @@ from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 
-from obligations.catalog.load import Catalog
-from obligations.catalog.schema import DateOffset, HolidaysFile
-from obligations.models import Organization, OrgKind, Role, RoleAssignment, Task
-from obligations.services.generation import RETIRED_NOT_OWED, RETIRED_RULE_GONE, generate_tasks
+from obligations.models import Organization, RoleAssignment, Task
+from obligations.rules.catalog import Catalog
+from obligations.rules.schema import DateOffset, HolidaysFile
+from obligations.tasks.generation import RETIRED_NOT_OWED, RETIRED_RULE_GONE, generate_tasks
+from obligations.vocabulary import OrgKind, Role
 
 THROUGH = date(2026, 12, 31)
 

@@ -14,21 +14,20 @@ from sqlalchemy.orm import Session, sessionmaker
 from obligations.models import (
     AcademicYear,
     Organization,
-    OrgKind,
     Person,
-    Role,
     RoleAssignment,
     Semester,
     Vacation,
 )
-from obligations.paths import demo_dir
-from obligations.services.orgdata import (
+from obligations.orgdata.service import (
     ImportProblem,
     ImportRejected,
     ImportReport,
     import_data,
     import_path,
 )
+from obligations.paths import demo_dir
+from obligations.vocabulary import OrgKind, Role
 
 NOW = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
 LATER = datetime(2026, 3, 2, 0, 30, tzinfo=UTC)

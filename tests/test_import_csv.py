@@ -14,12 +14,12 @@ from obligations.models import (
     AcademicYear,
     Organization,
     Person,
-    Role,
     RoleAssignment,
     Semester,
     Vacation,
 )
-from obligations.services.orgdata import ImportProblem, ImportRejected, ImportReport, import_path
+from obligations.orgdata.service import ImportProblem, ImportRejected, ImportReport, import_path
+from obligations.vocabulary import Role
 
 NOW = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
 

@@ -20,16 +20,15 @@ from obligations.cli.main import cli
 from obligations.models import (
     AcademicYear,
     Organization,
-    OrgKind,
     Person,
-    Role,
     RoleAssignment,
     Semester,
     Vacation,
 )
-from obligations.services.orgdata import ImportProblem, ImportRejected, ImportReport, import_path
-from obligations.services.orgdata_sheets import EXAMPLE_NOTE, SHEETS
-from obligations.services.orgdata_template import write_template
+from obligations.orgdata.service import ImportProblem, ImportRejected, ImportReport, import_path
+from obligations.orgdata.sheets import EXAMPLE_NOTE, SHEETS
+from obligations.orgdata.template import write_template
+from obligations.vocabulary import OrgKind, Role
 
 NOW = datetime(2026, 3, 1, 0, 30, tzinfo=UTC)
 MODELS = (Organization, Person, RoleAssignment, AcademicYear, Semester, Vacation)

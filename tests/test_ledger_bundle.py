@@ -15,15 +15,15 @@ from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import TODAY, UNIT, YEAR, build_unit, tasks_due
 from tests.storage_samples import PDF, png, word_document
 
-from obligations.domain.ledger_period import calendar_year
+from obligations.evidence import records as evidence
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget, Upload
+from obligations.evidence.storage import LocalBlobStore
+from obligations.ledger.bundle import INDEX_NAME, write_bundle
+from obligations.ledger.period import calendar_year
 from obligations.ledger.render_docx import render_docx
+from obligations.ledger.service import ComposedLedger, compose_unit_ledger
 from obligations.models import EvidenceFile, EvidenceRecord, Organization, Task
-from obligations.services import evidence
-from obligations.services.evidence import EvidenceInput, EvidencePolicy, StandingTarget, Upload
-from obligations.services.ledger import ComposedLedger, compose_unit_ledger
-from obligations.services.ledger_bundle import INDEX_NAME, write_bundle
 from obligations.settings import Settings
-from obligations.storage import LocalBlobStore
 
 POLICY = EvidencePolicy(limits=Settings().upload_limits)
 SHARED = PDF + b"%shared minutes\n"  # the same content attached to two records: two uses

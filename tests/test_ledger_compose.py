@@ -28,14 +28,15 @@ from tests.ledger_scenarios import (
     tasks_due,
 )
 
-from obligations.domain.ledger_period import academic_year, calendar_year
+from obligations.ledger.notes import set_figures, set_note
+from obligations.ledger.period import academic_year, calendar_year
 from obligations.ledger.render_docx import render_docx
-from obligations.models import EvidenceRecord, Organization, ReviewState
-from obligations.services.calendar import load_academic_calendar
-from obligations.services.generation import generate_tasks
-from obligations.services.ledger import compose_ledger, compose_unit_ledger, ledger_document_for
-from obligations.services.ledger_notes import set_figures, set_note
-from obligations.services.waivers import waive
+from obligations.ledger.service import compose_ledger, compose_unit_ledger, ledger_document_for
+from obligations.models import EvidenceRecord, Organization
+from obligations.rules.calendars import load_academic_calendar
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.waivers import waive
+from obligations.vocabulary import ReviewState
 
 # (first item row, last item row) of each section, counting item rows from 0
 SECTION_SPANS = [(0, 3), (4, 7), (8, 13), (14, 17), (18, 21), (22, 25), (26, 29)]

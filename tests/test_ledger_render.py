@@ -19,7 +19,6 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from tests.helpers import shipped_catalog
 
-from obligations.catalog.schema import LedgerFile
 from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict, empty_document
 from obligations.ledger.errors import LedgerTemplateInvalid, PdfConverterMissing
 from obligations.ledger.make_template import build_template
@@ -31,6 +30,7 @@ from obligations.ledger.render_docx import (
 from obligations.ledger.render_html import render_html
 from obligations.ledger.render_pdf import docx_to_pdf, render_pdf
 from obligations.ledger.render_xlsx import FIRST_ITEM_ROW, HEADER_ROW, render_xlsx
+from obligations.rules.schema import LedgerFile
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ledger"
 FILLED_ON = date(2026, 12, 20)

@@ -8,15 +8,15 @@ from decimal import Decimal
 import pytest
 from tests.helpers import shipped_catalog
 
-from obligations.catalog.schema import Check, Metric, Scope
-from obligations.domain.ledger_checks import Holder, UnitFacts, run_check
-from obligations.domain.ledger_figures import FigureFact, compose_metric, figure_specs
-from obligations.domain.ledger_period import PeriodInvalid, academic_year, date_range
-from obligations.domain.ledger_periodic import RecordFact, RuleFacts, TaskFact, compose_rule
-from obligations.domain.ledger_text import dates_text, period_text
-from obligations.domain.periods import AcademicCalendar
-from obligations.domain.status import TaskStatus
-from obligations.models.org import OrgKind, Role
+from obligations.ledger.checks import Holder, UnitFacts, run_check
+from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
+from obligations.ledger.period import PeriodInvalid, academic_year, date_range
+from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
+from obligations.ledger.text import dates_text, period_text
+from obligations.rules.periods import AcademicCalendar
+from obligations.rules.schema import Check, Metric, Scope
+from obligations.tasks.status import TaskStatus
+from obligations.vocabulary import OrgKind, Role
 
 RATIO = Metric(
     id="activist-target-ratio", title="入党积极分子与发展对象人数之比", threshold=3, unit=":1"

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from obligations.channels import EmailRecipient
-from obligations.domain.status import TaskStatus
-from obligations.notify_templates import (
+from obligations.paths import shipped_dir
+from obligations.reminders.templates import (
     NotificationContext,
     NotificationEvent,
     NotificationItem,
@@ -18,7 +18,7 @@ from obligations.notify_templates import (
     TemplatePart,
     cn_date,
 )
-from obligations.paths import shipped_dir
+from obligations.tasks.status import TaskStatus
 
 TODAY = date(2026, 6, 3)
 

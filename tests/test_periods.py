@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 from tests.helpers import SAMPLE_CALENDAR, OfficialThrough, make_rule, shipped_rule
 
-from obligations.catalog.schema import HolidaysFile
-from obligations.domain.periods import AcademicCalendar, rule_periods, schedule, term_period
-from obligations.domain.workdays import WorkdayCalendar
+from obligations.rules.periods import AcademicCalendar, rule_periods, schedule, term_period
+from obligations.rules.schema import HolidaysFile
+from obligations.rules.workdays import WorkdayCalendar
 
 WORKDAYS = WorkdayCalendar()
 YEAR_2026 = (date(2026, 1, 1), date(2026, 12, 31))

@@ -7,9 +7,9 @@ from datetime import date
 
 from tests.helpers import SAMPLE_CALENDAR, shipped_catalog, shipped_rule
 
-from obligations.domain.planning import BranchSnapshot, Holding, UnitSnapshot, plan_tasks
-from obligations.domain.workdays import WorkdayCalendar
-from obligations.models.org import OrgKind, Role
+from obligations.rules.planning import BranchSnapshot, Holding, UnitSnapshot, plan_tasks
+from obligations.rules.workdays import WorkdayCalendar
+from obligations.vocabulary import OrgKind, Role
 
 WORKDAYS = WorkdayCalendar()
 END_2026 = date(2026, 12, 31)

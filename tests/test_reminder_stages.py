@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from itertools import islice
 
-from obligations.catalog.schema import Reminders, Scope
-from obligations.domain.digests import DigestItem, group_digests
-from obligations.domain.reminder_recipients import Holding, TaskSubject, recipients
-from obligations.domain.reminder_stages import (
+from obligations.reminders.recipients import Holding, TaskSubject, recipients
+from obligations.reminders.stages import (
     SendDays,
     SendingHours,
     StageKind,
@@ -16,10 +14,11 @@ from obligations.domain.reminder_stages import (
     stages_due,
     task_stages,
 )
-from obligations.domain.workdays import WorkdayCalendar
-from obligations.models import Role
-from obligations.models.reminders import ADMINS
+from obligations.rules.digests import DigestItem, group_digests
+from obligations.rules.schema import Reminders, Scope
+from obligations.rules.workdays import WorkdayCalendar
 from obligations.timeutil import LOCAL_TZ
+from obligations.vocabulary import ADMINS, Role
 
 WORKDAYS = WorkdayCalendar()
 HOURS = SendingHours(

@@ -17,21 +17,14 @@ from tests.helpers import shipped_catalog
 from tests.reminder_support import NOW, TODAY, Inbox, channels_file, inbox_server, many_branches
 
 from obligations.channels import build_channel
-from obligations.domain.planning import scope_key
-from obligations.models import (
-    AttemptResult,
-    DeliveryAttempt,
-    ItemState,
-    OrgKind,
-    ReminderItem,
-    Role,
-    Task,
-)
-from obligations.notify_templates import NotificationRenderer
-from obligations.reminder_config import ReminderConfig, load_reminder_config
-from obligations.services.reminder_planning import plan_reminders
-from obligations.services.reminder_sweep import Sender, sweep
-from obligations.services.waivers import waive
+from obligations.models import DeliveryAttempt, ReminderItem, Task
+from obligations.reminders.config import ReminderConfig, load_reminder_config
+from obligations.reminders.planning import plan_reminders
+from obligations.reminders.sweep import Sender, sweep
+from obligations.reminders.templates import NotificationRenderer
+from obligations.rules.planning import scope_key
+from obligations.tasks.waivers import waive
+from obligations.vocabulary import AttemptResult, ItemState, OrgKind, Role
 
 provider = robots.provider  # the fake WeCom server, a fixture
 

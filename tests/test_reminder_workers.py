@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.helpers import shipped_catalog
 from tests.reminder_support import NOW, Inbox, channels_file, inbox_server, many_branches
 
-from obligations.models import AttemptResult, DeliveryAttempt, ItemState, ReminderItem
-from obligations.reminder_config import load_reminder_config
-from obligations.services.reminder_planning import plan_reminders
+from obligations.models import DeliveryAttempt, ReminderItem
+from obligations.reminders.config import load_reminder_config
+from obligations.reminders.planning import plan_reminders
+from obligations.vocabulary import AttemptResult, ItemState
 
 UNITS, BRANCHES, TASKS = 10, 10, 20  # 100 secretaries x 20 tasks = 2,000 reminders
 REMINDERS = UNITS * BRANCHES * TASKS

@@ -20,16 +20,17 @@ from tests.helpers import shipped_catalog
 from tests.reminder_support import Inbox, channels_file, inbox_server
 
 from obligations.db import session_factory
-from obligations.domain.workdays import WorkdayCalendar
-from obligations.models import Person, Role, Task
-from obligations.reminder_config import load_reminder_config
-from obligations.services.evidence import EvidenceInput, EvidencePolicy, add_to_task
-from obligations.services.generation import generate_tasks
-from obligations.services.reminder_runtime import ReminderRuntime
-from obligations.services.waivers import waive
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, add_to_task
+from obligations.evidence.storage import LocalBlobStore
+from obligations.models import Person, Task
+from obligations.reminders.config import load_reminder_config
+from obligations.reminders.runtime import ReminderRuntime
+from obligations.rules.workdays import WorkdayCalendar
 from obligations.settings import Settings
-from obligations.storage import LocalBlobStore
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.waivers import waive
 from obligations.timeutil import LOCAL_TZ, utcnow
+from obligations.vocabulary import Role
 
 BRANCH_SECRETARY = "t4@example.edu.cn"
 UNIT_SECRETARY = "t1@example.edu.cn"

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from obligations.domain.status import TaskStatus, completed_on, task_status
+from obligations.tasks.status import TaskStatus, completed_on, task_status
 
 OPENS, DUE = date(2026, 3, 1), date(2026, 3, 31)
 

@@ -20,7 +20,7 @@ import pytest
 from tests import storage_samples as samples
 
 from obligations.errors import InvalidRequest, NotFound
-from obligations.storage import (
+from obligations.evidence.storage import (
     BlobNotFound,
     EmptyFile,
     FileTooLarge,
@@ -30,7 +30,7 @@ from obligations.storage import (
     StorageRefused,
     UploadLimits,
 )
-from obligations.storage.detect import HEAD_BYTES
+from obligations.evidence.storage.detect import HEAD_BYTES
 
 MIB = 1024 * 1024
 NOW = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
@@ -291,7 +291,7 @@ CRASHING_UPLOAD = textwrap.dedent(
     """
     import os, sys, time
     from pathlib import Path
-    from obligations.storage import LocalBlobStore, UploadLimits
+    from obligations.evidence.storage import LocalBlobStore, UploadLimits
 
     MIB = 1024 * 1024
     block = os.urandom(MIB)

@@ -6,7 +6,12 @@ import unicodedata
 
 import pytest
 
-from obligations.storage import MAX_NAME_LENGTH, BadFileName, StorageRefused, clean_filename
+from obligations.evidence.storage import (
+    MAX_NAME_LENGTH,
+    BadFileName,
+    StorageRefused,
+    clean_filename,
+)
 
 
 def test_a_chinese_name_is_kept_as_typed() -> None:

@@ -21,17 +21,18 @@ from tests import factories
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 
-from obligations.catalog.load import Catalog
-from obligations.domain.status import completed_on
+from obligations.evidence import records as evidence
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import Task
-from obligations.models.evidence import EvidenceKind
 from obligations.models.tasks import TaskItemTally, TaskTally
+from obligations.rules.catalog import Catalog
 from obligations.schema import alembic_config, upgrade
-from obligations.services import dashboard, evidence, waivers
-from obligations.services.evidence import EvidenceInput, EvidencePolicy, Upload
-from obligations.services.generation import generate_tasks
-from obligations.services.task_state import recorded_on_by_task
-from obligations.storage import LocalBlobStore, UploadLimits
+from obligations.tasks import dashboard, waivers
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.state import recorded_on_by_task
+from obligations.tasks.status import completed_on
+from obligations.vocabulary import EvidenceKind
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 25)

@@ -10,7 +10,7 @@ import pytest
 from tests.storage_samples import PDF
 from tests.web_support import USERS, WebWorld, web, world_template
 
-from obligations.services.accounts import principal_of
+from obligations.accounts.users import principal_of
 
 __all__ = ["web", "world_template"]
 
@@ -202,7 +202,7 @@ def test_administration_actions_are_for_administrators_only(
     """The workbook upload and the channel test; refused before anything is read or sent."""
     from tests.reminder_support import Inbox, channels_file, inbox_server
 
-    from obligations.services.orgdata_template import write_template
+    from obligations.orgdata.template import write_template
 
     client, csrf = web.login(user)
     allowed = user == "admin"
@@ -255,7 +255,7 @@ def test_pages_and_api_refuse_anonymous_requests(web: WebWorld) -> None:
 
 
 def test_principals_of_branch_secretaries_are_scoped_to_their_branch(web: WebWorld) -> None:
-    from obligations.services.accounts import get_user
+    from obligations.accounts.users import get_user
 
     with web.sessions() as db:
         principal = principal_of(db, get_user(db, "b1_secretary"))

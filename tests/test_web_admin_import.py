@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from tests.web_support import WebWorld, web, world_template
 
 from obligations.models import Organization, Person, RoleAssignment
-from obligations.services.orgdata_template import write_template
+from obligations.orgdata.template import write_template
 from obligations.web import admin_import
 
 __all__ = ["web", "world_template"]

@@ -61,7 +61,7 @@ def test_a_secure_cookie_is_set_when_the_app_asks_for_it(
 ) -> None:
     from tests.web_support import FAST_HASHER, make_web_world
 
-    from obligations.services import accounts
+    from obligations.accounts import users as accounts
 
     monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
     for world in make_web_world(world_template, tmp_path / "d", secure_cookies=True):
@@ -133,7 +133,7 @@ def test_many_failures_from_one_address_slow_down_every_account_from_it(web: Web
 def test_a_disabled_account_cannot_sign_in_and_its_sessions_and_tokens_end(
     web: WebWorld,
 ) -> None:
-    from obligations.services import accounts
+    from obligations.accounts import users as accounts
 
     client, _ = web.login("u01_manager")
     api = web.api("u01_manager")

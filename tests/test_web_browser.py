@@ -19,8 +19,8 @@ import uvicorn
 from tests.storage_samples import PDF, png
 from tests.web_support import FAST_HASHER, NOW, PASSWORD, world_template
 
+from obligations.accounts import users as accounts
 from obligations.db import make_engine
-from obligations.services import accounts
 from obligations.settings import Settings
 from obligations.web import create_app
 

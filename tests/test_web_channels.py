@@ -19,7 +19,8 @@ from tests.reminder_support import Inbox, channels_file, inbox_server
 from tests.web_support import NOW, WebWorld, web, world_template
 
 from obligations.models import ChannelHealth
-from obligations.models.reminders import AttemptResult, DeliveryAttempt, ItemState, ReminderItem
+from obligations.models.reminders import DeliveryAttempt, ReminderItem
+from obligations.vocabulary import AttemptResult, ItemState
 
 __all__ = ["web", "world_template"]
 

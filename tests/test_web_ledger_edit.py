@@ -14,9 +14,9 @@ from sqlalchemy import select
 from tests.storage_samples import PDF
 from tests.web_support import WebWorld, web, world_template
 
+from obligations.ledger.bundle import INDEX_NAME
+from obligations.ledger.notes import MAX_TEXT
 from obligations.models import AuditEntry, LedgerNote
-from obligations.services.ledger_bundle import INDEX_NAME
-from obligations.services.ledger_notes import MAX_TEXT
 
 __all__ = ["web", "world_template"]
 

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from tests.storage_samples import EXE, PDF
 from tests.web_support import WebWorld, web, world_template
 
+from obligations.evidence.storage import LocalBlobStore
 from obligations.models import EvidenceRecord
-from obligations.storage import LocalBlobStore
 
 __all__ = ["web", "world_template"]
 

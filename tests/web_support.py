@@ -19,16 +19,17 @@ from tests import factories
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 
+from obligations.accounts import users as accounts
+from obligations.accounts.users import NewUser
 from obligations.db import make_engine, session_factory
-from obligations.models import Organization, Role, Task, UserRole
-from obligations.models.evidence import EvidenceKind
+from obligations.evidence import records as evidence
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
+from obligations.models import Organization, Task
 from obligations.schema import upgrade
-from obligations.services import accounts, evidence
-from obligations.services.accounts import NewUser
-from obligations.services.evidence import EvidenceInput, EvidencePolicy, Upload
-from obligations.services.generation import generate_tasks
 from obligations.settings import Settings
-from obligations.storage import LocalBlobStore, UploadLimits
+from obligations.tasks.generation import generate_tasks
+from obligations.vocabulary import EvidenceKind, Role, UserRole
 from obligations.web import create_app
 
 with warnings.catch_warnings():

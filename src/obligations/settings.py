@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from obligations.evidence.storage.limits import MIB, FileType, UploadLimits
 from obligations.paths import shipped_dir
-from obligations.storage.limits import MIB, FileType, UploadLimits
 
 
 class Settings(BaseSettings):

@@ -15,13 +15,13 @@ import click
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from obligations.catalog.load import Catalog, load_catalog
-from obligations.catalog.problems import CatalogInvalid
 from obligations.db import make_engine, session_factory
 from obligations.errors import ServiceError
-from obligations.services.evidence import EvidencePolicy
+from obligations.evidence.records import EvidencePolicy
+from obligations.evidence.storage import BlobStore, LocalBlobStore
+from obligations.rules.catalog import Catalog, load_catalog
+from obligations.rules.problems import CatalogInvalid
 from obligations.settings import Settings
-from obligations.storage import BlobStore, LocalBlobStore
 from obligations.timeutil import local_date, utcnow
 
 

@@ -14,10 +14,10 @@ import click
 from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
+from obligations.evidence import records as service
 from obligations.models import EvidenceRecord
-from obligations.models.evidence import EvidenceKind
-from obligations.services import evidence as service
 from obligations.timeutil import LOCAL_TZ, utcnow
+from obligations.vocabulary import EvidenceKind
 
 _KINDS = click.Choice([k.value for k in EvidenceKind])
 _KIND_HELP = "材料类型：" + "、".join(f"{k.value}（{k.label}）" for k in EvidenceKind)

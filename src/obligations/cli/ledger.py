@@ -17,26 +17,26 @@ from sqlalchemy.orm import Session
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
-from obligations.domain.ledger_figures import figure_specs
-from obligations.domain.ledger_period import (
+from obligations.errors import InvalidRequest, NotFound
+from obligations.evidence.storage import BlobNotFound
+from obligations.ledger.bundle import ledger_file_name, safe_name, write_bundle
+from obligations.ledger.errors import LedgerRenderError
+from obligations.ledger.figures import figure_specs
+from obligations.ledger.notes import list_figures, set_figures, set_note
+from obligations.ledger.period import (
     LedgerPeriod,
     PeriodInvalid,
     academic_year,
     calendar_year,
     date_range,
 )
-from obligations.errors import InvalidRequest, NotFound
-from obligations.ledger.errors import LedgerRenderError
 from obligations.ledger.render_docx import render_docx, template_in_force
 from obligations.ledger.render_html import render_html
 from obligations.ledger.render_pdf import docx_to_pdf
 from obligations.ledger.render_xlsx import render_xlsx
-from obligations.services.calendar import load_academic_calendar
-from obligations.services.ledger import ComposedLedger, compose_unit_ledger, unit_codes
-from obligations.services.ledger_bundle import ledger_file_name, safe_name, write_bundle
-from obligations.services.ledger_notes import list_figures, set_figures, set_note
-from obligations.services.ledger_summary import summary_xlsx
-from obligations.storage import BlobNotFound
+from obligations.ledger.service import ComposedLedger, compose_unit_ledger, unit_codes
+from obligations.ledger.summary import summary_xlsx
+from obligations.rules.calendars import load_academic_calendar
 from obligations.timeutil import utcnow
 
 FORMATS = ("docx", "xlsx", "html", "pdf")

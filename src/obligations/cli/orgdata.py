@@ -7,8 +7,8 @@ from pathlib import Path
 import click
 
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app
-from obligations.services.orgdata import ImportRejected, import_paths
-from obligations.services.setup import prepare
+from obligations.orgdata.service import ImportRejected, import_paths
+from obligations.orgdata.setup import prepare
 from obligations.timeutil import utcnow
 
 
@@ -53,7 +53,7 @@ def template_command(path: Path, force: bool) -> None:
         raise BadInput(f"模板文件名应以 .xlsx 结尾，不是 {path.name}")
     if path.exists() and not force:
         raise BadInput(f"{path} 已存在；如要覆盖，请加 --force")
-    from obligations.services.orgdata_template import write_template  # openpyxl is slow to load
+    from obligations.orgdata.template import write_template  # openpyxl is slow to load
 
     try:
         write_template(path)

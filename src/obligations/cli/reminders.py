@@ -12,15 +12,15 @@ import click
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app, refusals
 from obligations.cli.table import render
 from obligations.errors import ServiceError
-from obligations.reminder_config import ReminderConfig, load_reminder_config
-from obligations.scheduler import build_scheduler
-from obligations.services.channel_test import send_test_message
-from obligations.services.reminder_channels import (
+from obligations.reminders.channel_test import send_test_message
+from obligations.reminders.config import ReminderConfig, load_reminder_config
+from obligations.reminders.routing import (
     assign_channels,
     list_channels,
 )
-from obligations.services.reminder_runtime import ReminderRuntime, RemindReport
+from obligations.reminders.runtime import ReminderRuntime, RemindReport
 from obligations.timeutil import utcnow
+from obligations.worker import build_scheduler
 
 
 def _config(app: AppContext) -> ReminderConfig:

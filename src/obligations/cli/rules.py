@@ -8,13 +8,13 @@ from pathlib import Path
 import click
 from sqlalchemy import inspect
 
-from obligations.catalog.problems import Severity
 from obligations.cli.context import AppContext, pass_app
 from obligations.cli.params import parse_date
-from obligations.domain.periods import AcademicCalendar
-from obligations.services.calendar import load_academic_calendar
-from obligations.services.catalog_check import catalog_dirs_for, check_catalog
-from obligations.services.setup import default_through
+from obligations.orgdata.setup import default_through
+from obligations.rules.calendars import load_academic_calendar
+from obligations.rules.check import catalog_dirs_for, check_catalog
+from obligations.rules.periods import AcademicCalendar
+from obligations.rules.problems import Severity
 
 
 @click.group()

@@ -8,8 +8,8 @@ import click
 
 from obligations.cli.context import AppContext, pass_app, refusals
 from obligations.ledger.render_docx import template_in_force
-from obligations.services.backup import backup, restore
-from obligations.services.export import docx_ledgers, export_unit, ledger_years
+from obligations.safety.backup import backup, restore
+from obligations.safety.export import docx_ledgers, export_unit, ledger_years
 from obligations.timeutil import utcnow
 
 _FILE = click.Path(dir_okay=False, path_type=Path)

@@ -7,7 +7,7 @@ from apscheduler.schedulers.base import BaseScheduler
 
 from obligations.cli import reminders
 from obligations.cli.context import AppContext, pass_app
-from obligations.scheduler import start_scheduler
+from obligations.worker import start_scheduler
 
 
 def _start_scheduler(app: AppContext) -> BaseScheduler:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import click
 
 from obligations.cli.context import AppContext, BadInput, pass_app
-from obligations.services.orgdata import ImportRejected
-from obligations.services.setup import default_through, load_demo, prepare
+from obligations.orgdata.service import ImportRejected
+from obligations.orgdata.setup import default_through, load_demo, prepare
 from obligations.timeutil import utcnow
 
 

@@ -10,12 +10,12 @@ import click
 from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
-from obligations.domain.status import TaskStatus
 from obligations.errors import NotFound
-from obligations.services import waivers
-from obligations.services.generation import generate_tasks
-from obligations.services.setup import default_through
-from obligations.services.tasks import TaskView, list_tasks
+from obligations.orgdata.setup import default_through
+from obligations.tasks import waivers
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.listing import TaskView, list_tasks
+from obligations.tasks.status import TaskStatus
 from obligations.timeutil import utcnow
 
 

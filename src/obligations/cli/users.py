@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
+from obligations.accounts import users as accounts
+from obligations.accounts.users import NewUser
 from obligations.cli.context import AppContext, pass_app, refusals
-from obligations.models import UserRole
-from obligations.services import accounts
-from obligations.services.accounts import NewUser
 from obligations.timeutil import utcnow
+from obligations.vocabulary import UserRole
 
 _ROLES = click.Choice([r.value for r in UserRole])
 

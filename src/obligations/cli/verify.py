@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timedelta
 
 import click
 
+from obligations.audit import list_audit
 from obligations.cli.context import AppContext, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
-from obligations.services.audit import list_audit
-from obligations.services.verify import GRACE, verify
+from obligations.safety.verify import GRACE, verify
 from obligations.timeutil import LOCAL_TZ, utcnow
 
 

@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass, field
 from datetime import date
 
-from obligations.catalog.schema import LedgerFile
+from obligations.rules.schema import LedgerFile
 
 # The original form's labels (附件2); :func:`empty_document` takes them from ledger.yaml.
 DEFAULT_ATTACHMENT = "附件2"

@@ -5,19 +5,16 @@ from obligations.models.accounts import (
     CalendarFeedToken,
     LoginThrottle,
     User,
-    UserRole,
     WebSession,
 )
 from obligations.models.base import Base
 from obligations.models.calendar import AcademicYear, Semester, Vacation
-from obligations.models.evidence import AuditEntry, EvidenceFile, EvidenceRecord, ReviewState
+from obligations.models.evidence import AuditEntry, EvidenceFile, EvidenceRecord
 from obligations.models.ledger import LedgerFigure, LedgerNote
-from obligations.models.org import Organization, OrgKind, Person, Role, RoleAssignment
+from obligations.models.org import Organization, Person, RoleAssignment
 from obligations.models.reminders import (
-    AttemptResult,
     ChannelHealth,
     DeliveryAttempt,
-    ItemState,
     OrganizationChannel,
     ReminderCursor,
     ReminderItem,
@@ -27,7 +24,6 @@ from obligations.models.tasks import GenerationStamp, Task
 __all__ = [
     "AcademicYear",
     "ApiToken",
-    "AttemptResult",
     "AuditEntry",
     "Base",
     "CalendarFeedToken",
@@ -36,23 +32,18 @@ __all__ = [
     "EvidenceFile",
     "EvidenceRecord",
     "GenerationStamp",
-    "ItemState",
     "LedgerFigure",
     "LedgerNote",
     "LoginThrottle",
-    "OrgKind",
     "Organization",
     "OrganizationChannel",
     "Person",
     "ReminderCursor",
     "ReminderItem",
-    "ReviewState",
-    "Role",
     "RoleAssignment",
     "Semester",
     "Task",
     "User",
-    "UserRole",
     "Vacation",
     "WebSession",
 ]

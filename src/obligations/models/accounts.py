@@ -7,7 +7,6 @@ not let anyone sign in. Passwords are argon2 hashes.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import Enum, ForeignKey, String
@@ -15,25 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk
 from obligations.models.org import Organization, Person
-
-
-class UserRole(enum.StrEnum):
-    ADMIN = "admin"  # 组织部：全部
-    UNIT_MANAGER = "unit_manager"  # 党总支（直属党支部）书记或组织员：本单位及其支部
-    BRANCH_SECRETARY = "branch_secretary"  # 党支部书记：本支部及本人的任务
-    VIEWER = "viewer"  # 只读：某单位或全校
-
-    @property
-    def label(self) -> str:
-        return USER_ROLE_LABELS[self]
-
-
-USER_ROLE_LABELS = {
-    UserRole.ADMIN: "管理员（组织部）",
-    UserRole.UNIT_MANAGER: "单位管理员",
-    UserRole.BRANCH_SECRETARY: "支部书记",
-    UserRole.VIEWER: "只读用户",
-}
+from obligations.vocabulary import UserRole
 
 
 class User(Base):

@@ -7,7 +7,6 @@ content-addressed store, named here by their SHA-256.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -18,46 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from obligations.models.base import Base, intpk
 from obligations.models.org import Organization
 from obligations.models.tasks import Task
-
-
-class EvidenceKind(enum.StrEnum):
-    MINUTES = "minutes"  # 会议记录
-    SIGN_IN = "sign_in"  # 签到表
-    PHOTOS = "photos"  # 照片
-    DOCUMENT = "document"  # 通知或文件
-    OTHER = "other"  # 其他
-
-    @property
-    def label(self) -> str:
-        return EVIDENCE_KIND_LABELS[self]
-
-
-EVIDENCE_KIND_LABELS = {
-    EvidenceKind.MINUTES: "会议记录",
-    EvidenceKind.SIGN_IN: "签到表",
-    EvidenceKind.PHOTOS: "照片",
-    EvidenceKind.DOCUMENT: "通知或文件",
-    EvidenceKind.OTHER: "其他",
-}
-
-
-class ReviewState(enum.StrEnum):
-    NOT_REQUIRED = "not_required"  # review is off for this deployment
-    PENDING = "pending"
-    ACCEPTED = "accepted"
-    REJECTED = "rejected"
-
-    @property
-    def label(self) -> str:
-        return REVIEW_LABELS[self]
-
-
-REVIEW_LABELS = {
-    ReviewState.NOT_REQUIRED: "无需审核",
-    ReviewState.PENDING: "待审核",
-    ReviewState.ACCEPTED: "已通过",
-    ReviewState.REJECTED: "已退回",
-}
+from obligations.vocabulary import EvidenceKind, ReviewState
 
 
 class EvidenceRecord(Base):

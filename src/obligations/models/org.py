@@ -2,67 +2,13 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk, str_code, str_name
-
-
-class OrgKind(enum.StrEnum):
-    COLLEGE = "college"  # 学校党委
-    GENERAL_BRANCH = "general_branch"  # 党总支
-    DIRECT_BRANCH = "direct_branch"  # 直属党支部
-    BRANCH = "branch"  # 党支部
-
-    @property
-    def is_unit(self) -> bool:
-        return self in (OrgKind.GENERAL_BRANCH, OrgKind.DIRECT_BRANCH)
-
-    @property
-    def label(self) -> str:
-        return ORG_KIND_LABELS[self]
-
-
-ORG_KIND_LABELS = {
-    OrgKind.COLLEGE: "学校党委",
-    OrgKind.GENERAL_BRANCH: "党总支",
-    OrgKind.DIRECT_BRANCH: "直属党支部",
-    OrgKind.BRANCH: "党支部",
-}
-
-
-class Role(enum.StrEnum):
-    SECRETARY = "secretary"
-    DEPUTY_SECRETARY = "deputy_secretary"
-    COMMITTEE_MEMBER = "committee_member"
-    DISCIPLINE_MEMBER = "discipline_member"
-    ORGANIZER = "organizer"
-    DEAN = "dean"
-
-    @property
-    def label(self) -> str:
-        return ROLE_LABELS[self]
-
-    @property
-    def on_committee(self) -> bool:
-        """Whether holding this role makes one a member of the organization's committee."""
-        return self in COMMITTEE_ROLES
-
-
-ROLE_LABELS = {
-    Role.SECRETARY: "书记",
-    Role.DEPUTY_SECRETARY: "副书记",
-    Role.COMMITTEE_MEMBER: "委员",
-    Role.DISCIPLINE_MEMBER: "纪检委员",
-    Role.ORGANIZER: "组织员",
-    Role.DEAN: "院长",
-}
-COMMITTEE_ROLES = frozenset(
-    {Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.COMMITTEE_MEMBER, Role.DISCIPLINE_MEMBER}
-)
+from obligations.vocabulary import OrgKind, Role
 
 
 class Organization(Base):

@@ -9,55 +9,16 @@ only the tasks whose moment has come instead of every task.
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from obligations.models.base import Base, intpk
-
-ADMINS = "admins"  # the recipient key of the organization department (administrators)
-
-
-class ItemState(enum.StrEnum):
-    PENDING = "pending"  # waiting for its moment (or for a broken channel to be repaired)
-    CLAIMED = "claimed"  # a sender holds it until ``lease_until``
-    SENT = "sent"
-    FAILED = "failed"  # can never be sent as planned (no channel reaches anyone); see last_error
-    CANCELLED = "cancelled"  # the task was settled (done, waived, retired) before sending
-
-    @property
-    def label(self) -> str:
-        return ITEM_STATE_LABELS[self]
-
-
-ITEM_STATE_LABELS = {
-    ItemState.PENDING: "待发送",
-    ItemState.CLAIMED: "发送中",
-    ItemState.SENT: "已发送",
-    ItemState.FAILED: "无法发送",
-    ItemState.CANCELLED: "已取消",
-}
-
-
-class AttemptResult(enum.StrEnum):
-    SENDING = "sending"  # written before the send: left so, the sender died mid-send
-    SENT = "sent"
-    TRANSIENT = "transient"  # will be retried
-    PERMANENT = "permanent"  # the channel was marked broken
-
-    @property
-    def label(self) -> str:
-        return ATTEMPT_LABELS[self]
-
-
-ATTEMPT_LABELS = {
-    AttemptResult.SENDING: "发送中断（结果未知）",
-    AttemptResult.SENT: "已发送",
-    AttemptResult.TRANSIENT: "暂时失败，稍后重试",
-    AttemptResult.PERMANENT: "失败，渠道已停用",
-}
+from obligations.vocabulary import (
+    AttemptResult,
+    ItemState,
+)
 
 
 class ReminderCursor(Base):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from datetime import date, datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, PrimaryKeyConstraint, String, UniqueConstraint
@@ -74,17 +73,6 @@ class GenerationStamp(Base):
     provisional: Mapped[int]
     warnings: Mapped[list[str]] = mapped_column(JSON)
     generated_at: Mapped[datetime]
-
-
-class TallyOutcome(enum.StrEnum):
-    """What a task's state is apart from the day: "open" tasks are upcoming, open, due soon
-    or overdue depending on the day; the others are settled (as ``TaskStatus`` decides them)."""
-
-    OPEN = "open"
-    DONE = "done"
-    DONE_LATE = "done_late"
-    WAIVED = "waived"
-    RETIRED = "retired"
 
 
 class TaskTally(Base):

@@ -11,11 +11,12 @@ from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from obligations.models import AcademicYear, Organization, OrgKind, Person, RoleAssignment
-from obligations.services import access
-from obligations.services.audit import list_audit
-from obligations.services.calendar import load_academic_calendar
-from obligations.services.catalog_check import check_catalog
+from obligations.accounts import access
+from obligations.audit import list_audit
+from obligations.models import AcademicYear, Organization, Person, RoleAssignment
+from obligations.rules.calendars import load_academic_calendar
+from obligations.rules.check import check_catalog
+from obligations.vocabulary import OrgKind
 from obligations.web.auth import PageUser
 from obligations.web.state import state_of
 from obligations.web.templating import page

@@ -1,7 +1,7 @@
 """Administration: the reminder channels with their state, a test message through each, and
 the delivery log with its failures.
 
-The test button calls :func:`obligations.services.channel_test.send_test_message`, the
+The test button calls :func:`obligations.reminders.channel_test.send_test_message`, the
 service behind ``obligations channels test NAME``.
 """
 
@@ -14,11 +14,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from obligations.reminder_config import ReminderConfig, ReminderConfigInvalid, load_reminder_config
-from obligations.services import access
-from obligations.services.channel_test import send_test_message
-from obligations.services.delivery_log import failed_items, recent_attempts
-from obligations.services.reminder_channels import list_channels
+from obligations.accounts import access
+from obligations.reminders.channel_test import send_test_message
+from obligations.reminders.config import ReminderConfig, ReminderConfigInvalid, load_reminder_config
+from obligations.reminders.delivery_log import failed_items, recent_attempts
+from obligations.reminders.routing import list_channels
 from obligations.web.auth import PageUser
 from obligations.web.state import state_of
 from obligations.web.templating import page

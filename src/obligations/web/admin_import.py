@@ -1,6 +1,6 @@
 """Administration: the Excel onboarding workbook (organizations, people, roles, calendar).
 
-The upload goes through :func:`obligations.services.orgdata.import_path`, the function behind
+The upload goes through :func:`obligations.orgdata.service.import_path`, the function behind
 ``obligations import``: everything is checked first, and a rejected workbook changes nothing
 and lists every problem with its sheet, row and column. "Check only" rolls the import back,
 as ``obligations import --dry-run`` does.
@@ -15,10 +15,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from obligations.accounts import access
 from obligations.errors import InvalidRequest
-from obligations.services import access
-from obligations.services.orgdata import ImportProblem, ImportRejected, ImportReport, import_path
-from obligations.storage.limits import format_size
+from obligations.evidence.storage.limits import format_size
+from obligations.orgdata.service import ImportProblem, ImportRejected, ImportReport, import_path
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.file_upload import receive_file
@@ -53,7 +53,7 @@ def import_form(request: Request, auth: PageUser) -> Response:
 
 
 def _template_bytes() -> bytes:
-    from obligations.services.orgdata_template import write_template  # openpyxl loads slowly
+    from obligations.orgdata.template import write_template  # openpyxl loads slowly
 
     with tempfile.TemporaryDirectory(prefix="obligations-template-") as folder:
         path = Path(folder) / "template.xlsx"

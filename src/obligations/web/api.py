@@ -14,11 +14,13 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
-from obligations.domain.status import TaskStatus
+from obligations.accounts import access
+from obligations.evidence import records as evidence
 from obligations.ledger.document import LedgerDocument
 from obligations.models import EvidenceRecord, Organization, Task
-from obligations.services import access, dashboard, evidence
-from obligations.services.dashboard import TaskFilter
+from obligations.tasks import dashboard
+from obligations.tasks.dashboard import TaskFilter
+from obligations.tasks.status import TaskStatus
 from obligations.web.auth import ApiUser
 from obligations.web.ledger import ledger_document_for
 from obligations.web.pages_task import file_response

@@ -14,11 +14,11 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from obligations.accounts.access import Forbidden
+from obligations.accounts.throttle import ThrottlePolicy
 from obligations.errors import NotFound, ServiceError
-from obligations.services.access import Forbidden
-from obligations.services.login_throttle import ThrottlePolicy
+from obligations.evidence.storage import FileTooLarge, FileTypeRefused
 from obligations.settings import Settings
-from obligations.storage import FileTooLarge, FileTypeRefused
 from obligations.timeutil import utcnow
 from obligations.web import (
     admin,

@@ -9,8 +9,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from obligations.services import accounts
-from obligations.services.access import Forbidden, Principal
+from obligations.accounts import users as accounts
+from obligations.accounts.access import Forbidden, Principal
 from obligations.web.multipart import CSRF_REFUSED
 from obligations.web.state import WebState, state_of
 

@@ -14,9 +14,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from icalendar import Calendar, Event
 
+from obligations.accounts import access
+from obligations.accounts import users as accounts
 from obligations.errors import NotFound
-from obligations.services import access, accounts, dashboard
-from obligations.services.dashboard import TaskFilter
+from obligations.tasks import dashboard
+from obligations.tasks.dashboard import TaskFilter
 from obligations.web.state import state_of
 
 router = APIRouter(include_in_schema=False)

@@ -15,8 +15,8 @@ from typing import IO
 from fastapi import Request
 
 from obligations.errors import InvalidRequest
-from obligations.storage import FileTooLarge
-from obligations.storage.limits import format_size
+from obligations.evidence.storage import FileTooLarge
+from obligations.evidence.storage.limits import format_size
 from obligations.web.multipart import FormParts, feed
 
 

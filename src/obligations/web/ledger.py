@@ -18,21 +18,21 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
-from obligations.catalog.load import Catalog
-from obligations.domain.ledger_period import calendar_year
+from obligations.accounts import access
+from obligations.accounts.access import Principal
 from obligations.errors import InvalidRequest, NotFound
+from obligations.evidence.storage import BlobNotFound
+from obligations.ledger import service as compose
+from obligations.ledger.bundle import ledger_file_name, write_bundle
 from obligations.ledger.document import LedgerDocument
 from obligations.ledger.errors import LedgerRenderError
+from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
+from obligations.ledger.period import calendar_year
 from obligations.ledger.render_docx import render_docx, template_in_force
 from obligations.ledger.render_html import render_html
 from obligations.ledger.render_pdf import render_pdf
 from obligations.ledger.render_xlsx import render_xlsx
-from obligations.services import access
-from obligations.services import ledger as compose
-from obligations.services.access import Principal
-from obligations.services.ledger_bundle import ledger_file_name, write_bundle
-from obligations.services.ledger_notes import MAX_TEXT, list_notes, set_note
-from obligations.storage import BlobNotFound
+from obligations.rules.catalog import Catalog
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.pages_main import YEAR

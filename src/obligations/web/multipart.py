@@ -15,9 +15,9 @@ import anyio
 from fastapi import Request
 from python_multipart.multipart import MultipartParser, parse_options_header
 
+from obligations.accounts.access import Forbidden
+from obligations.accounts.users import csrf_matches
 from obligations.errors import InvalidRequest
-from obligations.services.access import Forbidden
-from obligations.services.accounts import csrf_matches
 
 MAX_FIELD_BYTES = 64 * 1024  # all text fields together
 CSRF_FIELD = "csrf_token"

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from obligations.accounts import users as accounts
 from obligations.models import Organization
-from obligations.services import accounts
 from obligations.web.auth import (
     LOGIN_CSRF_COOKIE,
     SESSION_COOKIE,

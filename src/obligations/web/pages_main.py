@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
-from obligations.domain.status import TaskStatus
+from obligations.accounts import access
 from obligations.errors import InvalidRequest
 from obligations.models import Organization
-from obligations.services import access, dashboard
-from obligations.services.dashboard import TaskFilter, TaskRow
+from obligations.tasks import dashboard
+from obligations.tasks.dashboard import TaskFilter, TaskRow
+from obligations.tasks.status import TaskStatus
 from obligations.web.auth import PageUser
 from obligations.web.state import WebState, state_of
 from obligations.web.templating import page

@@ -8,12 +8,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
+from obligations.accounts import access
 from obligations.errors import InvalidRequest
+from obligations.evidence import records as evidence
+from obligations.evidence.storage.limits import format_size
 from obligations.models import Organization, Person, Task
-from obligations.models.evidence import EvidenceKind
-from obligations.services import access, evidence, waivers
-from obligations.services.task_state import recorded_on_by_task, state_of
-from obligations.storage.limits import format_size
+from obligations.tasks import waivers
+from obligations.tasks.state import recorded_on_by_task, state_of
+from obligations.vocabulary import EvidenceKind
 from obligations.web.auth import PageAuth, PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.state import WebState

@@ -11,12 +11,12 @@ from fastapi import Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from obligations.catalog.load import Catalog, load_catalog
+from obligations.accounts.throttle import ThrottlePolicy
 from obligations.db import make_engine, session_factory
-from obligations.services.evidence import EvidencePolicy
-from obligations.services.login_throttle import ThrottlePolicy
+from obligations.evidence.records import EvidencePolicy
+from obligations.evidence.storage import BlobStore, LocalBlobStore
+from obligations.rules.catalog import Catalog, load_catalog
 from obligations.settings import Settings
-from obligations.storage import BlobStore, LocalBlobStore
 from obligations.timeutil import local_date, utcnow
 
 

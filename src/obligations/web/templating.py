@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from obligations.domain.status import TaskStatus
+from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageAuth
 

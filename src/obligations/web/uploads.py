@@ -5,7 +5,7 @@ The body is parsed as it streams (:mod:`obligations.web.multipart`); each file p
 that checks the size limit, the type and the name as the bytes arrive, so an oversize upload
 is refused (413) as soon as it passes the limit, and nothing of a refused upload stays behind.
 
-The files are then recorded through :func:`obligations.services.evidence.add_to_task`, the
+The files are then recorded through :func:`obligations.evidence.records.add_to_task`, the
 same function the CLI calls (it finds the content already stored and only re-reads it).
 """
 
@@ -19,13 +19,20 @@ import anyio
 from fastapi import Request
 from sqlalchemy import select
 
+from obligations.accounts import access
+from obligations.accounts.access import Principal
 from obligations.errors import InvalidRequest
+from obligations.evidence import records as evidence
+from obligations.evidence.records import EvidenceInput, Upload
+from obligations.evidence.storage import (
+    BadFileName,
+    BlobStore,
+    BlobWriter,
+    StoredBlob,
+    clean_filename,
+)
 from obligations.models import EvidenceFile, EvidenceRecord
-from obligations.models.evidence import EvidenceKind
-from obligations.services import access, evidence
-from obligations.services.access import Principal
-from obligations.services.evidence import EvidenceInput, Upload
-from obligations.storage import BadFileName, BlobStore, BlobWriter, StoredBlob, clean_filename
+from obligations.vocabulary import EvidenceKind
 from obligations.web.multipart import FormParts, feed
 from obligations.web.state import WebState
 

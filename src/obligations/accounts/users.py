@@ -1,0 +1,298 @@
+"""Web accounts: users, passwords (argon2), browser sessions, API and calendar-feed tokens.
+
+Session ids and tokens are random (256 bits) and stored as SHA-256 digests only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from obligations.accounts import throttle
+from obligations.accounts.access import Principal
+from obligations.errors import InvalidRequest, NotFound, ServiceError
+from obligations.models import ApiToken, CalendarFeedToken, Organization, Person, User, WebSession
+from obligations.vocabulary import OrgKind, UserRole
+
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD = 8
+API_TOKEN_PREFIX = "obl_"
+_USERNAME = re.compile(r"[A-Za-z0-9_.@-]{2,64}")
+
+hasher = PasswordHasher()
+# Verified when the user does not exist, so an unknown name costs as much time as a known one.
+_DUMMY_HASH = hasher.hash("not a password")
+
+_SCOPE_KINDS: dict[UserRole, tuple[OrgKind, ...]] = {
+    UserRole.ADMIN: (),
+    UserRole.UNIT_MANAGER: (OrgKind.GENERAL_BRANCH, OrgKind.DIRECT_BRANCH),
+    UserRole.BRANCH_SECRETARY: (OrgKind.BRANCH, OrgKind.DIRECT_BRANCH),
+    UserRole.VIEWER: (OrgKind.COLLEGE, OrgKind.GENERAL_BRANCH, OrgKind.DIRECT_BRANCH),
+}
+
+
+class LoginRefused(ServiceError):
+    """Wrong name or password, or a disabled account (the message never says which)."""
+
+
+class LoginThrottled(ServiceError):
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class NewUser:
+    username: str
+    display_name: str
+    password: str
+    role: UserRole
+    scope_code: str | None = None
+    person_code: str | None = None
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def add_user(session: Session, data: NewUser, *, now: datetime) -> User:
+    if not _USERNAME.fullmatch(data.username):
+        raise InvalidRequest("用户名须为 2 至 64 个字母、数字或 _ . @ - 字符")
+    if session.scalar(select(User.id).where(User.username == data.username)) is not None:
+        raise InvalidRequest(f"用户名 {data.username} 已存在")
+    _check_password(data.password)
+    user = User(
+        username=data.username,
+        display_name=data.display_name.strip() or data.username,
+        password_hash=hasher.hash(data.password),
+        role=data.role,
+        scope_org_id=_scope(session, data.role, data.scope_code),
+        person_id=_person(session, data.person_code),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(session: Session, username: str, password: str, *, now: datetime) -> User:
+    user = get_user(session, username)
+    _check_password(password)
+    user.password_hash = hasher.hash(password)
+    user.updated_at = now
+    _end_all_sessions(session, user.id)
+    return user
+
+
+def disable_user(session: Session, username: str, *, now: datetime) -> User:
+    """Disable an account: its sessions end and its tokens stop working at once."""
+    user = get_user(session, username)
+    user.disabled_at = user.disabled_at or now
+    user.updated_at = now
+    _end_all_sessions(session, user.id)
+    return user
+
+
+def get_user(session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"没有用户 {username}")
+    return user
+
+
+def principal_of(session: Session, user: User) -> Principal:
+    scope = session.get(Organization, user.scope_org_id) if user.scope_org_id else None
+    unit_id = branch_id = None
+    if scope is not None and scope.kind.is_unit:
+        unit_id = scope.id
+        if user.role is UserRole.BRANCH_SECRETARY:
+            branch_id = scope.id  # a direct branch is its own only branch
+    elif scope is not None and scope.kind is OrgKind.BRANCH:
+        unit_id, branch_id = scope.parent_id, scope.id
+    return Principal(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        role=user.role,
+        unit_id=unit_id,
+        branch_id=branch_id,
+        person_id=user.person_id,
+    )
+
+
+# Login and sessions
+
+
+def login(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+    policy: throttle.ThrottlePolicy | None = None,
+) -> User:
+    """The user if name and password match an enabled account; failures are counted and,
+    past a few, answered with ``LoginThrottled`` without looking at the password."""
+    policy = policy or throttle.ThrottlePolicy()
+    keys = [throttle.account_key(username), throttle.address_key(address)]
+    wait = throttle.blocked_for(session, keys, now)
+    if wait is not None:
+        seconds = max(1, int(wait.total_seconds() + 0.999))
+        raise LoginThrottled(f"登录失败次数过多，请 {seconds} 秒后再试", seconds)
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    matches = _verify(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not matches:
+        throttle.record_failure(session, keys[0], policy.account_free, now)
+        throttle.record_failure(session, keys[1], policy.address_free, now)
+        raise LoginRefused("用户名或密码错误")
+    if user.disabled_at is not None:
+        raise LoginRefused("用户名或密码错误")
+    throttle.clear(session, keys[0])
+    if hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hasher.hash(password)
+    return user
+
+
+def start_session(
+    session: Session, user: User, *, now: datetime, replacing: str | None = None
+) -> tuple[str, str]:
+    """A new session id and CSRF token for ``user``. The session the browser came with (if
+    any) is ended: the id changes at every login, so a planted id is worthless."""
+    if replacing:
+        end_session(session, replacing)
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        WebSession(
+            id_hash=digest(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    session.flush()
+    return token, csrf
+
+
+def session_user(session: Session, token: str, *, now: datetime) -> tuple[User, str] | None:
+    """The user and CSRF token of a live session, or None."""
+    row = session.get(WebSession, digest(token))
+    if row is None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    return user, row.csrf_token
+
+
+def end_session(session: Session, token: str) -> None:
+    session.execute(delete(WebSession).where(WebSession.id_hash == digest(token)))
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+# Personal tokens
+
+
+def create_api_token(session: Session, user: User, name: str, *, now: datetime) -> str:
+    """A new API token; only its digest is kept, so it is shown to the user once."""
+    token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(
+        ApiToken(
+            user_id=user.id,
+            name=name.strip()[:100] or "API",
+            token_hash=digest(token),
+            created_at=now,
+        )
+    )
+    session.flush()
+    return token
+
+
+def api_token_user(session: Session, token: str, *, now: datetime) -> User | None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or user.disabled_at is not None:
+        return None
+    row.last_used_at = now
+    return user
+
+
+def create_feed_token(session: Session, user: User, *, now: datetime) -> str:
+    """A new calendar-feed token; the user's earlier feed URLs stop working."""
+    session.execute(
+        update(CalendarFeedToken)
+        .where(CalendarFeedToken.user_id == user.id, CalendarFeedToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    token = secrets.token_urlsafe(32)
+    session.add(CalendarFeedToken(user_id=user.id, token_hash=digest(token), created_at=now))
+    session.flush()
+    return token
+
+
+def feed_token_user(session: Session, token: str) -> User | None:
+    row = session.scalar(
+        select(CalendarFeedToken).where(CalendarFeedToken.token_hash == digest(token))
+    )
+    if row is None or row.revoked_at is not None:
+        return None
+    user = session.get(User, row.user_id)
+    return None if user is None or user.disabled_at is not None else user
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise InvalidRequest(f"密码至少 {MIN_PASSWORD} 个字符")
+
+
+def _scope(session: Session, role: UserRole, code: str | None) -> int | None:
+    kinds = _SCOPE_KINDS[role]
+    if code is None:
+        if role in (UserRole.UNIT_MANAGER, UserRole.BRANCH_SECRETARY):
+            raise InvalidRequest(f"{role.label}须指定所属组织（--scope）")
+        return None
+    if not kinds:
+        raise InvalidRequest("管理员不限定组织，请不要指定 --scope")
+    org = session.scalar(select(Organization).where(Organization.code == code))
+    if org is None:
+        raise NotFound(f"没有编号为 {code} 的组织")
+    if org.kind not in kinds:
+        allowed = "、".join(k.label for k in kinds)
+        raise InvalidRequest(f"{role.label}的所属组织应为{allowed}，{code} 是{org.kind.label}")
+    return None if org.kind is OrgKind.COLLEGE else org.id
+
+
+def _person(session: Session, code: str | None) -> int | None:
+    if code is None:
+        return None
+    person_id = session.scalar(select(Person.id).where(Person.code == code))
+    if person_id is None:
+        raise NotFound(f"没有编号为 {code} 的人员")
+    return person_id
+
+
+def _end_all_sessions(session: Session, user_id: int) -> None:
+    session.execute(delete(WebSession).where(WebSession.user_id == user_id))

@@ -1,1 +1,0 @@
-"""The rule catalog: the ledger form as data, periodic rules and indicator definitions."""

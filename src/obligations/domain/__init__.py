@@ -1,1 +1,0 @@
-"""Pure domain logic: no database, no clock; every function takes the date it needs."""

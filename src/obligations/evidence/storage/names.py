@@ -1,0 +1,37 @@
+"""The original file name, kept as metadata only: it never becomes a path.
+
+Chinese and other scripts are kept as typed (werkzeug's ``secure_filename`` would drop them);
+what is refused is what could mislead a reader or a later tool that does treat it as a path.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from obligations.evidence.storage.errors import BadFileName
+
+MAX_NAME_LENGTH = 255
+
+# Bidirectional overrides can make "报告\u202eexe.pdf" display as "报告fdp.exe" or hide the real
+# extension; they have no place in a file name.
+_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def clean_filename(name: str) -> str:
+    """The name in NFC with surrounding spaces removed, or ``BadFileName`` saying why not."""
+    cleaned = unicodedata.normalize("NFC", name).strip()
+    if not cleaned:
+        raise BadFileName("文件名为空，请提供带扩展名的文件名")
+    if "\x00" in cleaned:
+        raise BadFileName("文件名含有空字符（NUL），请重命名后再上传")
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in cleaned):
+        raise BadFileName("文件名含有控制字符（如换行、制表符或文字方向控制符），请重命名后再上传")
+    if "/" in cleaned or "\\" in cleaned:
+        raise BadFileName(f"文件名“{cleaned}”含有路径分隔符“/”或“\\”，只能是单纯的文件名")
+    if cleaned in (".", ".."):
+        raise BadFileName(f"文件名不能是“{cleaned}”")
+    if len(cleaned) > MAX_NAME_LENGTH:
+        raise BadFileName(
+            f"文件名过长（{len(cleaned)} 个字符），最多 {MAX_NAME_LENGTH} 个字符，请缩短后再上传"
+        )
+    return cleaned

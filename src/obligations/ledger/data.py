@@ -1,0 +1,360 @@
+"""Read what a unit's ledger is composed from: tasks due in the period with their records,
+standing evidence, the unit's committee, its notes and figures.
+
+Everything comes back as the plain facts of :mod:`obligations.domain.ledger_*`, plus one
+:class:`EvidenceUse` per evidence file behind the ledger (for the evidence bundle).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from obligations.ledger.checks import Holder, UnitFacts
+from obligations.ledger.figures import FigureFact
+from obligations.ledger.items import StandingFact
+from obligations.ledger.period import LedgerPeriod
+from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact
+from obligations.ledger.text import period_text
+from obligations.models import (
+    EvidenceFile,
+    EvidenceRecord,
+    LedgerFigure,
+    LedgerNote,
+    Organization,
+    Person,
+    RoleAssignment,
+    Task,
+)
+from obligations.rules.catalog import Catalog
+from obligations.rules.schema import Rule, Scope
+from obligations.tasks.status import TaskStatus, task_status
+from obligations.timeutil import local_date
+from obligations.vocabulary import OrgKind, ReviewState
+
+STANDING_LABEL = "常备材料"
+
+
+@dataclass(frozen=True, slots=True)
+class EvidenceUse:
+    """One evidence file as the ledger uses it: under its record's item, for a task or standing."""
+
+    item_id: str
+    also_items: tuple[str, ...]
+    use: str  # the task (rule, period, branch or person) or 常备材料
+    record_id: int
+    record_title: str
+    held_on: date
+    recorded_on: date
+    review_state: ReviewState
+    file_id: int
+    position: int
+    sha256: str
+    size: int
+    original_name: str
+
+
+@dataclass
+class UnitLedgerData:
+    unit: Organization
+    unit_facts: UnitFacts
+    rules_by_item: dict[str, list[RuleFacts]] = field(default_factory=dict)
+    standing_by_item: dict[str, list[StandingFact]] = field(default_factory=dict)
+    notes: dict[str, LedgerNote] = field(default_factory=dict)
+    figures: dict[str, FigureFact] = field(default_factory=dict)
+    evidence: list[EvidenceUse] = field(default_factory=list)
+    statuses: list[TaskStatus] = field(default_factory=list)
+
+
+def college_name(session: Session, unit: Organization) -> str:
+    """The name of the college the unit belongs to (学校名称), or empty."""
+    current: Organization | None = unit
+    while current is not None:
+        if current.kind is OrgKind.COLLEGE:
+            return current.name
+        current = current.parent
+    return ""
+
+
+def load_unit_data(
+    session: Session, catalog: Catalog, unit: Organization, period: LedgerPeriod, today: date
+) -> UnitLedgerData:
+    data = UnitLedgerData(unit=unit, unit_facts=_unit_facts(session, unit, period, today))
+    _load_tasks(session, catalog, data, period, today)
+    _load_standing(session, data, period)
+    notes = session.scalars(
+        select(LedgerNote).where(
+            LedgerNote.unit_id == unit.id, LedgerNote.year == period.notes_year
+        )
+    )
+    data.notes = {note.ledger_item: note for note in notes}
+    figures = session.execute(
+        select(LedgerFigure, EvidenceRecord.title)
+        .outerjoin(EvidenceRecord, LedgerFigure.evidence_record_id == EvidenceRecord.id)
+        .where(LedgerFigure.unit_id == unit.id, LedgerFigure.year == period.notes_year)
+    )
+    data.figures = {figure.key: FigureFact(figure.value, title) for figure, title in figures}
+    return data
+
+
+def _unit_facts(
+    session: Session, unit: Organization, period: LedgerPeriod, today: date
+) -> UnitFacts:
+    # Roles as they stand at the end of the period, or today for a period still running.
+    day = min(period.end, today)
+    holdings = session.execute(
+        select(RoleAssignment.role, Person.name)
+        .join(Person, RoleAssignment.person_id == Person.id)
+        .where(
+            RoleAssignment.organization_id == unit.id,
+            RoleAssignment.start_on <= day,
+            (RoleAssignment.end_on.is_(None)) | (RoleAssignment.end_on >= day),
+        )
+        .order_by(RoleAssignment.start_on, Person.code)
+    )
+    branches = session.scalar(
+        select(func.count())
+        .select_from(Organization)
+        .where(Organization.parent_id == unit.id, Organization.kind == OrgKind.BRANCH)
+    )
+    return UnitFacts(
+        kind=unit.kind,
+        member_count=unit.member_count,
+        term_start=unit.term_start,
+        term_years=unit.term_years,
+        holders=tuple(Holder(name, role) for role, name in holdings),
+        branch_count=branches or 0,
+    )
+
+
+def _counting() -> tuple[Any, ...]:
+    return (
+        EvidenceRecord.withdrawn_at.is_(None),
+        EvidenceRecord.review_state != ReviewState.REJECTED,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _File:
+    id: int
+    position: int
+    sha256: str
+    size: int
+    original_name: str
+
+
+@dataclass(slots=True)
+class _Record:
+    """A counting record as plain values: composing reads thousands, ORM objects cost too much."""
+
+    id: int
+    task_id: int | None
+    ledger_item: str
+    title: str
+    held_on: date
+    recorded_on: date
+    review_state: ReviewState
+    files: list[_File] = field(default_factory=list)
+
+
+def _records(session: Session, *where: Any) -> list[_Record]:
+    """Counting records matching ``where``, oldest activity first, with their files."""
+    records = {
+        row.id: _Record(
+            row.id,
+            row.task_id,
+            row.ledger_item,
+            row.title,
+            row.held_on,
+            local_date(row.recorded_at),
+            row.review_state,
+        )
+        for row in session.execute(
+            select(
+                EvidenceRecord.id,
+                EvidenceRecord.task_id,
+                EvidenceRecord.ledger_item,
+                EvidenceRecord.title,
+                EvidenceRecord.held_on,
+                EvidenceRecord.recorded_at,
+                EvidenceRecord.review_state,
+            )
+            .where(*where, *_counting())
+            .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
+        )
+    }
+    files = session.execute(
+        select(
+            EvidenceFile.record_id,
+            EvidenceFile.id,
+            EvidenceFile.position,
+            EvidenceFile.sha256,
+            EvidenceFile.size,
+            EvidenceFile.original_name,
+        )
+        .join(EvidenceRecord, EvidenceFile.record_id == EvidenceRecord.id)
+        .where(*where, *_counting())
+        .order_by(EvidenceFile.record_id, EvidenceFile.position)
+    )
+    for row in files:
+        records[row.record_id].files.append(
+            _File(row.id, row.position, row.sha256, row.size, row.original_name)
+        )
+    return list(records.values())
+
+
+def _load_tasks(
+    session: Session, catalog: Catalog, data: UnitLedgerData, period: LedgerPeriod, today: date
+) -> None:
+    org, unit = aliased(Organization), data.unit
+    in_period = (Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end)
+    rows = session.execute(
+        select(
+            Task.id,
+            Task.rule_id,
+            Task.ledger_item,
+            Task.organization_id,
+            Task.period_key,
+            Task.opens_on,
+            Task.due_on,
+            Task.min_count,
+            Task.waived_at,
+            Task.waived_reason,
+            Task.retired_at,
+            org.name.label("org_name"),
+            Person.name.label("person_name"),
+        )
+        .join(org, Task.organization_id == org.id)
+        .outerjoin(Person, Task.person_id == Person.id)
+        .where(*in_period)
+        .order_by(Task.period_start, org.code, Person.code, Task.id)
+    ).all()
+    records: dict[int, list[_Record]] = defaultdict(list)
+    for record in _records(session, EvidenceRecord.task_id.in_(select(Task.id).where(*in_period))):
+        if record.task_id is not None:
+            records[record.task_id].append(record)
+    rules = {located.rule.id: located.rule for located in catalog.rules}
+    by_rule: dict[str, list[TaskFact]] = defaultdict(list)
+    items: dict[str, str] = {}
+    for task in rows:
+        mine = records.get(task.id, [])
+        status = task_status(
+            opens_on=task.opens_on,
+            due_on=task.due_on,
+            min_count=task.min_count,
+            recorded_on=[r.recorded_on for r in mine],
+            today=today,
+            due_soon_days=0,
+            waived=task.waived_at is not None,
+            retired=task.retired_at is not None,
+        )
+        data.statuses.append(status)
+        own = task.organization_id == unit.id
+        fact = TaskFact(
+            task_id=task.id,
+            period_key=task.period_key,
+            due_on=task.due_on,
+            min_count=task.min_count,
+            status=status,
+            records=tuple(_record_fact(r) for r in mine),
+            branch=None if own else task.org_name,
+            person=task.person_name,
+            waived_reason=task.waived_reason,
+        )
+        by_rule[task.rule_id].append(fact)
+        items.setdefault(task.rule_id, task.ledger_item)
+        if status is not TaskStatus.RETIRED:
+            rule = rules.get(task.rule_id)
+            owner = task.person_name or ("" if own else task.org_name)
+            label = _task_label(rule.title if rule else task.rule_id, task.period_key, owner)
+            also = tuple(rule.also_items) if rule else ()
+            data.evidence.extend(_uses(mine, also, label))
+    _group_rules(catalog, data, by_rule, items)
+
+
+def _group_rules(
+    catalog: Catalog,
+    data: UnitLedgerData,
+    by_rule: dict[str, list[TaskFact]],
+    items: dict[str, str],
+) -> None:
+    """RuleFacts per ledger item, in catalog order; a rule the unit owes but that has nothing
+    due in the period still gets its line."""
+    seen: set[str] = set()
+    for located in catalog.rules:
+        rule = located.rule
+        seen.add(rule.id)
+        tasks = by_rule.get(rule.id, [])
+        if not tasks and _owes_nothing(rule, data):
+            continue
+        facts = RuleFacts(rule.id, rule.title, rule.scope, tuple(tasks))
+        for item in (rule.ledger_item, *rule.also_items):
+            data.rules_by_item.setdefault(item, []).append(facts)
+    # Tasks of a rule no longer in the catalog: history, shown under their own item.
+    for rule_id, tasks in by_rule.items():
+        if rule_id not in seen:
+            facts = RuleFacts(rule_id, rule_id, Scope.UNIT, tuple(tasks))
+            data.rules_by_item.setdefault(items[rule_id], []).append(facts)
+
+
+def _owes_nothing(rule: Rule, data: UnitLedgerData) -> bool:
+    if not rule.enabled or data.unit.kind not in rule.applies_to:
+        return True
+    # A general branch without branches owes no branch tasks (a direct branch acts as its own).
+    no_branches = data.unit_facts.branch_count == 0 and data.unit.kind is OrgKind.GENERAL_BRANCH
+    return rule.scope is Scope.BRANCH and no_branches
+
+
+def _record_fact(record: _Record) -> RecordFact:
+    return RecordFact(
+        record_id=record.id,
+        title=record.title,
+        held_on=record.held_on,
+        recorded_on=record.recorded_on,
+        files=len(record.files),
+    )
+
+
+def _task_label(title: str, period_key: str, owner: str) -> str:
+    when = period_text(period_key)
+    return f"{title}（{when}，{owner}）" if owner else f"{title}（{when}）"
+
+
+def _uses(records: list[_Record], also: tuple[str, ...], label: str) -> list[EvidenceUse]:
+    return [
+        EvidenceUse(
+            item_id=record.ledger_item,
+            also_items=also,
+            use=label,
+            record_id=record.id,
+            record_title=record.title,
+            held_on=record.held_on,
+            recorded_on=record.recorded_on,
+            review_state=record.review_state,
+            file_id=file.id,
+            position=file.position,
+            sha256=file.sha256,
+            size=file.size,
+            original_name=file.original_name,
+        )
+        for record in records
+        for file in record.files
+    ]
+
+
+def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod) -> None:
+    for record in _records(
+        session,
+        EvidenceRecord.unit_id == data.unit.id,
+        EvidenceRecord.task_id.is_(None),
+        EvidenceRecord.held_on >= period.start,
+        EvidenceRecord.held_on <= period.end,
+    ):
+        fact = StandingFact(record.id, record.title, record.held_on, len(record.files))
+        data.standing_by_item.setdefault(record.ledger_item, []).append(fact)
+        data.evidence.extend(_uses([record], (), STANDING_LABEL))

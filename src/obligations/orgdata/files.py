@@ -1,0 +1,34 @@
+"""Read an import file by its kind: YAML, CSV or an .xlsx workbook, into one :class:`Batch`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from obligations.orgdata.fields import Batch, refused
+from obligations.orgdata.parse import XLSX_SUFFIX, YAML_SUFFIXES, parse_csv, parse_yaml
+from obligations.yamlsource import YamlSyntaxError, load_yaml
+
+
+def read_file(path: Path) -> Batch:
+    """Parse ``path`` by its suffix; problems (even an unreadable file) land in the batch."""
+    suffix = path.suffix.lower()
+    try:
+        if suffix in YAML_SUFFIXES:
+            return parse_yaml(load_yaml(path))
+        if suffix == ".csv":
+            return parse_csv(str(path), path.read_text(encoding="utf-8-sig"))
+        if suffix == XLSX_SUFFIX:
+            # Imported here: openpyxl is slow to load and only workbooks need it.
+            from obligations.orgdata.xlsx import parse_xlsx
+
+            return parse_xlsx(path)
+    except YamlSyntaxError as exc:
+        return refused(path, exc.message, exc.line)
+    except UnicodeDecodeError:
+        return refused(path, "文件不是 UTF-8 编码；在 Excel 中请另存为“CSV UTF-8（逗号分隔）”")
+    except OSError as exc:
+        return refused(path, f"无法读取文件：{exc.strerror or exc}")
+    kind = suffix or "（无扩展名）"
+    hint = "；旧版 Excel 文件请另存为 .xlsx" if suffix in (".xls", ".et") else ""
+    message = f"不支持的文件类型 {kind}，可导入 .yaml、.yml、.csv 或 .xlsx 文件{hint}"
+    return refused(path, message)

@@ -1,0 +1,256 @@
+"""Read an Excel workbook (.xlsx) laid out as in :mod:`orgdata_sheets` into a :class:`Batch`.
+
+Excel keeps what people type in its own way, so every cell is turned back into what was meant
+before the converters shared with YAML and CSV see it: a code typed as a number (101, or 101.0
+from some tools) becomes "101"; a date may arrive as a datetime, a date, a serial day number,
+20250901 or text such as 2025年9月1日; a merged range gives its value to every row it covers;
+rows with nothing in them (Excel keeps formatted rows after the data) are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from pathlib import Path
+from typing import Any
+from zipfile import BadZipFile
+
+from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.utils.cell import (  # type: ignore[import-untyped, unused-ignore]
+    get_column_letter,
+    range_boundaries,
+)
+from openpyxl.utils.datetime import from_excel  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
+from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
+
+from obligations.orgdata import fields as f
+from obligations.orgdata.fields import Batch, ImportProblem, Place, Record, SheetRef, refused
+from obligations.orgdata.parse import check_duplicates
+from obligations.orgdata.sheets import (
+    EXAMPLE_NOTE,
+    GUIDE_SHEET,
+    NOTE_HEADER,
+    SHEETS_BY_NAME,
+    Column,
+    Sheet,
+)
+
+Grid = list[list[Any]]  # cell values by row, then column, from row 1 and column A
+
+
+def parse_xlsx(path: Path) -> Batch:
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, InvalidFileException, KeyError, ValueError):
+        message = "无法读取：不是有效的 .xlsx 工作簿；请在 Excel 中另存为 .xlsx 后再导入"
+        return refused(path, message)
+    batch = Batch(str(path))
+    try:
+        for worksheet in workbook.worksheets:
+            _read_sheet(worksheet, workbook.epoch, batch)
+    finally:
+        workbook.close()
+    check_duplicates(batch)
+    return batch
+
+
+def _read_sheet(worksheet: Any, epoch: datetime, batch: Batch) -> None:
+    grid = _grid(worksheet)
+    filled = [number for number, cells in enumerate(grid, start=1) if any(map(_filled, cells))]
+    name = worksheet.title.strip()
+    if name == GUIDE_SHEET or not filled:
+        return
+    sheet = SHEETS_BY_NAME.get(name)
+    if sheet is None:
+        allowed = "、".join(SHEETS_BY_NAME)
+        message = f"无法识别的工作表；可用的工作表：{allowed}（“{GUIDE_SHEET}”表不导入）"
+        batch.problems.append(ImportProblem(batch.file, None, "", message, worksheet.title))
+        return
+    header_row, *rows = filled
+    layout = _Layout.read(sheet, worksheet.title, header_row, grid[header_row - 1], batch)
+    if layout is None:
+        return
+    for number in rows:
+        layout.read_row(number, grid[number - 1], epoch, batch)
+
+
+def _filled(value: Any) -> bool:
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+@dataclass
+class _Layout:
+    """Which column holds which field in one worksheet, read from its header row."""
+
+    sheet: Sheet
+    ref: SheetRef
+    columns: dict[int, Column]  # column index (0 for A) -> the field it holds
+    headed: set[int]  # every column with a header, known or not
+    note: int | None  # the 备注 column
+
+    @classmethod
+    def read(
+        cls, sheet: Sheet, title: str, row: int, header: list[Any], batch: Batch
+    ) -> _Layout | None:
+        """The layout, or None (its problems reported) if a required column is missing or a
+        header repeats: reading the rows then would only repeat the same problem on each."""
+        columns: dict[int, Column] = {}
+        seen: dict[str, str] = {}  # header -> column letter
+        note, fatal = None, False
+        for index, value in enumerate(header):
+            if not _filled(value):
+                continue
+            text, letter = str(value).strip(), get_column_letter(index + 1)
+            column = sheet.column(text)
+            message = None
+            if text in seen:
+                fatal, message = True, f"表头“{text}”重复，{seen[text]} 列已有"
+            elif text == NOTE_HEADER:
+                note = index
+            elif column is None:
+                allowed = "、".join([*(c.header for c in sheet.columns), NOTE_HEADER])
+                message = f"无法识别的列；此表可用的列：{allowed}"
+            else:
+                columns[index] = column
+            seen.setdefault(text, letter)
+            if message:
+                batch.problems.append(ImportProblem(batch.file, row, text, message, title, letter))
+        present = {c.field for c in columns.values()}
+        missing = [c.header for c in sheet.columns if c.required and c.field not in present]
+        if missing:
+            fatal = True
+            message = f"缺少必填的列：{'、'.join(missing)}（表头应在第一个非空行）"
+            batch.problems.append(ImportProblem(batch.file, row, "", message, title))
+        if fatal:
+            return None
+        fields = {c.field: (get_column_letter(i + 1), c.header) for i, c in columns.items()}
+        headed = {i for i, value in enumerate(header) if _filled(value)}
+        return cls(sheet, SheetRef(title, fields), columns, headed, note)
+
+    def read_row(self, number: int, cells: list[Any], epoch: datetime, batch: Batch) -> None:
+        data = [i for i, value in enumerate(cells) if _filled(value) and i != self.note]
+        if not data:
+            return  # an empty row, or one with only a note
+        for index in data:
+            if index not in self.headed:
+                letter = get_column_letter(index + 1)
+                message = "此列没有表头，内容无法导入；请补上表头或删除此列内容"
+                batch.problems.append(
+                    ImportProblem(batch.file, number, "", message, self.ref.name, letter)
+                )
+        raw = {c.field: _value(_at(cells, i), c, epoch) for i, c in self.columns.items()}
+        if self.note is not None and _at(cells, self.note) == EXAMPLE_NOTE:
+            self._example_row(number, self.note, raw, epoch, batch)
+            return
+        place = Place(batch.file, row=number, sheet=self.ref)
+        values = f.read_fields(raw, self.sheet.spec, place, batch.problems)
+        record = Record(place, {**values, **self.sheet.fixed})
+        if self.sheet.order is not None:
+            start, end, what = self.sheet.order
+            f.check_order(record, start, end, batch.problems, what)
+        getattr(batch, self.sheet.target).append(record)
+
+    def _example_row(
+        self, number: int, note: int, raw: dict[str, Any], epoch: datetime, batch: Batch
+    ) -> None:
+        """The template's example is skipped; an edited one is refused, not silently dropped."""
+        example = {c.field: _value(c.example, c, epoch) for c in self.columns.values()}
+        if raw == example:
+            return
+        message = f"此行备注为模板的示例标记，但内容已修改；如要导入此行，请清空“{NOTE_HEADER}”列"
+        letter = get_column_letter(note + 1)
+        batch.problems.append(
+            ImportProblem(batch.file, number, NOTE_HEADER, message, self.ref.name, letter)
+        )
+
+
+def _at(cells: list[Any], index: int) -> Any:
+    return cells[index] if index < len(cells) else None
+
+
+# --- cells -----------------------------------------------------------------------------------
+
+_MERGE_CELL = f"{{{SHEET_MAIN_NS}}}mergeCell"
+
+
+def _grid(worksheet: Any) -> Grid:
+    """Every row's values, row 1 first, with merged ranges filled from their top-left cell."""
+    worksheet.reset_dimensions()  # some writers store a wrong size; read what is there
+    grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
+    for ref in _merged_ranges(worksheet):
+        min_col, min_row, max_col, max_row = range_boundaries(ref)
+        if min_row > len(grid):
+            continue
+        value = _at(grid[min_row - 1], min_col - 1)
+        for cells in grid[min_row - 1 : max_row]:
+            cells.extend([None] * (max_col - len(cells)))
+            cells[min_col - 1 : max_col] = [value] * (max_col - min_col + 1)
+    return grid
+
+
+def _merged_ranges(worksheet: Any) -> list[str]:
+    """The merged ranges ("A2:A5"), which openpyxl does not read in read-only mode."""
+    refs = []
+    with worksheet._get_source() as source:
+        for _event, element in iterparse(source):
+            if element.tag == _MERGE_CELL:
+                refs.append(element.get("ref"))
+            element.clear()
+    return refs
+
+
+def _value(value: Any, column: Column, epoch: datetime) -> Any:
+    """What a cell means to the column's converter: text, a date, or None for an empty cell."""
+    if isinstance(value, str):
+        text = value.strip()
+        if column.is_date and (match := _DATE_TEXT.fullmatch(text)):
+            return "-".join(match.groups())
+        return text or None
+    if value is None:
+        return None
+    if column.is_date:
+        return _day(value, epoch)
+    if isinstance(value, bool):
+        return value  # refused by the converter: TRUE is not a code or a number
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, datetime) and value.time() == time():
+        return value.date().isoformat()
+    return str(value)
+
+
+_DATE_TEXT = re.compile(r"(\d{4})\s*[年.]\s*(\d{1,2})\s*[月.]\s*(\d{1,2})\s*日?")
+_EARLIEST_YEAR = 1950  # a smaller serial number is not a date anyone meant here
+
+
+def _day(value: Any, epoch: datetime) -> Any:
+    """A date cell's date; anything else is passed on for the converter to refuse by name."""
+    if isinstance(value, datetime):
+        return value.date() if value.time() == time() else value
+    if isinstance(value, date):
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return str(value)
+    if float(value).is_integer() and 19000101 <= value <= 29991231:  # 20250901
+        number = int(value)
+        try:
+            return date(number // 10000, number // 100 % 100, number % 100)
+        except ValueError:
+            return str(number)
+    try:
+        moment = from_excel(value, epoch)
+    except (ValueError, OverflowError):
+        return _number_text(value)
+    if not isinstance(moment, datetime) or moment.year < _EARLIEST_YEAR:
+        return _number_text(value)
+    return _day(moment, epoch)
+
+
+def _number_text(value: int | float) -> str:
+    """101 and 101.0 read as "101": Excel keeps codes typed as numbers as floats."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,77 @@
+"""A test message through one configured channel: ``obligations channels test NAME`` and the
+administration page's "send test message" button.
+
+A permanent failure marks the channel broken (with the reason); a message that goes through
+marks it working again, so its waiting reminders are sent on the next sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+from sqlalchemy.orm import Session, sessionmaker
+
+from obligations.channels import DeliveryError, EmailRecipient, OutgoingMessage, build_channel
+from obligations.errors import NotFound
+from obligations.reminders.config import ReminderConfig
+from obligations.reminders.routing import mark_broken, mark_working
+
+TEST_SUBJECT = "【党建任务提醒】渠道测试"
+
+
+@dataclass(frozen=True)
+class ChannelTestResult:
+    name: str
+    ok: bool
+    parts: int = 0
+    error: str | None = None
+    permanent: bool = False  # the failure marked the channel broken
+
+    def describe(self) -> str:
+        if self.ok:
+            return f"测试消息已通过 {self.name} 发送（{self.parts} 条）"
+        return f"发送失败：{self.error}"
+
+
+def build_test_message(name: str, addresses: Sequence[str]) -> OutgoingMessage:
+    body = f"这是一条测试消息，用于确认提醒渠道 {name} 可以正常发送。"
+    return OutgoingMessage(
+        subject=TEST_SUBJECT,
+        text=body,
+        markdown=f"**{TEST_SUBJECT}**\n\n{body}",
+        emails=tuple(EmailRecipient(address) for address in addresses),
+    )
+
+
+def send_test_message(
+    sessions: sessionmaker[Session],
+    config: ReminderConfig,
+    name: str,
+    *,
+    to: Sequence[str] = (),
+    now: datetime,
+    http_client: httpx.Client | None = None,
+) -> ChannelTestResult:
+    """Send a test message through channel ``name`` (email to ``to``, by default the
+    administrators' addresses) and record the channel's health in its own transaction."""
+    if name not in config.channels:
+        known = "、".join(config.channels) or "（无）"
+        raise NotFound(f"没有名为 {name} 的渠道；已配置：{known}")
+    channel_config = config.channels[name]
+    message = build_test_message(name, tuple(to) or tuple(config.admins.emails))
+    channel = build_channel(channel_config, http_client=http_client)
+    try:
+        receipt = channel.send(message)
+    except DeliveryError as error:
+        if error.permanent:
+            with sessions.begin() as session:
+                mark_broken(session, name, channel_config, error.message, now)
+        return ChannelTestResult(name, ok=False, error=error.message, permanent=error.permanent)
+    finally:
+        channel.close()
+    with sessions.begin() as session:
+        mark_working(session, name, now)
+    return ChannelTestResult(name, ok=True, parts=receipt.parts)

@@ -1,0 +1,85 @@
+"""`rules check`: the catalog's own problems plus those that need the college's data."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+
+from obligations.rules.catalog import Catalog, catalog_files, load_catalog
+from obligations.rules.periods import AcademicCalendar, rule_periods
+from obligations.rules.problems import CatalogInvalid, CatalogProblem, Severity
+from obligations.rules.schema import PeriodKind
+from obligations.rules.workdays import WorkdayCalendar
+
+
+def check_catalog(
+    dirs: Sequence[Path],
+    *,
+    calendar: AcademicCalendar | None,
+    start: date,
+    through: date,
+) -> tuple[Catalog | None, list[CatalogProblem]]:
+    """Every problem of the catalog in ``dirs``; calendar coverage is checked over
+    ``[start, through]`` when the college's academic calendar is given."""
+    try:
+        catalog = load_catalog(dirs)
+    except CatalogInvalid as exc:
+        return None, exc.problems
+    problems = list(catalog.warnings)
+    problems.extend(_holiday_coverage(catalog, start, through))
+    if calendar is None:
+        problems.append(
+            CatalogProblem(
+                Path("(database)"), None, "未找到数据库，未检查校历", severity=Severity.WARNING
+            )
+        )
+    else:
+        problems.extend(_calendar_coverage(catalog, calendar, start, through))
+    return catalog, problems
+
+
+def _calendar_coverage(
+    catalog: Catalog, calendar: AcademicCalendar, start: date, through: date
+) -> list[CatalogProblem]:
+    problems = []
+    for located in catalog.rules:
+        rule = located.rule
+        if not rule.enabled or rule.period is not PeriodKind.SEMESTER:
+            continue
+        for gap_start, gap_end in rule_periods(rule, calendar, start, through).gaps:
+            problems.append(
+                CatalogProblem(
+                    located.file,
+                    located.line_of("period"),
+                    f"按学期计的规则在 {gap_start} 至 {gap_end} 没有校历学期数据；"
+                    "请先导入该学年的校历（obligations import）",
+                    rule.id,
+                    "period",
+                )
+            )
+    return problems
+
+
+def _holiday_coverage(catalog: Catalog, start: date, through: date) -> list[CatalogProblem]:
+    workdays = WorkdayCalendar(catalog.holidays)
+    where = catalog.holidays_file or Path("calendar_rules/holidays.yaml")
+    return [
+        CatalogProblem(
+            where,
+            None,
+            f"{year} 年没有官方节假日安排数据：到期日按“周一至周五为工作日”推算并标记为待定；"
+            f"国务院公布后请在 {where} 中录入",
+            severity=Severity.WARNING,
+        )
+        for year in range(start.year, through.year + 1)
+        if not workdays.knows(year)
+    ]
+
+
+def catalog_dirs_for(path: Path, defaults: Sequence[Path]) -> list[Path]:
+    """The folders to check for ``rules check PATH``: a complete catalog stands alone, a
+    partial one (only some files) overrides the defaults."""
+    if "ledger.yaml" in catalog_files([path]):
+        return [path]
+    return [*defaults[:1], path]

@@ -1,1 +1,0 @@
-"""Service layer: the one place business operations live; CLI, web and scheduler call it."""

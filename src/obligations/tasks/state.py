@@ -1,0 +1,103 @@
+"""A stored task's derived state: its dates, its waiver and the records that qualify for it.
+
+A record qualifies when it belongs to the task, is not withdrawn and not rejected. (Its held-on
+date was checked against the task's period when it was recorded.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from obligations.models import EvidenceRecord, Task
+from obligations.tasks.status import TaskStatus, completed_on, task_status
+from obligations.timeutil import local_date
+from obligations.vocabulary import ReviewState
+
+# Ids per query when refreshing many tasks (SQLite allows 32,766 bound parameters).
+_CHUNK = 5_000
+
+
+def qualifying_filter() -> tuple[object, ...]:
+    return (
+        EvidenceRecord.task_id.is_not(None),
+        EvidenceRecord.withdrawn_at.is_(None),
+        EvidenceRecord.review_state != ReviewState.REJECTED,
+    )
+
+
+def recorded_on_by_task(
+    session: Session, task_ids: Select[Any] | Iterable[int]
+) -> dict[int, list[date]]:
+    """For each task (given as ids or as a select of ids), the local dates its qualifying
+    records were made on."""
+    ids = task_ids if isinstance(task_ids, Select) else list(task_ids)
+    query = select(EvidenceRecord.task_id, EvidenceRecord.recorded_at).where(
+        *qualifying_filter(),  # type: ignore[arg-type]
+        EvidenceRecord.task_id.in_(ids),
+    )
+    dates: dict[int, list[date]] = {}
+    for task_id, recorded_at in session.execute(query):
+        if task_id is not None:  # excluded by the filter; narrows the type
+            dates.setdefault(task_id, []).append(local_date(recorded_at))
+    return dates
+
+
+def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
+    """Recompute the stored ``Task.done_on`` of these tasks from their qualifying records.
+
+    Every change to a task's records or to its ``min_count`` calls this in the same
+    transaction, so the stored date (and the tallies the database derives from it) never
+    disagree with the records. The tasks are locked first: a concurrent transaction adding a
+    record to the same task waits, then reads this one's records once committed.
+    """
+    ids = sorted(set(task_ids))
+    if not ids:
+        return
+    session.flush()
+    for start in range(0, len(ids), _CHUNK):
+        _refresh(session, ids[start : start + _CHUNK])
+
+
+def _refresh(session: Session, ids: list[int]) -> None:
+    stored = session.execute(
+        select(Task.id, Task.min_count, Task.done_on)
+        .where(Task.id.in_(ids))
+        .order_by(Task.id)
+        .with_for_update()
+    ).all()
+    recorded = recorded_on_by_task(session, ids)
+    changed = [
+        {"id": task_id, "done_on": done_on}
+        for task_id, min_count, old in stored
+        if (done_on := completed_on(recorded.get(task_id, []), min_count)) != old
+    ]
+    if not changed:
+        return
+    session.execute(update(Task), changed)
+    for row in changed:  # loaded tasks must not keep the old date
+        task = session.identity_map.get(session.identity_key(Task, row["id"]))
+        if task is not None:
+            session.expire(task, ["done_on"])
+
+
+def state_of(task: Task, recorded_on: list[date], *, today: date, due_soon_days: int) -> TaskStatus:
+    return task_status(
+        opens_on=task.opens_on,
+        due_on=task.due_on,
+        min_count=task.min_count,
+        recorded_on=recorded_on,
+        today=today,
+        due_soon_days=due_soon_days,
+        waived=task.waived_at is not None,
+        retired=task.retired_at is not None,
+    )
+
+
+def task_state(session: Session, task: Task, *, today: date, due_soon_days: int) -> TaskStatus:
+    recorded = recorded_on_by_task(session, [task.id]).get(task.id, [])
+    return state_of(task, recorded, today=today, due_soon_days=due_soon_days)

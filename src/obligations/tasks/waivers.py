@@ -1,0 +1,71 @@
+"""Waive a task (not applicable this period) with a reason, and undo it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+import obligations.audit as audit
+from obligations.audit import Action
+from obligations.errors import InvalidRequest
+from obligations.lookup import get_task
+from obligations.models import Task
+from obligations.tasks.state import task_state
+from obligations.tasks.status import TaskStatus
+from obligations.textcheck import MAX_REASON, text_problem
+from obligations.timeutil import local_date
+
+
+def waive(session: Session, *, task_id: int, reason: str, actor: str, now: datetime) -> Task:
+    task = get_task(session, task_id)
+    problem = text_problem("豁免原因", reason, MAX_REASON, required=True)
+    if problem:
+        raise InvalidRequest(problem)
+    if task.retired_at is not None:
+        raise InvalidRequest(f"任务 {task_id} 已停用，无需豁免")
+    if task.waived_at is not None:
+        raise InvalidRequest(f"任务 {task_id} 已被 {task.waived_by} 豁免：{task.waived_reason}")
+    state = task_state(session, task, today=local_date(now), due_soon_days=0)
+    if state in (TaskStatus.DONE, TaskStatus.DONE_LATE):
+        raise InvalidRequest(f"任务 {task_id} 已完成（{state.label}），不能豁免")
+    before = _snapshot(task)
+    task.waived_at, task.waived_by, task.waived_reason = now, actor, reason.strip()
+    _audit(session, task, Action.TASK_WAIVE, actor, now, before)
+    return task
+
+
+def unwaive(session: Session, *, task_id: int, actor: str, now: datetime) -> Task:
+    task = get_task(session, task_id)
+    if task.waived_at is None:
+        raise InvalidRequest(f"任务 {task_id} 未被豁免，无需撤销")
+    before = _snapshot(task)
+    task.waived_at = task.waived_by = task.waived_reason = None
+    _audit(session, task, Action.TASK_UNWAIVE, actor, now, before)
+    return task
+
+
+def _snapshot(task: Task) -> dict[str, object]:
+    return {
+        "rule_id": task.rule_id,
+        "period_key": task.period_key,
+        "waived": task.waived_at is not None,
+        "waived_by": task.waived_by,
+        "waived_reason": task.waived_reason,
+    }
+
+
+def _audit(
+    session: Session, task: Task, action: str, actor: str, now: datetime, before: dict[str, object]
+) -> None:
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        entity="task",
+        entity_id=task.id,
+        unit_id=task.unit_id,
+        before=before,
+        after=_snapshot(task),
+    )
