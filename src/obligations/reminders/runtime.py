@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.channels import Channel
 from obligations.orgdata.setup import default_through
-from obligations.reminders.config import ReminderConfig, load_reminder_config
+from obligations.reminders.config import ReminderConfig
 from obligations.reminders.planning import PlanReport, plan_reminders
 from obligations.reminders.routing import build_channels, close_channels
 from obligations.reminders.sweep import Sender, SweepReport, preview, sweep
@@ -54,11 +54,13 @@ class ReminderRuntime:
         sessions: sessionmaker[Session],
         catalog: Catalog,
         *,
-        config: ReminderConfig | None = None,
+        config: ReminderConfig,
         channels: Mapping[str, Channel] | None = None,
         worker_id: str | None = None,
     ) -> ReminderRuntime:
-        config = config if config is not None else load_reminder_config(settings.data_dir)
+        """The runtime over ``config`` (doors get both from
+        :meth:`obligations.composition.Root.reminder_runtime`); ``channels`` replaces the
+        configured channels (tests), ``worker_id`` names this process in claims."""
         sender = Sender.create(
             channels if channels is not None else build_channels(config),
             NotificationRenderer.for_data_dir(settings.data_dir),

@@ -1,0 +1,77 @@
+"""Benchmark: how fast the ``obligations`` command answers.
+
+Each command runs as a fresh subprocess several times (wall clock, start to exit); the minimum
+and the median are printed. Baselines, measured in the same run: ``python -c pass`` (the
+interpreter's own start) and ``python -c "import click"`` (the least a click command costs).
+Targets: ``obligations --help`` within 0.3 s and ``obligations tasks list --unit U01`` on the
+demo data directory (created here with ``init --demo``) within 1 s.
+
+    python -m benchmarks.bench_cli [--repeat 7]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def obligations_command() -> list[str]:
+    """The installed console script beside this interpreter, else the same entry point via -c."""
+    script = Path(sys.executable).parent / "obligations"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "from obligations.cli.main import main; main()"]
+
+
+def timings(command: list[str], repeat: int, env: dict[str, str]) -> list[float]:
+    """Wall-clock seconds of ``repeat`` runs; a failing run stops the benchmark."""
+    seconds = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+        seconds.append(time.perf_counter() - start)
+    return seconds
+
+
+def report(label: str, seconds: list[float], target: float | None = None) -> None:
+    best, median = min(seconds), statistics.median(seconds)
+    verdict = ""
+    if target is not None:
+        verdict = f"  target {target:.2f} s: {'ok' if median <= target else 'MISSED'}"
+    print(f"{label:<44} min {best:6.3f} s   median {median:6.3f} s{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+    cli = obligations_command()
+    folder = Path(tempfile.mkdtemp(prefix="bench-cli-"))
+    env = dict(os.environ, OBLIGATIONS_DATA_DIR=str(folder / "data"))
+    try:
+        subprocess.run([*cli, "init", "--demo"], check=True, env=env, stdout=subprocess.DEVNULL)
+        print(f"{args.repeat} runs each; interpreter {sys.executable}")
+        report("python -c pass", timings([sys.executable, "-c", "pass"], args.repeat, env))
+        report(
+            'python -c "import click"',
+            timings([sys.executable, "-c", "import click"], args.repeat, env),
+        )
+        report("obligations --help", timings([*cli, "--help"], args.repeat, env), 0.3)
+        report(
+            "obligations tasks list --unit U01",
+            timings([*cli, "tasks", "list", "--unit", "U01"], args.repeat, env),
+            1.0,
+        )
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
