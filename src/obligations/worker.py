@@ -21,7 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from obligations.reminders.runtime import ReminderRuntime
-from obligations.timeutil import utcnow
+from obligations.timeutil import LOCAL_TZ, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -45,12 +45,12 @@ def build_scheduler(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults=JOB_DEFAULTS,
-        timezone=runtime.settings.tz,
+        timezone=LOCAL_TZ,
     )
     first: dict[str, Any] = {"next_run_time": clock()} if run_now else {}
     scheduler.add_job(
         _logged(lambda: runtime.generate(clock()), "generation"),
-        IntervalTrigger(days=1, timezone=runtime.settings.tz),
+        IntervalTrigger(days=1, timezone=LOCAL_TZ),
         id=JOB_GENERATE,
         replace_existing=True,
         **first,
@@ -58,7 +58,7 @@ def build_scheduler(
     every = timedelta(minutes=runtime.config.sweep_every_minutes)
     scheduler.add_job(
         _logged(lambda: runtime.remind(clock()), "reminders"),
-        IntervalTrigger(seconds=int(every.total_seconds()), timezone=runtime.settings.tz),
+        IntervalTrigger(seconds=int(every.total_seconds()), timezone=LOCAL_TZ),
         id=JOB_REMIND,
         replace_existing=True,
         **first,

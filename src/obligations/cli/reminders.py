@@ -19,7 +19,7 @@ from obligations.reminders.routing import (
     list_channels,
 )
 from obligations.reminders.runtime import ReminderRuntime, RemindReport
-from obligations.timeutil import utcnow
+from obligations.timeutil import LOCAL_TZ, utcnow
 from obligations.worker import build_scheduler
 
 
@@ -38,7 +38,7 @@ def runtime_for(app: AppContext) -> ReminderRuntime:
         raise BadInput(str(exc)) from exc
 
 
-def _parse_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -49,7 +49,7 @@ def _parse_now(ctx: click.Context, _param: click.Parameter, value: str | None) -
         ) from None
     if parsed.tzinfo is not None:
         return parsed
-    return parsed.replace(tzinfo=ctx.ensure_object(AppContext).settings.tz)
+    return parsed.replace(tzinfo=LOCAL_TZ)
 
 
 @click.command("remind")

@@ -66,29 +66,24 @@ class ReminderRuntime:
             NotificationRenderer.for_data_dir(settings.data_dir),
             catalog,
             config,
-            tz=settings.tz,
             due_soon_days=settings.due_soon_days,
         )
         return cls(settings, sessions, catalog, config, sender, worker_id or default_worker_id())
 
     def generate(self, now: datetime) -> GenerationReport:
-        through = default_through(local_date(now, self.settings.tz), self.settings)
+        through = default_through(local_date(now), self.settings)
         with self.sessions.begin() as session:
             return generate_tasks(session, self.catalog, through=through, now=now)
 
     def plan(self, now: datetime) -> PlanReport:
         with self.sessions.begin() as session:
-            return plan_reminders(
-                session, self.catalog, now, config=self.config, tz=self.settings.tz
-            )
+            return plan_reminders(session, self.catalog, now, config=self.config)
 
     def remind(self, now: datetime, *, dry_run: bool = False) -> RemindReport:
         """Plan, then sweep once; a dry run plans and previews in a transaction it rolls back."""
         if dry_run:
             with self.sessions() as session:
-                planned = plan_reminders(
-                    session, self.catalog, now, config=self.config, tz=self.settings.tz
-                )
+                planned = plan_reminders(session, self.catalog, now, config=self.config)
                 previewed = preview(session, self.sender, now)
                 session.rollback()
             return RemindReport(planned, previewed)
