@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,16 @@ def test_the_word_download_is_filled_into_the_colleges_own_template(web: WebWorl
     assert response.status_code == 200, response.text[:300]
     word = Document(io.BytesIO(response.content))
     assert word.paragraphs[0].text == "附件二（U01 组织）"
+
+
+def test_the_bundles_word_ledger_is_filled_into_the_same_template(web: WebWorld) -> None:
+    install_college_template(web)
+    client, _ = web.login("u01_viewer")
+    response = client.get("/units/U01/ledger/2026/bundle.zip")
+    assert response.status_code == 200, response.text[:300]
+    archive = zipfile.ZipFile(io.BytesIO(response.content))
+    (name,) = [n for n in archive.namelist() if n.endswith(".docx")]
+    assert Document(io.BytesIO(archive.read(name))).paragraphs[0].text == "附件二（U01 组织）"
 
 
 def test_the_pdf_download_is_converted_from_the_colleges_own_template(

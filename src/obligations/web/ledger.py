@@ -27,7 +27,6 @@ from obligations.ledger.bundle import ledger_file_name, write_bundle
 from obligations.ledger.document import LedgerDocument
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
-from obligations.ledger.render_docx import render_docx
 from obligations.ledger.render_html import render_html
 from obligations.rules.catalog import Catalog
 from obligations.web.auth import PageUser
@@ -131,7 +130,7 @@ def _write_bundle(web: WebState, principal: Principal, code: str, year: int, tar
         composed = compose.compose_unit_ledger(
             db, web.catalog, unit_code=code, period=calendar_year(year), today=web.today()
         )
-    docx = render_docx(composed.document, web.ledger_template)
+    docx = web.render_ledger(composed.document, "docx")
     try:
         with target.open("wb") as sink:
             write_bundle(sink, composed, web.catalog, web.store, docx=docx)
