@@ -39,7 +39,7 @@ from obligations.db import make_engine, session_factory
 from obligations.models import EvidenceRecord, Organization, Task
 from obligations.schema import upgrade
 from obligations.settings import Settings
-from obligations.timeutil import local_date
+from obligations.timeutil import local_date, local_date_sql
 from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState, UserRole
 from obligations.web import create_app
 from obligations.web.pages_main import UNIT_PAGE_ROWS
@@ -93,11 +93,7 @@ def raw_queries(engine: Engine, *, unit_id: int | None, source: str) -> list[str
     month = (
         "CAST(strftime('%m', t.due_on) AS INTEGER)" if sqlite else "extract(month FROM t.due_on)"
     )
-    day = (
-        "date(e.recorded_at, '+8 hours')"
-        if sqlite
-        else "(e.recorded_at AT TIME ZONE 'Asia/Shanghai')::date"
-    )
+    day = local_date_sql("e.recorded_at", sqlite=sqlite)
     unit = "" if unit_id is None else "AND t.unit_id = :unit"
     if source == "tally":
         table = "task_tally" if unit_id is None else "task_item_tally"

@@ -1,9 +1,11 @@
-"""Deployment settings (pydantic-settings): data directory, database URL, timezone."""
+"""Deployment settings (pydantic-settings): data directory, database URL, upload limits.
+
+There is no time-zone setting: local dates are always :data:`obligations.timeutil.LOCAL_TZ`.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,7 +19,6 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default=Path("obligations-data"))
     database_url: str | None = None
-    timezone: str = "Asia/Shanghai"
     due_soon_days: int = Field(default=7, ge=0, le=366)
     generate_ahead_days: int = Field(default=90, ge=1, le=3660)
     # Evidence: the organization department reviews records unless a deployment turns it off.
@@ -26,12 +27,6 @@ class Settings(BaseSettings):
     allowed_file_types: list[str] = Field(
         default=["pdf", "docx", "xlsx", "doc", "xls", "jpg", "png", "heic", "mp4", "zip"]
     )
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone
-        return value
 
     @field_validator("allowed_file_types")
     @classmethod
@@ -43,10 +38,6 @@ class Settings(BaseSettings):
         if not value:
             raise ValueError("至少允许一种文件类型")
         return [v.lower() for v in value]
-
-    @property
-    def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
 
     @property
     def effective_database_url(self) -> str:

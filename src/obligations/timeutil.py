@@ -6,10 +6,16 @@ Only the edges (CLI, web, scheduler) call :func:`utcnow`; everything else takes 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+LOCAL_ZONE = "Asia/Shanghai"
+"""The one zone of every local date and time (due dates, sending hours, the scheduler, SQL).
+Not a setting: the catalog, the holiday data and the Party calendar are China's."""
+LOCAL_TZ = ZoneInfo(LOCAL_ZONE)
+# China has kept no daylight saving time since 1991: one offset, which SQLite (no zone data)
+# applies to a UTC timestamp to get a local date.
+LOCAL_UTC_OFFSET: timedelta = datetime(2000, 1, 1, tzinfo=LOCAL_TZ).utcoffset() or timedelta(0)
 
 
 def utcnow() -> datetime:
@@ -21,3 +27,12 @@ def local_date(instant: datetime, tz: ZoneInfo = LOCAL_TZ) -> date:
     if instant.tzinfo is None:
         raise ValueError(f"naive datetime {instant!r}: instants must carry a timezone")
     return instant.astimezone(tz).date()
+
+
+def local_date_sql(column: str, *, sqlite: bool) -> str:
+    """SQL for the local date (:data:`LOCAL_ZONE`) of ``column``, a UTC timestamp: SQLite
+    adds the fixed :data:`LOCAL_UTC_OFFSET`, PostgreSQL converts with its zone data."""
+    if sqlite:
+        hours = int(LOCAL_UTC_OFFSET.total_seconds() // 3600)
+        return f"date({column}, '{hours:+d} hours')"
+    return f"CAST({column} AT TIME ZONE '{LOCAL_ZONE}' AS DATE)"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -21,7 +21,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from obligations.reminders.runtime import ReminderRuntime
-from obligations.timeutil import utcnow
+from obligations.timeutil import LOCAL_TZ, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -32,28 +32,33 @@ JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": 300}
 
 
 def build_scheduler(
-    runtime: ReminderRuntime, *, blocking: bool = False, run_now: bool = True
+    runtime: ReminderRuntime,
+    *,
+    clock: Callable[[], datetime] = utcnow,
+    blocking: bool = False,
+    run_now: bool = True,
 ) -> BaseScheduler:
-    """A scheduler with the two jobs: generation daily, reminders every few minutes."""
+    """A scheduler with the two jobs: generation daily, reminders every few minutes; each run
+    takes its instant from ``clock`` (the composition root's)."""
     kind: Callable[..., BaseScheduler] = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = kind(
         jobstores={"default": MemoryJobStore()},
         executors={"default": ThreadPoolExecutor(2)},
         job_defaults=JOB_DEFAULTS,
-        timezone=runtime.settings.tz,
+        timezone=LOCAL_TZ,
     )
-    first: dict[str, Any] = {"next_run_time": utcnow()} if run_now else {}
+    first: dict[str, Any] = {"next_run_time": clock()} if run_now else {}
     scheduler.add_job(
-        _logged(lambda: runtime.generate(utcnow()), "generation"),
-        IntervalTrigger(days=1, timezone=runtime.settings.tz),
+        _logged(lambda: runtime.generate(clock()), "generation"),
+        IntervalTrigger(days=1, timezone=LOCAL_TZ),
         id=JOB_GENERATE,
         replace_existing=True,
         **first,
     )
     every = timedelta(minutes=runtime.config.sweep_every_minutes)
     scheduler.add_job(
-        _logged(lambda: runtime.remind(utcnow()), "reminders"),
-        IntervalTrigger(seconds=int(every.total_seconds()), timezone=runtime.settings.tz),
+        _logged(lambda: runtime.remind(clock()), "reminders"),
+        IntervalTrigger(seconds=int(every.total_seconds()), timezone=LOCAL_TZ),
         id=JOB_REMIND,
         replace_existing=True,
         **first,
@@ -61,10 +66,12 @@ def build_scheduler(
     return scheduler
 
 
-def start_scheduler(runtime: ReminderRuntime) -> BaseScheduler:
+def start_scheduler(
+    runtime: ReminderRuntime, *, clock: Callable[[], datetime] = utcnow
+) -> BaseScheduler:
     """Start the jobs in background threads (for ``obligations serve``); call
     ``shutdown()`` on the result when the web app stops."""
-    scheduler = build_scheduler(runtime, blocking=False)
+    scheduler = build_scheduler(runtime, clock=clock, blocking=False)
     scheduler.start()
     return scheduler
 

@@ -16,6 +16,11 @@ import yaml
 
 Loc = tuple[str | int, ...]
 
+# libyaml's parser when PyYAML has it (twenty times faster; the same nodes and marks).
+_COMPOSER: type[yaml.SafeLoader | yaml.CSafeLoader] = (
+    yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
+)
+
 
 class YamlSyntaxError(ValueError):
     def __init__(self, path: Path, line: int | None, message: str) -> None:
@@ -45,7 +50,7 @@ def load_yaml(path: Path) -> YamlDocument:
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(path, None, f"文件不是 UTF-8 编码：{exc}") from exc
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_COMPOSER)
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise YamlSyntaxError(path, line, f"YAML 格式错误：{exc.problem}") from exc

@@ -1,4 +1,9 @@
-"""What every command shares: settings, the engine and a session factory, created lazily."""
+"""What every command shares: the composition root (settings, database, catalog, evidence
+store, ledger template, reminder configuration, clock), and how a command reports an error.
+
+Kept light: importing it loads neither SQLAlchemy nor pydantic, so ``obligations --help`` is
+quick; the root builds each part on first use.
+"""
 
 from __future__ import annotations
 
@@ -6,68 +11,36 @@ import getpass
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
+from dataclasses import dataclass
 from functools import cached_property
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
-from obligations.db import make_engine, session_factory
+from obligations.composition import Root
 from obligations.errors import ServiceError
-from obligations.evidence.records import EvidencePolicy
-from obligations.evidence.storage import BlobStore, LocalBlobStore
-from obligations.rules.catalog import Catalog, load_catalog
-from obligations.rules.problems import CatalogInvalid
-from obligations.settings import Settings
-from obligations.timeutil import local_date, utcnow
+
+if TYPE_CHECKING:
+    from obligations.rules.catalog import Catalog
 
 
 @dataclass
-class AppContext:
-    settings: Settings
-    _engine: Engine | None = field(default=None, repr=False)
-
-    @cached_property
-    def engine(self) -> Engine:
-        return make_engine(self.settings.effective_database_url)
-
-    @cached_property
-    def sessions(self) -> sessionmaker[Session]:
-        return session_factory(self.engine)
+class AppContext(Root):
+    """The root as the CLI uses it: a broken catalog stops the command with every problem."""
 
     @cached_property
     def catalog(self) -> Catalog:
-        """The catalog in force; a broken one stops the command with every problem listed."""
+        from obligations.rules.problems import CatalogInvalid
+
         try:
-            return load_catalog(self.settings.rules_dirs)
+            return super().catalog
         except CatalogInvalid as exc:
             raise BadInput("规则目录有误：\n" + "\n".join(str(p) for p in exc.problems)) from exc
-
-    @cached_property
-    def store(self) -> BlobStore:
-        return LocalBlobStore(self.settings.evidence_dir)
-
-    @cached_property
-    def evidence_policy(self) -> EvidencePolicy:
-        return EvidencePolicy(
-            limits=self.settings.upload_limits, review_enabled=self.settings.review_enabled
-        )
 
     @property
     def actor(self) -> str:
         """Who is acting, for the audit log: OBLIGATIONS_USER, else the login name."""
         return os.environ.get("OBLIGATIONS_USER") or getpass.getuser()
-
-    def close(self) -> None:
-        """Release the database connections, if any were opened."""
-        if "engine" in self.__dict__:
-            self.engine.dispose()
-
-    def today(self) -> date:
-        return local_date(utcnow(), self.settings.tz)
 
 
 pass_app = click.make_pass_decorator(AppContext)

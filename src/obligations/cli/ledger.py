@@ -22,6 +22,7 @@ from obligations.evidence.storage import BlobNotFound
 from obligations.ledger.bundle import ledger_file_name, safe_name, write_bundle
 from obligations.ledger.errors import LedgerRenderError
 from obligations.ledger.figures import figure_specs
+from obligations.ledger.formats import FORMATS
 from obligations.ledger.notes import list_figures, set_figures, set_note
 from obligations.ledger.period import (
     LedgerPeriod,
@@ -30,16 +31,10 @@ from obligations.ledger.period import (
     calendar_year,
     date_range,
 )
-from obligations.ledger.render_docx import render_docx, template_in_force
-from obligations.ledger.render_html import render_html
-from obligations.ledger.render_pdf import docx_to_pdf
-from obligations.ledger.render_xlsx import render_xlsx
 from obligations.ledger.service import ComposedLedger, compose_unit_ledger, unit_codes
 from obligations.ledger.summary import summary_xlsx
 from obligations.rules.calendars import load_academic_calendar
 from obligations.timeutil import utcnow
-
-FORMATS = ("docx", "xlsx", "html", "pdf")
 
 
 class _DefaultToMake(click.Group):
@@ -153,14 +148,13 @@ def _compose(session: Session, app: AppContext, unit_code: str, **options: Any) 
 def _write_one(
     app: AppContext, composed: ComposedLedger, fmt: str, bundle: bool, target: Path
 ) -> None:
-    template = template_in_force(app.settings.rules_dirs)
     try:
         if bundle:
-            docx = render_docx(composed.document, template)
+            docx = app.render_ledger(composed.document, "docx")
             with target.open("wb") as sink:
                 write_bundle(sink, composed, app.catalog, app.store, docx=docx)
             return
-        target.write_bytes(_render(composed, fmt, template))
+        target.write_bytes(app.render_ledger(composed.document, fmt))
     except LedgerRenderError as exc:
         raise Failure(str(exc)) from exc
     except BlobNotFound as exc:
@@ -169,16 +163,6 @@ def _write_one(
         ) from exc
     except OSError as exc:
         raise Failure(f"无法写入 {target}：{exc.strerror or exc}") from exc
-
-
-def _render(composed: ComposedLedger, fmt: str, template: Path) -> bytes:
-    document = composed.document
-    if fmt == "xlsx":
-        return render_xlsx(document)
-    if fmt == "html":
-        return render_html(document).encode("utf-8")
-    docx = render_docx(document, template)
-    return docx_to_pdf(docx) if fmt == "pdf" else docx
 
 
 @ledger.command("notes")

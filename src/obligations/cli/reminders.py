@@ -13,29 +13,32 @@ from obligations.cli.context import AppContext, BadInput, Failure, pass_app, ref
 from obligations.cli.table import render
 from obligations.errors import ServiceError
 from obligations.reminders.channel_test import send_test_message
-from obligations.reminders.config import ReminderConfig, load_reminder_config
+from obligations.reminders.config import ReminderConfig
 from obligations.reminders.routing import (
     assign_channels,
     list_channels,
 )
 from obligations.reminders.runtime import ReminderRuntime, RemindReport
-from obligations.timeutil import utcnow
+from obligations.timeutil import LOCAL_TZ, utcnow
 from obligations.worker import build_scheduler
 
 
 def _config(app: AppContext) -> ReminderConfig:
     try:
-        return load_reminder_config(app.settings.data_dir)
+        return app.reminder_config()
     except ServiceError as exc:
         raise BadInput(str(exc)) from exc
 
 
 def runtime_for(app: AppContext) -> ReminderRuntime:
-    """The reminder runtime the worker, `remind` and `serve` share."""
-    return ReminderRuntime.create(app.settings, app.sessions, app.catalog, config=_config(app))
+    """The reminder runtime the worker, `remind` and `serve` share, from the root."""
+    try:
+        return app.reminder_runtime()
+    except ServiceError as exc:  # the reminder configuration is broken
+        raise BadInput(str(exc)) from exc
 
 
-def _parse_now(ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
+def _parse_now(_ctx: click.Context, _param: click.Parameter, value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
@@ -46,7 +49,7 @@ def _parse_now(ctx: click.Context, _param: click.Parameter, value: str | None) -
         ) from None
     if parsed.tzinfo is not None:
         return parsed
-    return parsed.replace(tzinfo=ctx.ensure_object(AppContext).settings.tz)
+    return parsed.replace(tzinfo=LOCAL_TZ)
 
 
 @click.command("remind")
@@ -62,7 +65,7 @@ def remind_command(app: AppContext, dry_run: bool, now: datetime | None) -> None
     """运行一次提醒：安排到期的提醒并发送（每人每渠道一条汇总消息）。"""
     runtime = runtime_for(app)
     try:
-        report = runtime.remind(now or utcnow(), dry_run=dry_run)
+        report = runtime.remind(now or app.now(), dry_run=dry_run)
     finally:
         runtime.close()
     _print_report(report, dry_run)
@@ -102,7 +105,7 @@ def worker_command(app: AppContext) -> None:
     """常驻运行：每天延展任务生成，每隔几分钟安排并发送提醒（可同时运行多个）。"""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     runtime = runtime_for(app)
-    scheduler = build_scheduler(runtime, blocking=True)
+    scheduler = build_scheduler(runtime, clock=app.clock, blocking=True)
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         scheduler.shutdown(wait=False)

@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from obligations.cli.context import AppContext, pass_app, refusals
-from obligations.ledger.render_docx import template_in_force
 from obligations.safety.backup import backup, restore
 from obligations.safety.export import docx_ledgers, export_unit, ledger_years
 from obligations.timeutil import utcnow
@@ -63,9 +62,7 @@ def export_command(app: AppContext, unit_code: str, output: Path) -> None:
             today=app.today(),
             due_soon_days=app.settings.due_soon_days,
             ledger_years=ledger_years(session, unit_code, app.today()),
-            make_ledger=docx_ledgers(
-                app.catalog, template_in_force(app.settings.rules_dirs), app.today()
-            ),
+            make_ledger=docx_ledgers(app.catalog, app.ledger_template, app.today()),
         )
     click.echo(
         f"已导出到 {report.path}：任务 {report.tasks} 项，材料 {report.records} 份，"

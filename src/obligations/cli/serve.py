@@ -12,7 +12,7 @@ from obligations.worker import start_scheduler
 
 def _start_scheduler(app: AppContext) -> BaseScheduler:
     """The reminder clock in this process: the same jobs `obligations worker` runs."""
-    scheduler = start_scheduler(reminders.runtime_for(app))
+    scheduler = start_scheduler(reminders.runtime_for(app), clock=app.clock)
     jobs = "、".join(job.id for job in scheduler.get_jobs())
     click.echo(f"提醒调度已在本进程启动：{jobs}")
     return scheduler

@@ -11,9 +11,7 @@ from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.errors import NotFound
-from obligations.orgdata.setup import default_through
 from obligations.tasks import waivers
-from obligations.tasks.generation import generate_tasks
 from obligations.tasks.listing import TaskView, list_tasks
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import utcnow
@@ -35,6 +33,9 @@ def tasks() -> None:
 @pass_app
 def generate(app: AppContext, through: date | None, full: bool) -> None:
     """按规则生成（或更新）各单位、支部和人员的任务；可重复运行。"""
+    from obligations.orgdata.setup import default_through
+    from obligations.tasks.generation import generate_tasks
+
     through = through or default_through(app.today(), app.settings)
     with app.sessions.begin() as session:
         report = generate_tasks(

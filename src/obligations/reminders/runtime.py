@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.channels import Channel
 from obligations.orgdata.setup import default_through
-from obligations.reminders.config import ReminderConfig, load_reminder_config
+from obligations.reminders.config import ReminderConfig
 from obligations.reminders.planning import PlanReport, plan_reminders
 from obligations.reminders.routing import build_channels, close_channels
 from obligations.reminders.sweep import Sender, SweepReport, preview, sweep
@@ -54,39 +54,36 @@ class ReminderRuntime:
         sessions: sessionmaker[Session],
         catalog: Catalog,
         *,
-        config: ReminderConfig | None = None,
+        config: ReminderConfig,
         channels: Mapping[str, Channel] | None = None,
         worker_id: str | None = None,
     ) -> ReminderRuntime:
-        config = config if config is not None else load_reminder_config(settings.data_dir)
+        """The runtime over ``config`` (doors get both from
+        :meth:`obligations.composition.Root.reminder_runtime`); ``channels`` replaces the
+        configured channels (tests), ``worker_id`` names this process in claims."""
         sender = Sender.create(
             channels if channels is not None else build_channels(config),
             NotificationRenderer.for_data_dir(settings.data_dir),
             catalog,
             config,
-            tz=settings.tz,
             due_soon_days=settings.due_soon_days,
         )
         return cls(settings, sessions, catalog, config, sender, worker_id or default_worker_id())
 
     def generate(self, now: datetime) -> GenerationReport:
-        through = default_through(local_date(now, self.settings.tz), self.settings)
+        through = default_through(local_date(now), self.settings)
         with self.sessions.begin() as session:
             return generate_tasks(session, self.catalog, through=through, now=now)
 
     def plan(self, now: datetime) -> PlanReport:
         with self.sessions.begin() as session:
-            return plan_reminders(
-                session, self.catalog, now, config=self.config, tz=self.settings.tz
-            )
+            return plan_reminders(session, self.catalog, now, config=self.config)
 
     def remind(self, now: datetime, *, dry_run: bool = False) -> RemindReport:
         """Plan, then sweep once; a dry run plans and previews in a transaction it rolls back."""
         if dry_run:
             with self.sessions() as session:
-                planned = plan_reminders(
-                    session, self.catalog, now, config=self.config, tz=self.settings.tz
-                )
+                planned = plan_reminders(session, self.catalog, now, config=self.config)
                 previewed = preview(session, self.sender, now)
                 session.rollback()
             return RemindReport(planned, previewed)

@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from obligations.accounts import access
 from obligations.reminders.channel_test import send_test_message
-from obligations.reminders.config import ReminderConfig, ReminderConfigInvalid, load_reminder_config
+from obligations.reminders.config import ReminderConfig, ReminderConfigInvalid
 from obligations.reminders.delivery_log import failed_items, recent_attempts
 from obligations.reminders.routing import list_channels
 from obligations.web.auth import PageUser
@@ -37,7 +37,7 @@ def channels(
     web = state_of(request)
     config_error = None
     try:
-        config = load_reminder_config(web.settings.data_dir)
+        config = web.reminder_config()
     except ReminderConfigInvalid as exc:
         config, config_error = ReminderConfig(), str(exc)
     with web.sessions() as db:
@@ -72,7 +72,7 @@ def test_channel(
     access.require_admin(auth.principal)
     auth.check_csrf(csrf_token)
     web = state_of(request)
-    config = load_reminder_config(web.settings.data_dir)
+    config = web.reminder_config()
     addresses = [a for a in _ADDRESS_SEPARATORS.split(to) if a]
     result = send_test_message(web.sessions, config, name, to=addresses, now=web.now())
     return RedirectResponse(f"/admin/channels?message={quote(result.describe())}", status_code=303)

@@ -297,7 +297,7 @@ def review(request: Request, principal: ApiUser, record_id: int, body: ReviewIn)
         access.require_can_review(principal)
         evidence.review(
             db,
-            web.policy,
+            web.evidence_policy,
             record_id=record.id,
             accept=body.accept,
             reason=body.reason,

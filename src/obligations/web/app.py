@@ -18,6 +18,7 @@ from obligations.accounts.access import Forbidden
 from obligations.accounts.throttle import ThrottlePolicy
 from obligations.errors import NotFound, ServiceError
 from obligations.evidence.storage import FileTooLarge, FileTypeRefused
+from obligations.ledger.errors import LedgerRenderError
 from obligations.settings import Settings
 from obligations.timeutil import utcnow
 from obligations.web import (
@@ -37,7 +38,14 @@ from obligations.web.templating import page
 
 STATIC = Path(__file__).resolve().parent / "static"
 
-HEADINGS = {400: "无法处理", 403: "无权操作", 404: "未找到", 413: "文件过大", 415: "文件类型不允许"}
+HEADINGS = {
+    400: "无法处理",
+    403: "无权操作",
+    404: "未找到",
+    413: "文件过大",
+    415: "文件类型不允许",
+    503: "暂时无法生成",
+}
 
 
 def create_app(
@@ -131,6 +139,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ServiceError)
     async def service_error(request: Request, exc: ServiceError) -> Response:
         return _error(request, status_for(exc), str(exc))
+
+    @app.exception_handler(LedgerRenderError)
+    async def ledger_not_rendered(request: Request, exc: LedgerRenderError) -> Response:
+        # The server cannot make this ledger (LibreOffice missing, a broken college template):
+        # the message says why and what to do, e.g. download the Word ledger instead.
+        return _error(request, 503, str(exc))
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, exc: RequestValidationError) -> Response:

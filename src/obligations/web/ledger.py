@@ -20,18 +20,14 @@ from starlette.background import BackgroundTask
 
 from obligations.accounts import access
 from obligations.accounts.access import Principal
-from obligations.errors import InvalidRequest, NotFound
+from obligations.errors import NotFound
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger import service as compose
 from obligations.ledger.bundle import ledger_file_name, write_bundle
 from obligations.ledger.document import LedgerDocument
-from obligations.ledger.errors import LedgerRenderError
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
-from obligations.ledger.render_docx import render_docx, template_in_force
 from obligations.ledger.render_html import render_html
-from obligations.ledger.render_pdf import render_pdf
-from obligations.ledger.render_xlsx import render_xlsx
 from obligations.rules.catalog import Catalog
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
@@ -134,12 +130,10 @@ def _write_bundle(web: WebState, principal: Principal, code: str, year: int, tar
         composed = compose.compose_unit_ledger(
             db, web.catalog, unit_code=code, period=calendar_year(year), today=web.today()
         )
+    docx = web.render_ledger(composed.document, "docx")
     try:
-        docx = render_docx(composed.document, template_in_force(web.settings.rules_dirs))
         with target.open("wb") as sink:
             write_bundle(sink, composed, web.catalog, web.store, docx=docx)
-    except LedgerRenderError as exc:
-        raise InvalidRequest(str(exc)) from exc
     except BlobNotFound as exc:
         raise NotFound(
             f"佐证材料文件缺失（{exc}），未能生成材料包；请管理员运行 obligations verify 检查存储"
@@ -180,8 +174,9 @@ async def ledger_download(
     if fmt not in FORMATS:
         raise NotFound(f"不支持的台账格式 {fmt}；可选：docx、xlsx、pdf、html")
     document = await run_in_threadpool(_document, request, auth, code, year)
-    renderers = {"docx": render_docx, "xlsx": render_xlsx, "pdf": render_pdf}
-    content: bytes = await run_in_threadpool(renderers[fmt], document)
+    # In the template in force, as the CLI and the bundle render it; a LedgerRenderError
+    # (no LibreOffice, a broken template) becomes a message page (web.app).
+    content = await run_in_threadpool(state_of(request).render_ledger, document, fmt)
     name = f"{document.unit_name}{year}年度党建工作台账.{fmt}"
     return Response(
         content, media_type=FORMATS[fmt], headers={"Content-Disposition": content_disposition(name)}

@@ -56,12 +56,12 @@ def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict
         "org": db.get(Organization, task.organization_id),
         "person": db.get(Person, task.person_id) if task.person_id else None,
         "can_add": access.can_add_evidence(principal, task) and task.retired_at is None,
-        "can_review": access.can_review(principal) and web.policy.review_enabled,
+        "can_review": access.can_review(principal) and web.evidence_policy.review_enabled,
         "can_withdraw": any(access.can_withdraw(principal, r, task) for r in records[:1]),
         "can_waive": access.can_waive(principal, task),
         "kinds": list(EvidenceKind),
-        "max_size": format_size(web.policy.limits.max_bytes),
-        "allowed": web.policy.limits.allowed_text,
+        "max_size": format_size(web.evidence_policy.limits.max_bytes),
+        "allowed": web.evidence_policy.limits.allowed_text,
     }
 
 
@@ -105,7 +105,7 @@ def review(
         access.require_can_review(auth.principal)
         evidence.review(
             db,
-            web.policy,
+            web.evidence_policy,
             record_id=record.id,
             accept=decision == "accept",
             reason=reason or None,

@@ -69,7 +69,7 @@ class _Collector(FormParts):
         if len(self.form.files) >= evidence.MAX_FILES:
             raise InvalidRequest(f"一次最多上传 {evidence.MAX_FILES} 个文件")
         self._filename = name
-        self._writer = self.store.begin(limits=self.state.policy.limits, filename=name)
+        self._writer = self.store.begin(limits=self.state.evidence_policy.limits, filename=name)
 
     def file_data(self, chunk: bytes) -> None:
         assert self._writer is not None
@@ -146,7 +146,7 @@ def _record(state: WebState, principal: Principal, task_id: int, form: ParsedFor
             record = evidence.add_to_task(
                 db,
                 state.store,
-                state.policy,
+                state.evidence_policy,
                 task_id=task_id,
                 data=data,
                 uploads=[Upload(name, stream) for name, stream in opened],

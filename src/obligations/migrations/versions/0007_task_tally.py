@@ -18,6 +18,8 @@ from typing import Any
 import sqlalchemy as sa
 from alembic import op
 
+from obligations.timeutil import local_date_sql
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
@@ -94,11 +96,7 @@ def _column(name: str) -> sa.Column[Any]:
 def _backfill_done_on() -> None:
     """The local date of the ``min_count``-th qualifying record (not withdrawn, not rejected);
     records sort by their instant, which sorts their local dates too."""
-    day = (
-        "date(e.recorded_at, '+8 hours')"  # Asia/Shanghai: UTC+8, no daylight saving time
-        if _sqlite()
-        else "CAST(e.recorded_at AT TIME ZONE 'Asia/Shanghai' AS DATE)"
-    )
+    day = local_date_sql("e.recorded_at", sqlite=_sqlite())
     op.execute(
         "UPDATE task SET done_on = r.day FROM ("
         f"  SELECT e.task_id, {day} AS day, row_number() OVER ("
