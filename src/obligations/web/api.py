@@ -201,7 +201,7 @@ def get_task(request: Request, principal: ApiUser, task_id: int) -> TaskOut:
         task = access.require_task(db, principal, task_id)
         rows = listing.list_tasks(
             db,
-            TaskFilter(visible=Task.id == task.id),
+            TaskFilter(visible=Task.id == task.id, statuses=list(TaskStatus)),  # retired too
             today=web.today(),
             due_soon_days=web.settings.due_soon_days,
             limit=1,
