@@ -9,10 +9,12 @@ keep the tallies), so the three cannot disagree.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping, Sequence
+import operator
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from itertools import takewhile
+from typing import Any
 
 
 class TaskStatus(enum.StrEnum):
@@ -123,22 +125,36 @@ DAY_OUTCOMES = OUTCOMES[len(SETTLED_OUTCOMES) :]
 SETTLED = frozenset(o.status for o in SETTLED_OUTCOMES)
 
 
-def holds(condition: Condition, values: Mapping[Term, object]) -> bool:
-    """Whether ``condition`` holds for ``values`` (a value per term, None when unset)."""
+# The terms' positions in the tuple of values a decision reads.
+_POSITION = {term: i for i, term in enumerate(Term)}
+_Check = Callable[[Sequence[Any]], bool]
+
+
+def _check(condition: Condition) -> _Check:
+    """``condition`` as a test of a tuple of values (None when unset; a comparison with an
+    unset value does not hold, as in SQL)."""
     if isinstance(condition, IsSet):
-        return values[condition.term] is not None
-    left, right = values[condition.left], values[condition.right]
-    if not isinstance(left, date) or not isinstance(right, date):
-        return False  # as in SQL: a comparison with NULL is not true
-    return left <= right if condition.or_on else left < right
+        i = _POSITION[condition.term]
+        return lambda v: v[i] is not None
+    left, right = _POSITION[condition.left], _POSITION[condition.right]
+    compare = operator.le if condition.or_on else operator.lt
+    return lambda v: v[left] is not None and v[right] is not None and compare(v[left], v[right])
 
 
-def decide(values: Mapping[Term, object], outcomes: Sequence[Outcome] = OUTCOMES) -> TaskStatus:
-    """The status of the first row of ``outcomes`` that holds for ``values``."""
-    for outcome in outcomes:
-        if all(holds(c, values) for c in outcome.when):
-            return outcome.status
-    raise ValueError("no outcome holds")  # unreachable with OUTCOMES: its last row always holds
+# OUTCOMES compiled once: deciding runs for every task a reminder sweep or a ledger reads.
+_DECISION = tuple((tuple(_check(c) for c in o.when), o.status) for o in OUTCOMES)
+
+
+def _decide(values: Sequence[Any]) -> TaskStatus:
+    """The status of the first row of :data:`OUTCOMES` that holds for ``values`` (a value
+    per :class:`Term`, in its order)."""
+    for checks, status in _DECISION:
+        for check in checks:
+            if not check(values):
+                break
+        else:
+            return status
+    raise ValueError("no outcome holds")  # unreachable: the last row of OUTCOMES always holds
 
 
 def completed_on(recorded_on: Sequence[date], min_count: int) -> date | None:
@@ -168,14 +184,14 @@ def task_status(
     waived one is "waived". Open tasks are "due soon" within ``due_soon_days`` of the due date
     (inclusive) and "overdue" from the day after it.
     """
-    return decide(
-        {
-            Term.OPENS_ON: opens_on,
-            Term.DUE_ON: due_on,
-            Term.DONE_ON: completed_on(recorded_on, min_count),
-            Term.WAIVED_AT: True if waived else None,
-            Term.RETIRED_AT: True if retired else None,
-            Term.TODAY: today,
-            Term.SOON: today + timedelta(days=due_soon_days),
-        }
+    return _decide(
+        (  # in the order of Term
+            opens_on,
+            due_on,
+            completed_on(recorded_on, min_count),
+            True if waived else None,
+            True if retired else None,
+            today,
+            today + timedelta(days=due_soon_days),
+        )
     )
