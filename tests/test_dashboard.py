@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -136,3 +137,33 @@ def test_the_listing_carries_the_state_decided_from_the_records(
     by_due = sorted(rows, key=lambda r: (r.due_on, r.id))
     assert [r.id for r in page] == [r.id for r in by_due[5:15]]
     assert [r.done_count for r in page] == [len(recorded.get(r.id, [])) for r in page]
+
+
+def test_each_listing_filter_selects_the_tasks_it_names(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
+        scatter_records(session, seed=3)
+    with sessions() as session:
+        decided = decided_from_records(session)
+        tasks = [t for t, _ in decided.values()]
+        person_id = next(t.person_id for t in tasks if t.person_id is not None)
+        branch_id = next(t.organization_id for t in tasks if t.organization_id != t.unit_id)
+        october = (date(2026, 10, 1), date(2026, 10, 31))
+        cases: list[tuple[TaskFilter, Callable[[Task], bool]]] = [
+            (
+                TaskFilter(rule_id="central-group-study"),
+                lambda t: t.rule_id == "central-group-study",
+            ),
+            (TaskFilter(person_id=person_id), lambda t: t.person_id == person_id),
+            (TaskFilter(branch_id=branch_id), lambda t: t.organization_id == branch_id),
+            (TaskFilter(period_key="2026-10"), lambda t: t.period_key == "2026-10"),
+            (TaskFilter(due_within=october), lambda t: october[0] <= t.due_on <= october[1]),
+        ]
+        for where, wanted in cases:
+            listed = listing.list_tasks(session, where, today=TODAY, due_soon_days=7)
+            expected = {
+                i for i, (t, s) in decided.items() if wanted(t) and s is not TaskStatus.RETIRED
+            }
+            assert expected and {r.id for r in listed} == expected, where
+            assert listing.count_tasks(session, where, today=TODAY, due_soon_days=7) == len(listed)
