@@ -1,9 +1,10 @@
-"""The SQL counts behind the overview and unit pages agree with the per-task state decision."""
+"""The SQL counts and listings behind the pages agree with the per-task state decision."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -11,12 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.helpers import shipped_catalog
 
-from obligations.models import EvidenceRecord, Task
-from obligations.tasks import dashboard
-from obligations.tasks.dashboard import TaskFilter
+from obligations.models import EvidenceRecord, Organization, Task
+from obligations.tasks import dashboard, listing
 from obligations.tasks.generation import generate_tasks
-from obligations.tasks.listing import list_tasks
-from obligations.tasks.state import refresh_done_on
+from obligations.tasks.listing import TaskFilter, TaskOrder, year_span
+from obligations.tasks.state import recorded_on_by_task, refresh_done_on, state_of
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import EvidenceKind, ReviewState
 
@@ -56,16 +56,28 @@ def scatter_records(session: Session, seed: int = 7) -> None:
     refresh_done_on(session, [t.id for t in tasks])
 
 
+def decided_from_records(session: Session) -> dict[int, tuple[Task, TaskStatus]]:
+    """Every task with its state on TODAY, decided in Python from its records."""
+    tasks = list(session.scalars(select(Task)))
+    recorded = recorded_on_by_task(session, [t.id for t in tasks])
+    return {
+        t.id: (t, state_of(t, recorded.get(t.id, []), today=TODAY, due_soon_days=7)) for t in tasks
+    }
+
+
 def test_unit_counts_agree_with_the_state_of_every_task(sessions: sessionmaker[Session]) -> None:
     with sessions.begin() as session:
         factories.small_college(session)
         generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
         scatter_records(session)
     with sessions() as session:
-        views = list_tasks(session, shipped_catalog(), today=TODAY, due_soon_days=7)
+        decided = decided_from_records(session)
+        codes = {i: c for i, c in session.execute(select(Organization.id, Organization.code))}
         summaries = dashboard.unit_summaries(session, year=2026, today=TODAY, due_soon_days=7)
     expected: Counter[tuple[str, int, TaskStatus]] = Counter(
-        (v.unit, v.due_on.month, v.status) for v in views if v.due_on.year == 2026
+        (codes[t.unit_id], t.due_on.month, s)
+        for t, s in decided.values()
+        if t.due_on.year == 2026 and s is not TaskStatus.RETIRED
     )
     got: Counter[tuple[str, int, TaskStatus]] = Counter()
     for summary in summaries:
@@ -77,44 +89,37 @@ def test_unit_counts_agree_with_the_state_of_every_task(sessions: sessionmaker[S
     assert {s for (_, _, s) in expected} >= {TaskStatus.DONE, TaskStatus.DONE_LATE}
 
 
-def test_task_rows_carry_the_same_state_as_list_tasks(sessions: sessionmaker[Session]) -> None:
+def test_the_listing_carries_the_state_decided_from_the_records(
+    sessions: sessionmaker[Session],
+) -> None:
     with sessions.begin() as session:
         orgs = factories.small_college(session)
         generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
         scatter_records(session, seed=11)
         unit_id = orgs["U01"].id
     with sessions() as session:
-        views = list_tasks(
-            session, shipped_catalog(), today=TODAY, due_soon_days=7, unit_code="U01"
-        )
-        rows, total = dashboard.task_rows(
-            session,
-            year=2026,
-            today=TODAY,
-            due_soon_days=7,
-            where=TaskFilter(unit_id=unit_id),
-            limit=10_000,
-        )
+        decided = decided_from_records(session)
+        where = TaskFilter(unit_id=unit_id, due_within=year_span(2026))
+        rows = listing.list_tasks(session, where, today=TODAY, due_soon_days=7)
+        total = listing.count_tasks(session, where, today=TODAY, due_soon_days=7)
         counts = dashboard.item_counts(
             session, unit_id=unit_id, year=2026, today=TODAY, due_soon_days=7
         )
-        page = dashboard.unit_task_page(
+        page = listing.list_tasks(
+            session, where, today=TODAY, due_soon_days=7, order=TaskOrder.INDEX, limit=10, offset=5
+        )
+        overdue = listing.list_tasks(
             session,
-            year=2026,
+            TaskFilter(unit_id=unit_id, due_within=year_span(2026), statuses=[TaskStatus.OVERDUE]),
             today=TODAY,
             due_soon_days=7,
-            where=TaskFilter(unit_id=unit_id),
-            limit=10,
-            offset=5,
         )
-        overdue, _ = dashboard.task_rows(
-            session,
-            year=2026,
-            today=TODAY,
-            due_soon_days=7,
-            where=TaskFilter(unit_id=unit_id, statuses=[TaskStatus.OVERDUE]),
-        )
-    expected = {v.id: v.status for v in views if v.due_on.year == 2026}
+        recorded = recorded_on_by_task(session, [r.id for r in page])
+    expected = {
+        i: s
+        for i, (t, s) in decided.items()
+        if t.unit_id == unit_id and t.due_on.year == 2026 and s is not TaskStatus.RETIRED
+    }
     assert {r.id: r.status for r in rows} == expected
     assert total == len(expected)
     assert {r.id for r in overdue} == {i for i, s in expected.items() if s is TaskStatus.OVERDUE}
@@ -131,4 +136,34 @@ def test_task_rows_carry_the_same_state_as_list_tasks(sessions: sessionmaker[Ses
     )
     by_due = sorted(rows, key=lambda r: (r.due_on, r.id))
     assert [r.id for r in page] == [r.id for r in by_due[5:15]]
-    assert [r.done_count for r in page] == [r.done_count for r in by_due[5:15]]
+    assert [r.done_count for r in page] == [len(recorded.get(r.id, [])) for r in page]
+
+
+def test_each_listing_filter_selects_the_tasks_it_names(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
+        scatter_records(session, seed=3)
+    with sessions() as session:
+        decided = decided_from_records(session)
+        tasks = [t for t, _ in decided.values()]
+        person_id = next(t.person_id for t in tasks if t.person_id is not None)
+        branch_id = next(t.organization_id for t in tasks if t.organization_id != t.unit_id)
+        october = (date(2026, 10, 1), date(2026, 10, 31))
+        cases: list[tuple[TaskFilter, Callable[[Task], bool]]] = [
+            (
+                TaskFilter(rule_id="central-group-study"),
+                lambda t: t.rule_id == "central-group-study",
+            ),
+            (TaskFilter(person_id=person_id), lambda t: t.person_id == person_id),
+            (TaskFilter(branch_id=branch_id), lambda t: t.organization_id == branch_id),
+            (TaskFilter(period_key="2026-10"), lambda t: t.period_key == "2026-10"),
+            (TaskFilter(due_within=october), lambda t: october[0] <= t.due_on <= october[1]),
+        ]
+        for where, wanted in cases:
+            listed = listing.list_tasks(session, where, today=TODAY, due_soon_days=7)
+            expected = {
+                i for i, (t, s) in decided.items() if wanted(t) and s is not TaskStatus.RETIRED
+            }
+            assert expected and {r.id for r in listed} == expected, where
+            assert listing.count_tasks(session, where, today=TODAY, due_soon_days=7) == len(listed)

@@ -14,7 +14,8 @@ from tests.helpers import shipped_catalog
 from obligations.models import Organization, RoleAssignment, Task
 from obligations.rules.catalog import Catalog
 from obligations.rules.schema import DateOffset, HolidaysFile
-from obligations.tasks.generation import RETIRED_NOT_OWED, RETIRED_RULE_GONE, generate_tasks
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.reconcile import RETIRED_NOT_OWED, RETIRED_RULE_GONE
 from obligations.vocabulary import OrgKind, Role
 
 THROUGH = date(2026, 12, 31)

@@ -13,6 +13,7 @@ from icalendar import Calendar
 from tests.web_support import WebWorld, web, world_template
 
 from obligations.cli.main import cli
+from obligations.models import Task
 
 __all__ = ["web", "world_template"]
 
@@ -120,6 +121,17 @@ def requests(draw: st.DrawFn, operations: list[tuple[str, str, dict[str, Any]]])
         "json": body,
         "form": form,
     }
+
+
+def test_the_api_shows_a_retired_task_by_id_as_retired(web: WebWorld) -> None:
+    task_id = web.ids["task_u01"]
+    with web.sessions.begin() as db:
+        task = db.get(Task, task_id)
+        assert task is not None
+        task.retired_at, task.retired_reason = web.clock[0], "按现行规则和组织数据不再需要"
+    response = web.api("admin").get(f"/api/tasks/{task_id}")
+    assert response.status_code == 200
+    assert (response.json()["id"], response.json()["status"]) == (task_id, "retired")
 
 
 def test_no_generated_request_makes_the_api_fail_with_a_server_error(web: WebWorld) -> None:

@@ -11,8 +11,9 @@ from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.errors import NotFound
+from obligations.lookup import organization_id
 from obligations.tasks import waivers
-from obligations.tasks.listing import TaskView, list_tasks
+from obligations.tasks.listing import TaskFilter, TaskOrder, TaskView, list_tasks
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import utcnow
 
@@ -78,14 +79,18 @@ def list_command(
         raise BadInput(f"没有编号为 {rule_id} 的规则；现有规则：{known}")
     try:
         with app.sessions() as session:
-            views = list_tasks(
-                session,
-                app.catalog,
-                today=today or app.today(),
-                due_soon_days=app.settings.due_soon_days,
-                unit_code=unit_code,
+            where = TaskFilter(
+                unit_id=organization_id(session, unit_code) if unit_code is not None else None,
                 rule_id=rule_id,
                 statuses=[TaskStatus(s) for s in statuses],
+            )
+            views = list_tasks(
+                session,
+                where,
+                today=today or app.today(),
+                due_soon_days=app.settings.due_soon_days,
+                order=TaskOrder.DUE_BY_UNIT,
+                titles={r.rule.id: r.rule.title for r in app.catalog.rules},
             )
     except NotFound as exc:
         raise BadInput(str(exc)) from exc

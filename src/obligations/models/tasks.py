@@ -78,7 +78,7 @@ class GenerationStamp(Base):
 class TaskTally(Base):
     """How many tasks there are per unit, due date, opening date and outcome.
 
-    Maintained by database triggers on ``task`` (migration 0007), never written by the
+    Maintained by database triggers on ``task`` (migrations 0007, 0011), never written by the
     application. Settled tasks are filed under the first day of their due month for both dates
     (their state no longer depends on the day), which keeps the table small; open tasks keep
     their exact dates, so every state can be decided for any day from this table alone.

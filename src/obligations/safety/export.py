@@ -31,7 +31,7 @@ from obligations.ledger.service import ledger_document_for
 from obligations.lookup import find_unit
 from obligations.models import EvidenceRecord, Organization, RoleAssignment, Task
 from obligations.rules.catalog import Catalog
-from obligations.tasks.listing import list_tasks
+from obligations.tasks.listing import TaskFilter, TaskOrder, list_tasks
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 
@@ -91,11 +91,11 @@ def export_unit(
         raise InvalidRequest(f"导出文件名应以 .zip 结尾，不是 {output.name}")
     tasks = list_tasks(  # every state, retired tasks included: they are history
         session,
-        catalog,
+        TaskFilter(unit_id=unit.id, statuses=list(TaskStatus)),
         today=today,
         due_soon_days=due_soon_days,
-        unit_code=unit_code,
-        statuses=list(TaskStatus),
+        order=TaskOrder.DUE_BY_UNIT,
+        titles={located.rule.id: located.rule.title for located in catalog.rules},
     )
     records = list_records(session, unit_code=unit_code)
     output.parent.mkdir(parents=True, exist_ok=True)

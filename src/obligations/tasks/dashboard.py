@@ -2,14 +2,15 @@
 
 The overview and unit pages summarise up to a million tasks; loading every task to call
 :func:`obligations.tasks.status.task_status` on it would take seconds, and so would counting
-them in SQL from their records. Two stored facts make it cheap (see migration 0007):
+them in SQL from their records. Two stored facts make it cheap (migrations 0007, 0011):
 ``Task.done_on`` (when the task reached its minimum count of qualifying records, kept by
 :func:`obligations.tasks.state.refresh_done_on`) and the tallies
 (:class:`~obligations.models.tasks.TaskTally`, :class:`~obligations.models.tasks.TaskItemTally`)
 that database triggers keep per unit, due date, opening date and outcome. What a task's state
 is on a given day is then one SQL ``CASE`` over a few thousand tally rows (counts) or over the
-task's own columns (lists). Tests check that both agree with
-:func:`obligations.tasks.listing.list_tasks`, which decides from the records.
+task's own columns (lists, :mod:`obligations.tasks.listing`), both built from the one
+decision table (:mod:`obligations.tasks.state_sql`). Tests check that they agree with
+:func:`obligations.tasks.status.task_status` deciding from the records.
 """
 
 from __future__ import annotations
@@ -17,21 +18,18 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import date, timedelta
-from typing import Any, Literal, TypeVar
-from typing import cast as cast_type
+from datetime import date
 
-from sqlalchemy import ColumnElement, Select, and_, case, extract, func, literal, select, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import extract, func, select
+from sqlalchemy.orm import Session
 
-from obligations.models import EvidenceRecord, Organization, Person, Task
+from obligations.models import Organization
 from obligations.models.tasks import TaskItemTally, TaskTally
-from obligations.tasks.state import qualifying_filter
+from obligations.tasks.listing import year_span
+from obligations.tasks.state_sql import tally_label
 from obligations.tasks.status import TaskStatus
-from obligations.vocabulary import OrgKind, TallyOutcome
+from obligations.vocabulary import OrgKind
 
-Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
-_Order = Literal["item", "due", "index"]
 COUNTED = (TaskStatus.OVERDUE, TaskStatus.DUE_SOON, TaskStatus.DONE, TaskStatus.DONE_LATE)
 
 
@@ -67,35 +65,6 @@ class UnitSummary:
     name: str
     counts: Counts
     months: dict[int, Counts]
-
-
-@dataclass(frozen=True)
-class TaskFilter:
-    unit_id: int | None = None
-    branch_id: int | None = None
-    period_key: str | None = None
-    statuses: Collection[TaskStatus] = ()
-    visible: ColumnElement[bool] = field(default_factory=true)
-
-
-@dataclass(frozen=True)
-class TaskRow:
-    id: int
-    rule: str
-    ledger_item: str
-    org_code: str
-    org_name: str
-    person_name: str | None
-    period_key: str
-    due_on: date
-    provisional: bool
-    status: TaskStatus
-    done_count: int
-    min_count: int
-
-
-def year_span(year: int) -> tuple[date, date]:
-    return date(year, 1, 1), date(year, 12, 31)
 
 
 def unit_summaries(
@@ -152,191 +121,12 @@ def item_counts(
     return dict(counts)
 
 
-def task_rows(
-    session: Session,
-    *,
-    year: int | None,
-    today: date,
-    due_soon_days: int,
-    where: TaskFilter,
-    limit: int = 200,
-    offset: int = 0,
-    by_due_date: bool = False,
-) -> tuple[list[TaskRow], int]:
-    """A page of the tasks ``where`` selects (due in ``year``, or in any year when None) and
-    how many there are."""
-    label = status_label(today=today, due_soon_days=due_soon_days)
-    total_query = _filtered(select(func.count()).select_from(Task), where, year, label)
-    total = session.scalar(total_query) or 0
-    order: _Order = "due" if by_due_date else "item"
-    rows = _page(session, where, year, label, order=order, limit=limit, offset=offset)
-    return rows, total
-
-
-def unit_task_page(
-    session: Session,
-    *,
-    year: int,
-    today: date,
-    due_soon_days: int,
-    where: TaskFilter,
-    limit: int,
-    offset: int = 0,
-) -> list[TaskRow]:
-    """A page of a unit's tasks by due date, read along the (unit, due date) index: the
-    page costs the same however many tasks the unit has."""
-    label = status_label(today=today, due_soon_days=due_soon_days)
-    return _page(session, where, year, label, order="index", limit=limit, offset=offset)
-
-
 def total_of(counts: dict[str, Counts], statuses: Collection[TaskStatus]) -> int:
-    """How many tasks :func:`count_tasks` finds for a whole unit, from its item counts."""
+    """How many tasks :func:`obligations.tasks.listing.count_tasks` finds for a whole unit
+    (filtered by ``statuses`` alone), from its item counts."""
     if statuses:
         return sum(c[s] for c in counts.values() for s in statuses)
     return sum(c.total for c in counts.values())
-
-
-def count_tasks(
-    session: Session, *, year: int | None, today: date, due_soon_days: int, where: TaskFilter
-) -> int:
-    label = status_label(today=today, due_soon_days=due_soon_days)
-    query = _filtered(select(func.count()).select_from(Task), where, year, label)
-    return session.scalar(query) or 0
-
-
-def period_keys(session: Session, *, year: int, where: TaskFilter) -> list[str]:
-    start, end = year_span(year)
-    query = (
-        select(Task.period_key)
-        .where(Task.due_on.between(start, end), where.visible)
-        .distinct()
-        .order_by(Task.period_key)
-    )
-    if where.unit_id is not None:
-        query = query.where(Task.unit_id == where.unit_id)
-    return list(session.scalars(query))
-
-
-def status_label(*, today: date, due_soon_days: int) -> ColumnElement[str]:
-    """The SQL twin of :func:`obligations.tasks.status.task_status`, over a task's columns
-    (its stored completion date standing for its records)."""
-    done = Task.done_on.is_not(None)
-    return case(
-        (and_(done, Task.done_on <= Task.due_on), literal(TaskStatus.DONE.value)),
-        (done, literal(TaskStatus.DONE_LATE.value)),
-        (Task.retired_at.is_not(None), literal(TaskStatus.RETIRED.value)),
-        (Task.waived_at.is_not(None), literal(TaskStatus.WAIVED.value)),
-        *_open_cases(Task.opens_on, Task.due_on, today, due_soon_days),
-        else_=literal(TaskStatus.OPEN.value),
-    )
-
-
-def tally_label(
-    tally: type[TaskTally] | type[TaskItemTally], *, today: date, due_soon_days: int
-) -> ColumnElement[str]:
-    """The state of the tasks a tally row counts: settled outcomes are states already (the
-    trigger mirrors ``task_status``), open ones depend on the day."""
-    return case(
-        (tally.outcome != TallyOutcome.OPEN.value, tally.outcome),
-        *_open_cases(tally.opens_on, tally.due_on, today, due_soon_days),
-        else_=literal(TaskStatus.OPEN.value),
-    )
-
-
-def _open_cases(
-    opens_on: Any, due_on: Any, today: date, due_soon_days: int
-) -> list[tuple[ColumnElement[bool], ColumnElement[str]]]:
-    soon = today + timedelta(days=due_soon_days)
-    return [
-        (opens_on > today, literal(TaskStatus.UPCOMING.value)),
-        (due_on < today, literal(TaskStatus.OVERDUE.value)),
-        (due_on <= soon, literal(TaskStatus.DUE_SOON.value)),
-    ]
-
-
-def _page(
-    session: Session,
-    where: TaskFilter,
-    year: int | None,
-    label: ColumnElement[str],
-    *,
-    order: _Order,
-    limit: int,
-    offset: int,
-) -> list[TaskRow]:
-    org = aliased(Organization)
-    orders: dict[str, tuple[Any, ...]] = {
-        "item": (Task.ledger_item, Task.due_on, org.code, Task.id),
-        "due": (Task.due_on, org.code, Task.id),
-        "index": (Task.due_on, Task.id),  # the order of ix_task_unit_due_period
-    }
-    query = (
-        select(
-            Task.id,
-            Task.rule_id,
-            Task.ledger_item,
-            org.code,
-            org.name,
-            Person.name,
-            Task.period_key,
-            Task.due_on,
-            Task.provisional,
-            label,
-            Task.min_count,
-        )
-        .join(org, org.id == Task.organization_id)
-        .outerjoin(Person, Person.id == Task.person_id)
-    )
-    query = _filtered(query, where, year, label).order_by(*orders[order])
-    found = session.execute(query.limit(limit).offset(offset)).all()
-    counts = _record_counts(session, [r[0] for r in found])
-    return [
-        TaskRow(
-            id=r[0],
-            rule=r[1],
-            ledger_item=r[2],
-            org_code=r[3],
-            org_name=r[4],
-            person_name=r[5],
-            period_key=r[6],
-            due_on=r[7],
-            provisional=r[8],
-            status=TaskStatus(r[9]),
-            done_count=counts.get(r[0], 0),
-            min_count=r[10],
-        )
-        for r in found
-    ]
-
-
-def _record_counts(session: Session, task_ids: list[int]) -> dict[int, int]:
-    """How many qualifying records each of these tasks (one page of them) has."""
-    if not task_ids:
-        return {}
-    query = (
-        select(EvidenceRecord.task_id, func.count())
-        .where(*qualifying_filter(), EvidenceRecord.task_id.in_(task_ids))  # type: ignore[arg-type]
-        .group_by(EvidenceRecord.task_id)
-    )
-    return {task_id: n for task_id, n in session.execute(query) if task_id is not None}
-
-
-def _filtered(select_: Q, where: TaskFilter, year: int | None, label: ColumnElement[str]) -> Q:
-    query: Any = select_.where(where.visible)
-    if year is not None:
-        start, end = year_span(year)
-        query = query.where(Task.due_on.between(start, end))
-    if where.unit_id is not None:
-        query = query.where(Task.unit_id == where.unit_id)
-    if where.branch_id is not None:
-        query = query.where(Task.organization_id == where.branch_id)
-    if where.period_key:
-        query = query.where(Task.period_key == where.period_key)
-    if where.statuses:
-        query = query.where(label.in_([s.value for s in where.statuses]))
-    else:
-        query = query.where(label != TaskStatus.RETIRED.value)
-    return cast_type(Q, query)
 
 
 def _units(session: Session, unit_ids: Collection[int] | None) -> list[Organization]:

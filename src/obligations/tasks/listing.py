@@ -1,20 +1,73 @@
-"""Reading tasks with their derived state."""
+"""The one task listing: `tasks list`, the export, the web pages, the calendar feed and the API.
+
+Filtering, ordering and paging happen in SQL. A task's state is
+:func:`obligations.tasks.state_sql.status_label` over its columns, its stored completion date
+standing for its records (the decision of :data:`obligations.tasks.status.OUTCOMES`).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from dataclasses import asdict, dataclass
+import enum
+from collections.abc import Collection, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
+from typing import cast as cast_type
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Select, func, select, true
 from sqlalchemy.orm import Session, aliased
 
-from obligations.lookup import organization_id
-from obligations.models import Organization, Person, Task
-from obligations.rules.catalog import Catalog
-from obligations.tasks.state import recorded_on_by_task, state_of
+from obligations.models import EvidenceRecord, Organization, Person, Task
+from obligations.tasks.state import qualifying_filter
+from obligations.tasks.state_sql import status_label
 from obligations.tasks.status import TaskStatus
+
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
+# Task ids per query when counting records (SQLite allows 32,766 bound parameters).
+_CHUNK = 5_000
+
+# The task's unit and the organization owing it (the same, or a branch of it); made once, as
+# making an alias builds a proxy of every column.
+_UNIT = aliased(Organization, name="unit")
+_ORG = aliased(Organization, name="org")
+_TASK_COLUMNS = (
+    Task.id,
+    Task.rule_id,
+    Task.ledger_item,
+    Task.unit_id,
+    Task.organization_id,
+    Task.period_key,
+    Task.period_start,
+    Task.period_end,
+    Task.opens_on,
+    Task.due_on,
+    Task.min_count,
+    Task.provisional,
+    Task.waived_reason,
+)
+
+
+class TaskOrder(enum.Enum):
+    DUE = "due"  # due date, organization code, id: the web pages, the feed and the API
+    DUE_BY_UNIT = "due_by_unit"  # due date, unit, organization, rule, id: the CLI, the export
+    INDEX = "index"  # due date, id: the order of ix_task_unit_due_period (a unit's year)
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """Which tasks: every given filter applies. ``due_within`` is an inclusive (first, last)
+    due date window (:func:`year_span` for a year); ``visible`` is an access clause
+    (:func:`obligations.accounts.access.task_clause`). With no ``statuses``, every state but
+    retired (retired tasks appear when asked for by state, or when done: they are history)."""
+
+    unit_id: int | None = None
+    branch_id: int | None = None  # the organization owing the task (a branch, or the unit)
+    rule_id: str | None = None
+    person_id: int | None = None
+    period_key: str | None = None
+    due_within: tuple[date, date] | None = None
+    statuses: Collection[TaskStatus] = ()
+    visible: ColumnElement[bool] = field(default_factory=true)
 
 
 @dataclass(frozen=True)
@@ -40,6 +93,15 @@ class TaskView:
     done_count: int
     waived_reason: str | None
 
+    @property
+    def org_code(self) -> str:
+        """The organization owing the task: its branch, else its unit."""
+        return self.branch or self.unit
+
+    @property
+    def org_name(self) -> str:
+        return self.branch_name or self.unit_name
+
     def as_json(self) -> dict[str, Any]:
         data = asdict(self)
         for key, value in data.items():
@@ -50,64 +112,154 @@ class TaskView:
         return data
 
 
+def year_span(year: int) -> tuple[date, date]:
+    return date(year, 1, 1), date(year, 12, 31)
+
+
 def list_tasks(
     session: Session,
-    catalog: Catalog,
+    where: TaskFilter,
     *,
     today: date,
     due_soon_days: int,
-    unit_code: str | None = None,
-    rule_id: str | None = None,
-    statuses: Collection[TaskStatus] = (),
+    order: TaskOrder = TaskOrder.DUE,
+    limit: int | None = None,
+    offset: int = 0,
+    titles: Mapping[str, str] | None = None,
 ) -> list[TaskView]:
-    """Tasks ordered by due date, filtered by unit, rule and derived state.
-
-    Retired tasks appear only when asked for by state (or when done: they are history).
-    """
-    unit, org = aliased(Organization), aliased(Organization)
+    """A page (``limit`` rows from ``offset``; all when None) of the tasks ``where`` selects,
+    in ``order``, with their state on ``today``. ``titles`` maps rule ids to titles (a rule
+    without one is titled by its id)."""
+    label = status_label(today=today, due_soon_days=due_soon_days)
+    unit, org = _UNIT, _ORG
+    orders: dict[TaskOrder, tuple[Any, ...]] = {
+        TaskOrder.DUE: (Task.due_on, org.code, Task.id),
+        TaskOrder.DUE_BY_UNIT: (Task.due_on, unit.code, org.code, Task.rule_id, Task.id),
+        TaskOrder.INDEX: (Task.due_on, Task.id),
+    }
     query = (
-        select(Task, unit, org, Person)
-        .join(unit, Task.unit_id == unit.id)
-        .join(org, Task.organization_id == org.id)
-        .outerjoin(Person, Task.person_id == Person.id)
-        .order_by(Task.due_on, unit.code, org.code, Task.rule_id, Task.id)
-    )
-    if unit_code is not None:
-        organization_id(session, unit_code)
-        query = query.where(unit.code == unit_code)
-    if rule_id is not None:
-        query = query.where(Task.rule_id == rule_id)
-    titles = {located.rule.id: located.rule.title for located in catalog.rules}
-    recorded = recorded_on_by_task(session, query.with_only_columns(Task.id).order_by(None))
-    views = []
-    for task, unit_row, org_row, person in session.execute(query):
-        status = state_of(task, recorded.get(task.id, []), today=today, due_soon_days=due_soon_days)
-        wanted = status in statuses if statuses else status is not TaskStatus.RETIRED
-        if not wanted:
-            continue
-        is_branch = org_row.id != unit_row.id
-        views.append(
-            TaskView(
-                id=task.id,
-                rule=task.rule_id,
-                title=titles.get(task.rule_id, task.rule_id),
-                ledger_item=task.ledger_item,
-                unit=unit_row.code,
-                unit_name=unit_row.name,
-                branch=org_row.code if is_branch else None,
-                branch_name=org_row.name if is_branch else None,
-                person=person.code if person else None,
-                person_name=person.name if person else None,
-                period_key=task.period_key,
-                period_start=task.period_start,
-                period_end=task.period_end,
-                opens_on=task.opens_on,
-                due_on=task.due_on,
-                min_count=task.min_count,
-                status=status,
-                provisional=task.provisional,
-                done_count=len(recorded.get(task.id, [])),
-                waived_reason=task.waived_reason,
-            )
+        select(
+            *_TASK_COLUMNS,
+            label.label("state"),
+            unit.code.label("unit_code"),
+            unit.name.label("unit_name"),
+            org.code.label("org_code"),
+            org.name.label("org_name"),
+            Person.code.label("person_code"),
+            Person.name.label("person_name"),
         )
-    return views
+        .join(unit, unit.id == Task.unit_id)
+        .join(org, org.id == Task.organization_id)
+        .outerjoin(Person, Person.id == Task.person_id)
+    )
+    query = _filtered(query, where, label).order_by(*orders[order])
+    if limit is not None:
+        query = query.limit(limit)
+    if offset:
+        query = query.offset(offset)
+    found = session.execute(query).all()
+    counts = _record_counts(session, [r.id for r in found])
+    return [_view(r, counts.get(r.id, 0), titles or {}) for r in found]
+
+
+def count_tasks(session: Session, where: TaskFilter, *, today: date, due_soon_days: int) -> int:
+    """How many tasks ``where`` selects (their state on ``today`` deciding a status filter)."""
+    label = status_label(today=today, due_soon_days=due_soon_days)
+    query = _filtered(select(func.count()).select_from(Task), where, label)
+    return session.scalar(query) or 0
+
+
+def period_keys(session: Session, where: TaskFilter) -> list[str]:
+    """The distinct period keys of the tasks ``where`` selects, whatever their state."""
+    query = _scoped(select(Task.period_key), where).distinct().order_by(Task.period_key)
+    return list(session.scalars(query))
+
+
+def _view(row: Any, done_count: int, titles: Mapping[str, str]) -> TaskView:
+    """A row of :func:`list_tasks`'s query (unpacked by position: faster than by name)."""
+    (
+        task_id,
+        rule_id,
+        ledger_item,
+        unit_id,
+        org_id,
+        period_key,
+        period_start,
+        period_end,
+        opens_on,
+        due_on,
+        min_count,
+        provisional,
+        waived_reason,
+        state,
+        unit_code,
+        unit_name,
+        org_code,
+        org_name,
+        person,
+        person_name,
+    ) = row
+    is_branch = org_id != unit_id
+    return TaskView(
+        id=task_id,
+        rule=rule_id,
+        title=titles.get(rule_id, rule_id),
+        ledger_item=ledger_item,
+        unit=unit_code,
+        unit_name=unit_name,
+        branch=org_code if is_branch else None,
+        branch_name=org_name if is_branch else None,
+        person=person,
+        person_name=person_name,
+        period_key=period_key,
+        period_start=period_start,
+        period_end=period_end,
+        opens_on=opens_on,
+        due_on=due_on,
+        min_count=min_count,
+        status=TaskStatus(state),
+        provisional=provisional,
+        done_count=done_count,
+        waived_reason=waived_reason,
+    )
+
+
+def _record_counts(session: Session, task_ids: list[int]) -> dict[int, int]:
+    """How many qualifying records each of these tasks has."""
+    counts: dict[int, int] = {}
+    for start in range(0, len(task_ids), _CHUNK):
+        query = (
+            select(EvidenceRecord.task_id, func.count())
+            .where(
+                *qualifying_filter(),  # type: ignore[arg-type]
+                EvidenceRecord.task_id.in_(task_ids[start : start + _CHUNK]),
+            )
+            .group_by(EvidenceRecord.task_id)
+        )
+        counts.update((i, n) for i, n in session.execute(query) if i is not None)
+    return counts
+
+
+def _filtered(select_: Q, where: TaskFilter, label: ColumnElement[str]) -> Q:
+    query = _scoped(select_, where)
+    if where.statuses:
+        return query.where(label.in_([s.value for s in where.statuses]))
+    return query.where(label != TaskStatus.RETIRED.value)
+
+
+def _scoped(select_: Q, where: TaskFilter) -> Q:
+    """Every filter but the state."""
+    query: Any = select_.where(where.visible)
+    if where.due_within is not None:
+        query = query.where(Task.due_on.between(*where.due_within))
+    equal: list[tuple[Any, object]] = [
+        (Task.unit_id, where.unit_id),
+        (Task.organization_id, where.branch_id),
+        (Task.rule_id, where.rule_id),
+        (Task.person_id, where.person_id),
+        (Task.period_key, where.period_key or None),
+    ]
+    for column, value in equal:
+        if value is not None:
+            query = query.where(column == value)
+    return cast_type(Q, query)

@@ -18,8 +18,8 @@ from obligations.accounts import access
 from obligations.evidence import records as evidence
 from obligations.ledger.document import LedgerDocument
 from obligations.models import EvidenceRecord, Organization, Task
-from obligations.tasks import dashboard
-from obligations.tasks.dashboard import TaskFilter
+from obligations.tasks import listing
+from obligations.tasks.listing import TaskFilter, TaskView
 from obligations.tasks.status import TaskStatus
 from obligations.web.auth import ApiUser
 from obligations.web.ledger import ledger_document_for
@@ -113,7 +113,7 @@ def _titles(web: WebState) -> dict[str, str]:
     return {located.rule.id: located.rule.title for located in web.catalog.rules}
 
 
-def _task_out(row: dashboard.TaskRow, titles: dict[str, str]) -> TaskOut:
+def _task_out(row: TaskView, titles: dict[str, str]) -> TaskOut:
     return TaskOut(
         id=row.id,
         rule=row.rule,
@@ -179,17 +179,16 @@ def list_tasks(
         unit_id = None
         if unit is not None:
             unit_id = db.scalar(select(Organization.id).where(Organization.code == unit)) or -1
-        rows, total = dashboard.task_rows(
-            db,
-            year=year,
-            today=web.today(),
-            due_soon_days=web.settings.due_soon_days,
-            where=TaskFilter(
-                unit_id=unit_id, statuses=status or [], visible=access.task_clause(principal)
-            ),
-            limit=limit,
-            offset=offset,
-            by_due_date=True,
+        where = TaskFilter(
+            unit_id=unit_id,
+            due_within=listing.year_span(year) if year is not None else None,
+            statuses=status or [],
+            visible=access.task_clause(principal),
+        )
+        today, soon = web.today(), web.settings.due_soon_days
+        total = listing.count_tasks(db, where, today=today, due_soon_days=soon)
+        rows = listing.list_tasks(
+            db, where, today=today, due_soon_days=soon, limit=limit, offset=offset
         )
     titles = _titles(web)
     return TaskPage(total=total, items=[_task_out(r, titles) for r in rows])
@@ -200,12 +199,11 @@ def get_task(request: Request, principal: ApiUser, task_id: int) -> TaskOut:
     web = state_of(request)
     with web.sessions() as db:
         task = access.require_task(db, principal, task_id)
-        rows, _ = dashboard.task_rows(
+        rows = listing.list_tasks(
             db,
-            year=None,
+            TaskFilter(visible=Task.id == task.id, statuses=list(TaskStatus)),  # retired too
             today=web.today(),
             due_soon_days=web.settings.due_soon_days,
-            where=TaskFilter(visible=Task.id == task.id),
             limit=1,
         )
     return _task_out(rows[0], _titles(web))

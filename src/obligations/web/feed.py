@@ -17,8 +17,7 @@ from icalendar import Calendar, Event
 from obligations.accounts import access
 from obligations.accounts import users as accounts
 from obligations.errors import NotFound
-from obligations.tasks import dashboard
-from obligations.tasks.dashboard import TaskFilter
+from obligations.tasks.listing import TaskFilter, list_tasks
 from obligations.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
@@ -44,14 +43,12 @@ def calendar_feed(request: Request, token: str) -> Response:
             if principal.person_id is not None
             else access.task_clause(principal)
         )
-        rows, _ = dashboard.task_rows(
+        rows = list_tasks(
             db,
-            year=None,
+            TaskFilter(visible=clause),
             today=today,
             due_soon_days=web.settings.due_soon_days,
-            where=TaskFilter(visible=clause),
             limit=FEED_TASKS,
-            by_due_date=True,
         )
     titles = {located.rule.id: located.rule.title for located in web.catalog.rules}
     base = str(request.base_url).rstrip("/")

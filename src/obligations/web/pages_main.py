@@ -12,8 +12,8 @@ from sqlalchemy import select
 from obligations.accounts import access
 from obligations.errors import InvalidRequest
 from obligations.models import Organization
-from obligations.tasks import dashboard
-from obligations.tasks.dashboard import TaskFilter, TaskRow
+from obligations.tasks import dashboard, listing
+from obligations.tasks.listing import TaskFilter, TaskOrder, TaskView
 from obligations.tasks.status import TaskStatus
 from obligations.web.auth import PageUser
 from obligations.web.state import WebState, state_of
@@ -91,6 +91,7 @@ def unit_page(
         where = TaskFilter(
             unit_id=unit.id,
             branch_id=branch_id,
+            due_within=listing.year_span(year),
             period_key=period or None,
             statuses=_statuses(state),
             visible=access.task_clause(auth.principal),
@@ -101,20 +102,20 @@ def unit_page(
         if branch_id is None and not period:  # the whole unit: its item counts say
             total = dashboard.total_of(counts, where.statuses)
         else:
-            total = dashboard.count_tasks(
-                db, year=year, today=today, due_soon_days=soon, where=where
-            )
-        rows = dashboard.unit_task_page(
+            total = listing.count_tasks(db, where, today=today, due_soon_days=soon)
+        rows = listing.list_tasks(  # along the (unit, due date) index: any unit's size
             db,
-            year=year,
+            where,
             today=today,
             due_soon_days=soon,
-            where=where,
+            order=TaskOrder.INDEX,
             limit=UNIT_PAGE_ROWS,
             offset=(page_no - 1) * UNIT_PAGE_ROWS,
         )
-        periods = dashboard.period_keys(db, year=year, where=TaskFilter(unit_id=unit.id))
-    grouped: dict[str, list[TaskRow]] = defaultdict(list)
+        periods = listing.period_keys(
+            db, TaskFilter(unit_id=unit.id, due_within=listing.year_span(year))
+        )
+    grouped: dict[str, list[TaskView]] = defaultdict(list)
     for row in rows:
         grouped[row.ledger_item].append(row)
     met = sum(1 for c in counts.values() if c.done and not c[TaskStatus.OVERDUE])
@@ -165,15 +166,10 @@ def my_tasks(request: Request, auth: PageUser, all: bool = False) -> Response:
             if principal.person_id is not None
             else access.task_clause(principal)
         )
-        rows, total = dashboard.task_rows(
-            db,
-            year=None,
-            today=today,
-            due_soon_days=state.settings.due_soon_days,
-            where=TaskFilter(visible=clause, statuses=shown),
-            limit=MY_ROWS,
-            by_due_date=True,
-        )
+        where = TaskFilter(visible=clause, statuses=shown)
+        soon = state.settings.due_soon_days
+        total = listing.count_tasks(db, where, today=today, due_soon_days=soon)
+        rows = listing.list_tasks(db, where, today=today, due_soon_days=soon, limit=MY_ROWS)
     return page(
         request,
         "my.html",

@@ -1,0 +1,194 @@
+"""Bring the stored tasks of the re-planned rules in line with the plan.
+
+Insert what is new, update what moved, restore what is asked for again and retire (never
+delete) what is no longer asked for, so any evidence recorded against it stays visible. A term
+task whose term dates were corrected is the same task; one of an earlier term is history.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Row, Table, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+import obligations.audit as audit
+from obligations.models import Task
+from obligations.rules.planning import Plan, PlannedTask
+from obligations.rules.schema import PeriodKind, Rule
+from obligations.tasks.state import refresh_done_on
+
+# A stored term task whose term began at least this long before the unit's current term is a
+# past term (the unit has re-elected since) and stays as it is; a nearer one is the same term
+# whose dates were corrected, and follows the correction.
+_NEW_TERM_AFTER = timedelta(days=365)
+
+# Columns that may change on a stored task: its dates follow the rules and holiday data, a
+# branch may move to another unit, a corrected term changes the period key.
+_COMPARED = (
+    "ledger_item",
+    "unit_id",
+    "period_key",
+    "period_start",
+    "period_end",
+    "opens_on",
+    "due_on",
+    "min_count",
+    "provisional",
+)
+
+_TASK_TABLE = cast(Table, Task.__table__)
+
+# (action, task id, unit id, before, after) of one change to an existing task.
+Change = tuple[str, int, int, dict[str, Any], dict[str, Any]]
+
+RETIRED_RULE_GONE = "规则已删除或停用"
+RETIRED_NOT_OWED = "按现行规则和组织数据不再需要"
+
+
+@dataclass
+class GenerationReport:
+    created: int = 0
+    updated: int = 0
+    retired: int = 0
+    restored: int = 0
+    unchanged: int = 0
+    provisional: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated or self.retired or self.restored)
+
+
+def reconcile(
+    session: Session,
+    plan: Plan,
+    stale: list[Rule],
+    enabled: set[str],
+    now: datetime,
+    report: GenerationReport,
+) -> list[Change]:
+    """Insert, update, restore and retire stored tasks of the re-planned and removed rules;
+    the changes made to existing tasks, for the audit log."""
+    term_rules = {r.id for r in stale if r.period is PeriodKind.TERM}
+    query = _stored_query().where(
+        or_(Task.rule_id.in_([r.id for r in stale]), Task.rule_id.not_in(enabled))
+    )
+    stored = {(r.rule_id, r.scope_key, r.period_key): r for r in session.execute(query)}
+    stored_terms = _term_rows_by_subject(stored.values(), term_rules)
+    planned_terms = {
+        t.natural_key[:2]: t.period.start for t in plan.tasks if t.rule_id in term_rules
+    }
+    inserts: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    audited: list[Change] = []
+    seen: set[int] = set()
+    for task in plan.tasks:
+        report.provisional += task.schedule.provisional
+        values = _values(task)
+        row: Row[Any] | None = stored.get(task.natural_key)
+        if row is None and task.rule_id in term_rules:
+            row = _corrected_term(stored_terms.get(task.natural_key[:2], []), task, seen)
+        if row is None:
+            inserts.append({**values, "created_at": now, "updated_at": now})
+            continue
+        seen.add(row.id)
+        changes = {k: values[k] for k in _COMPARED if getattr(row, k) != values[k]}
+        if row.retired_at is not None:
+            report.restored += 1
+            changes.update(retired_at=None, retired_reason=None)
+            action = audit.Action.TASK_RESTORE
+        elif changes:
+            report.updated += 1
+            action = audit.Action.TASK_UPDATE
+        else:
+            report.unchanged += 1
+        if changes:
+            updates.append({"id": row.id, **changes, "updated_at": now})
+            before = {k: getattr(row, k) for k in changes}
+            audited.append((action, row.id, row.unit_id, before, changes))
+    report.created = len(inserts)
+    for row in stored.values():
+        if row.id in seen or row.retired_at is not None or _past_term(row, planned_terms):
+            continue
+        reason = RETIRED_RULE_GONE if row.rule_id not in enabled else RETIRED_NOT_OWED
+        updates.append(
+            {"id": row.id, "retired_at": now, "retired_reason": reason, "updated_at": now}
+        )
+        report.retired += 1
+        audited.append(
+            (
+                audit.Action.TASK_RETIRE,
+                row.id,
+                row.unit_id,
+                {"retired_reason": None},
+                {"retired_reason": reason},
+            )
+        )
+    if inserts:
+        # A Core executemany: the ORM's bulk path would add per-row bookkeeping we don't need.
+        session.connection().execute(insert(_TASK_TABLE), inserts)
+    if updates:
+        session.execute(update(Task), updates)
+        # How many records complete a task changed: its completion date may have too.
+        refresh_done_on(session, [u["id"] for u in updates if "min_count" in u])
+    return audited
+
+
+def _stored_query() -> Any:
+    return select(
+        Task.id,
+        Task.rule_id,
+        Task.scope_key,
+        Task.retired_at,
+        Task.retired_reason,
+        *(getattr(Task, name) for name in _COMPARED),
+    )
+
+
+def _values(task: PlannedTask) -> dict[str, Any]:
+    return {
+        "rule_id": task.rule_id,
+        "ledger_item": task.ledger_item,
+        "unit_id": task.unit_id,
+        "organization_id": task.organization_id,
+        "person_id": task.person_id,
+        "scope_key": task.natural_key[1],
+        "period_key": task.period.key,
+        "period_start": task.period.start,
+        "period_end": task.period.end,
+        "opens_on": task.schedule.opens_on,
+        "due_on": task.schedule.due_on,
+        "min_count": task.min_count,
+        "provisional": task.schedule.provisional,
+    }
+
+
+def _term_rows_by_subject(
+    rows: Iterable[Row[Any]], term_rules: set[str]
+) -> dict[tuple[str, str], list[Row[Any]]]:
+    by_subject: dict[tuple[str, str], list[Row[Any]]] = {}
+    for row in rows:
+        if row.rule_id in term_rules:
+            by_subject.setdefault((row.rule_id, row.scope_key), []).append(row)
+    return by_subject
+
+
+def _corrected_term(
+    candidates: list[Row[Any]], task: PlannedTask, seen: set[int]
+) -> Row[Any] | None:
+    """The stored task of the same term when only the term's dates were corrected."""
+    for row in candidates:
+        if row.id not in seen and abs(row.period_start - task.period.start) < _NEW_TERM_AFTER:
+            return row
+    return None
+
+
+def _past_term(row: Row[Any], planned_terms: dict[tuple[str, str], date]) -> bool:
+    """A stored term task of an earlier term than the planned one: history, left alone."""
+    current = planned_terms.get((row.rule_id, row.scope_key))
+    return current is not None and current - row.period_start >= _NEW_TERM_AFTER
