@@ -16,14 +16,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import StarletteDeprecationWarning
 from tests import factories
+from tests.evidence_support import add_to_task
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 
 from obligations.accounts import users as accounts
 from obligations.accounts.users import NewUser
 from obligations.db import make_engine, session_factory
-from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence.intake import Upload
+from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import Organization, Task
 from obligations.schema import upgrade
@@ -119,7 +120,7 @@ def build_world(session: Session, store: LocalBlobStore) -> World:
     policy = EvidencePolicy(limits=UploadLimits(max_bytes=100_000))
     records = {}
     for name, task in (("rec_b1", task_b1_open), ("rec_u02", task_u02_open)):
-        record = evidence.add_to_task(
+        record = add_to_task(
             session,
             store,
             policy,
