@@ -91,6 +91,7 @@ def add_to_task(
     evidence to it, ``InvalidRequest`` for a retired task or a field that fails its check."""
     task = access.require_task(session, by, task_id)
     access.require_can_add_evidence(by, task)
+    _lock(session, task)
     if task.retired_at is not None:
         raise InvalidRequest(f"任务 {task_id} 已停用（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
@@ -282,6 +283,13 @@ def _add(
     _refresh_task(session, record)
     _audit(session, record, Action.EVIDENCE_ADD, actor, now, None)
     return record
+
+
+def _lock(session: Session, task: Task) -> None:
+    """Lock the task before inserting its record: the insert's foreign key would otherwise
+    take a share lock that two concurrent uploads to one task both hold while each waits for
+    the other's to lock the task (``refresh_done_on``), a deadlock on PostgreSQL."""
+    session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
 
 
 def _refresh_task(session: Session, record: EvidenceRecord) -> None:
