@@ -1,18 +1,20 @@
 """Every page and API endpoint, for every role, on its own and on another unit's objects:
-allowed, refused (403) or not found (404, so ids of other units cannot be probed)."""
+allowed, refused (403) or not found (404, so ids of other units cannot be probed). The grid of
+routes (and of the services behind them, :mod:`tests.access_grid`) runs on SQLite and
+PostgreSQL and checks the effect: an allowed write wrote, a refused one wrote nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from tests.access_grid import Effect, Route, grid_world, prepare, snapshot
 from tests.storage_samples import PDF
 from tests.web_support import USERS, WebWorld, web, world_template
 
 from obligations.accounts.users import principal_of
 
-__all__ = ["web", "world_template"]
+__all__ = ["grid_world", "web", "world_template"]
 
 ALL = set(USERS)
 COLLEGE = {"admin", "viewer_all"}
@@ -38,20 +40,8 @@ MAY = {
     "review": {"admin"},
     "withdraw": {"admin", "u01_manager", "u02_manager", "b1_secretary"},
     "ledger notes": {"admin", "u01_manager", "u02_manager"},
+    "own account": ALL,
 }
-
-
-@dataclass(frozen=True)
-class Route:
-    name: str
-    method: str
-    path: str  # {obj} is replaced by the object's id or code
-    objects: tuple[str, ...]
-    action: str | None = None  # a write checked against MAY
-    api: bool = False
-    form: bool = False  # urlencoded with CSRF
-    upload: bool = False
-    json: bool = False
 
 
 ROUTES = [
@@ -62,64 +52,41 @@ ROUTES = [
     Route("ledger xlsx", "GET", "/units/{obj}/ledger/2026.xlsx", ("U01", "U02")),
     Route("ledger docx", "GET", "/units/{obj}/ledger/2026.docx", ("U01", "U02")),
     Route("ledger bundle", "GET", "/units/{obj}/ledger/2026/bundle.zip", ("U01", "U02")),
-    Route(
-        "ledger notes",
-        "POST",
-        "/units/{obj}/ledger/2026/items/2.3/notes",
-        ("U01", "U02"),
-        "ledger notes",
-        form=True,
-    ),
+    Route("ledger notes", "POST", "/units/{obj}/ledger/2026/items/2.3/notes", ("U01", "U02"),
+          "ledger notes", form=True),
     Route("evidence file", "GET", "/evidence/{obj}/files/1", ("rec_b1", "rec_u02")),
-    Route(
-        "upload", "POST", "/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload", upload=True
-    ),
+    Route("upload", "POST", "/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload",
+          upload=True),
     Route("waive", "POST", "/tasks/{obj}/waive", ("task_b1", "task_u02"), "waive", form=True),
+    Route("unwaive", "POST", "/tasks/{obj}/unwaive", ("task_b1", "task_u02"), "unwaive",
+          form=True),
     Route("review", "POST", "/evidence/{obj}/review", ("rec_b1", "rec_u02"), "review", form=True),
-    Route(
-        "withdraw", "POST", "/evidence/{obj}/withdraw", ("rec_b1", "rec_u02"), "withdraw", form=True
-    ),
+    Route("withdraw", "POST", "/evidence/{obj}/withdraw", ("rec_b1", "rec_u02"), "withdraw",
+          form=True),
+    Route("api token", "POST", "/account/api-tokens", ("self",), "api token", form=True),
+    Route("feed token", "POST", "/account/calendar-feed", ("self",), "feed token", form=True),
     Route("api task", "GET", "/api/tasks/{obj}", ("task_b1", "task_u01", "task_u02"), api=True),
-    Route(
-        "api task evidence", "GET", "/api/tasks/{obj}/evidence", ("task_b1", "task_u02"), api=True
-    ),
+    Route("api task evidence", "GET", "/api/tasks/{obj}/evidence", ("task_b1", "task_u02"),
+          api=True),
     Route("api evidence", "GET", "/api/evidence/{obj}", ("rec_b1", "rec_u02"), api=True),
     Route("api file", "GET", "/api/evidence/{obj}/files/1", ("rec_b1", "rec_u02"), api=True),
     Route("api ledger", "GET", "/api/units/{obj}/ledger/2026", ("U01", "U02"), api=True),
-    Route(
-        "api upload",
-        "POST",
-        "/api/tasks/{obj}/evidence",
-        ("task_b1", "task_u02"),
-        "upload",
-        api=True,
-        upload=True,
-    ),
-    Route(
-        "api review",
-        "POST",
-        "/api/evidence/{obj}/review",
-        ("rec_b1", "rec_u02"),
-        "review",
-        api=True,
-        json=True,
-    ),
-    Route(
-        "api withdraw",
-        "POST",
-        "/api/evidence/{obj}/withdraw",
-        ("rec_b1", "rec_u02"),
-        "withdraw",
-        api=True,
-        json=True,
-    ),
-]
+    Route("api upload", "POST", "/api/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload",
+          api=True, upload=True),
+    Route("api review", "POST", "/api/evidence/{obj}/review", ("rec_b1", "rec_u02"), "review",
+          api=True, json=True),
+    Route("api withdraw", "POST", "/api/evidence/{obj}/withdraw", ("rec_b1", "rec_u02"),
+          "withdraw", api=True, json=True),
+]  # fmt: skip
 CASES = [
     pytest.param(route, user, obj, id=f"{route.name}-{user}-{obj}")
     for route in ROUTES
     for user in sorted(USERS)
     for obj in route.objects
 ]
+SEES["self"] = ALL
+MAY["unwaive"] = MAY["waive"]
+MAY["api token"] = MAY["feed token"] = MAY.pop("own account")
 
 
 def expected(route: Route, user: str, obj: str) -> int:
@@ -130,8 +97,7 @@ def expected(route: Route, user: str, obj: str) -> int:
     return 200
 
 
-def call(web: WebWorld, route: Route, user: str, obj: str):  # type: ignore[no-untyped-def]
-    key = web.ids[obj] if not obj.startswith("U0") else obj
+def call(web: WebWorld, route: Route, user: str, key: str):  # type: ignore[no-untyped-def]
     path = route.path.format(obj=key)
     if route.api:
         client, csrf = web.api(user), ""
@@ -140,26 +106,36 @@ def call(web: WebWorld, route: Route, user: str, obj: str):  # type: ignore[no-u
     if route.upload:
         fields = {"csrf_token": csrf, "title": "支部党员大会", "held_on": "2026-10-20"}
         files = [("files", ("记录.pdf", PDF, "application/pdf"))]
-        return client.post(path, data=fields, files=files)
+        return lambda: client.post(path, data=fields, files=files)
     if route.json:
-        return client.post(path, json={"accept": False, "reason": "材料不全"} | {"reason": "x"})
+        return lambda: client.post(path, json={"accept": False, "reason": "材料不全"})
     if route.form:
-        fields = {"decision": "reject", "reason": "不适用", "narrative": "已落实"}
-        return client.post(path, data={"csrf_token": csrf} | fields)
-    return client.get(path)
+        fields = {"decision": "reject", "reason": "不适用", "narrative": f"已落实（{user}）"}
+        return lambda: client.post(path, data={"csrf_token": csrf} | fields)
+    return lambda: client.get(path)
 
 
 @pytest.mark.parametrize(("route", "user", "obj"), CASES)
-def test_every_route_allows_or_refuses_each_role_on_own_and_other_units(
-    web: WebWorld, route: Route, user: str, obj: str
+def test_every_route_allows_or_refuses_each_role_and_an_allowed_write_is_the_only_one_written(
+    grid_world: WebWorld, route: Route, user: str, obj: str
 ) -> None:
     want = expected(route, user, obj)
-    response = call(web, route, user, obj)
+    key = prepare(grid_world, route.action, obj, user)
+    send = call(grid_world, route, user, key)  # signs in (writes a session) before the snapshot
+    before = snapshot(grid_world.sessions)
+    response = send()
+    after = snapshot(grid_world.sessions)
     got = response.status_code
     if want == 200:
         assert got in (200, 201, 303), (got, response.text[:500])
+        assert not response.headers.get("location", "").startswith("/login"), "sent to sign in"
+        if route.action:
+            Effect.of(route.action).assert_done(before, after, key, user)
+        else:
+            assert after == before
     else:
         assert got == want, response.text[:500]
+        assert after == before, "a refused request wrote"
 
 
 @pytest.mark.parametrize("user", sorted(USERS))
