@@ -5,14 +5,23 @@ PostgreSQL and checks the effect: an allowed write wrote, a refused one wrote no
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import date
 from pathlib import Path
 
 import pytest
 from tests.access_grid import Effect, Route, grid_world, prepare, snapshot
 from tests.storage_samples import PDF
-from tests.web_support import USERS, WebWorld, web, world_template
+from tests.web_support import NOW, USERS, WebWorld, web, world_template
 
-from obligations.accounts.users import principal_of
+from obligations.accounts.access import Forbidden, Principal
+from obligations.accounts.users import get_user, principal_of
+from obligations.errors import NotFound
+from obligations.evidence import records
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
+from obligations.evidence.storage import UploadLimits
+from obligations.ledger import notes
+from obligations.tasks import waivers
 
 __all__ = ["grid_world", "web", "world_template"]
 
@@ -236,3 +245,77 @@ def test_principals_of_branch_secretaries_are_scoped_to_their_branch(web: WebWor
     with web.sessions() as db:
         principal = principal_of(db, get_user(db, "b1_secretary"))
     assert principal.branch_id == web.ids["B1"] and principal.unit_id == web.ids["U01"]
+
+
+# The services themselves, called with each role's principal: a door that forgets to check
+# still cannot write.
+
+SERVICES = {
+    "add to task": ("upload", ("task_b1", "task_u02")),
+    "add standing": ("ledger notes", ("U01", "U02")),
+    "withdraw": ("withdraw", ("rec_b1", "rec_u02")),
+    "review": ("review", ("rec_b1", "rec_u02")),
+    "waive": ("waive", ("task_b1", "task_u02")),
+    "unwaive": ("unwaive", ("task_b1", "task_u02")),
+    "set note": ("ledger notes", ("U01", "U02")),
+    "set figures": ("ledger notes", ("U01", "U02")),
+}
+SERVICE_CASES = [
+    pytest.param(service, user, obj, id=f"{service}-{user}-{obj}")
+    for service, (_, objects) in SERVICES.items()
+    for user in sorted(USERS)
+    for obj in objects
+]
+
+
+def run_service(web: WebWorld, service: str, principal: Principal, key: str) -> None:
+    from tests.helpers import shipped_catalog
+
+    catalog, policy = shipped_catalog(), EvidencePolicy(limits=UploadLimits(max_bytes=100_000))
+    data = EvidenceInput(title="支部党员大会", held_on=date(2026, 10, 20))
+    with web.sessions.begin() as db:
+        if service == "add to task":
+            records.add_to_task(db, policy, task_id=int(key), data=data, by=principal, now=NOW)
+        elif service == "add standing":
+            target = StandingTarget(key, "6.2", 2026)
+            records.add_standing(db, policy, catalog, target=target, data=data, by=principal,
+                                 now=NOW)  # fmt: skip
+        elif service == "withdraw":
+            records.withdraw(db, record_id=int(key), reason="传错了", by=principal, now=NOW)
+        elif service == "review":
+            records.review(db, policy, record_id=int(key), accept=False, reason="不全",
+                           by=principal, now=NOW)  # fmt: skip
+        elif service == "waive":
+            waivers.waive(db, task_id=int(key), reason="不适用", by=principal, now=NOW)
+        elif service == "unwaive":
+            waivers.unwaive(db, task_id=int(key), by=principal, now=NOW)
+        elif service == "set note":
+            notes.set_note(db, catalog, unit_code=key, item_id="2.3", year=2026,
+                           narrative=f"已落实（{principal.username}）", measures=None,
+                           by=principal, now=NOW)  # fmt: skip
+        else:
+            notes.set_figures(db, catalog, unit_code=key, year=2026,
+                              values={"activists": str(principal.user_id)}, by=principal,
+                              now=NOW)  # fmt: skip
+
+
+@pytest.mark.parametrize(("service", "user", "obj"), SERVICE_CASES)
+def test_every_mutating_service_checks_the_principal_itself(
+    grid_world: WebWorld, service: str, user: str, obj: str
+) -> None:
+    action, _ = SERVICES[service]
+    want = expected(Route(service, "POST", "", (obj,), action), user, obj)
+    key = prepare(grid_world, action, obj, user)
+    with grid_world.sessions() as db:
+        principal = principal_of(db, get_user(db, user))
+    before = snapshot(grid_world.sessions)
+    refusal = {404: NotFound, 403: Forbidden}.get(want)
+    if refusal is None:
+        run_service(grid_world, service, principal, key)
+        after = snapshot(grid_world.sessions)
+        assert after.audit_entries == before.audit_entries + 1
+        assert replace(after, audit_entries=before.audit_entries) != before, "nothing changed"
+    else:
+        with pytest.raises(refusal):
+            run_service(grid_world, service, principal, key)
+        assert snapshot(grid_world.sessions) == before
