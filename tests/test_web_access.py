@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from pathlib import Path
 
 import pytest
 from tests.access_grid import Effect, Route, grid_world, prepare, snapshot
@@ -182,26 +181,32 @@ def test_administration_pages_are_for_administrators_only(web: WebWorld, user: s
 
 @pytest.mark.parametrize("user", sorted(USERS))
 def test_administration_actions_are_for_administrators_only(
-    web: WebWorld, user: str, tmp_path: Path
+    grid_world: WebWorld, user: str
 ) -> None:
-    """The workbook upload and the channel test; refused before anything is read or sent."""
+    """The workbook upload and the channel test: the administrator's import adds its person
+    and the test sends its message; anyone else is refused before anything is read, written
+    or sent."""
     from tests.reminder_support import Inbox, channels_file, inbox_server
+    from tests.test_web_admin_import import counts, workbook
 
-    from obligations.orgdata.template import write_template
-
-    client, csrf = web.login(user)
+    client, csrf = grid_world.login(user)
     allowed = user == "admin"
-    write_template(tmp_path / "template.xlsx")
-    workbook = (tmp_path / "template.xlsx").read_bytes()
+    before = (snapshot(grid_world.sessions), counts(grid_world))
+    content = workbook({"人员": [["T99", "陈明", "chenming@example.edu.cn"]]})
     upload = client.post(
         "/admin/import",
         data={"csrf_token": csrf},
-        files=[("file", ("导入.xlsx", workbook, "application/octet-stream"))],
+        files=[("file", ("导入.xlsx", content, "application/octet-stream"))],
     )
     assert upload.status_code == (200 if allowed else 403), upload.text[:300]
+    organizations, people, roles = before[1]
+    expected = (organizations, people + 1, roles) if allowed else before[1]
+    assert counts(grid_world) == expected
+    if not allowed:
+        assert snapshot(grid_world.sessions) == before[0]
     inbox = Inbox()
     with inbox_server(inbox) as port:
-        channels_file(web.settings.data_dir, port)
+        channels_file(grid_world.settings.data_dir, port)
         test = client.post("/admin/channels/mail/test", data={"csrf_token": csrf})
     assert test.status_code == (303 if allowed else 403), test.text[:300]
     assert len(inbox.messages) == (1 if allowed else 0)
