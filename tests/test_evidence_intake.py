@@ -17,9 +17,17 @@ from freezegun import freeze_time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
+from tests.access_grid import grid_world
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
-from tests.web_support import FAST_HASHER, NOW, copy_world, make_web_world, world_template
+from tests.web_support import (
+    FAST_HASHER,
+    NOW,
+    WebWorld,
+    copy_world,
+    make_web_world,
+    world_template,
+)
 
 from obligations.accounts import users as accounts
 from obligations.accounts.access import operator
@@ -32,7 +40,7 @@ from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import EvidenceFile, Task
 from obligations.tasks.generation import generate_tasks
 
-__all__ = ["world_template"]
+__all__ = ["grid_world", "world_template"]
 
 MIB = 1024 * 1024
 SMALL_DISK = 8 * MIB
@@ -194,3 +202,38 @@ def test_a_failed_upload_leaves_content_another_upload_holds_or_a_record_refers_
     fourth = stored("d.pdf", PDF + b"%4")
     intake.settle([fourth], recorded=False, in_use=lambda _: False)
     assert not store.exists(fourth.blob.sha256)
+
+
+def test_sixteen_identical_uploads_at_once_through_the_web_half_refused_keep_the_content(
+    grid_world: WebWorld,
+) -> None:
+    content = PDF + os.urandom(256 * 1024)
+    task_id = grid_world.ids["task_b1"]
+    clients = [grid_world.login("b1_secretary") for _ in range(16)]
+    start = threading.Barrier(16)
+    statuses: dict[int, int] = {}
+
+    def upload(n: int) -> None:
+        client, csrf = clients[n]
+        held_on = "2026-10-20" if n % 2 == 0 else "2026-09-09"  # odd: outside the period
+        fields = {"csrf_token": csrf, "title": f"支部党员大会 {n}", "held_on": held_on}
+        start.wait()
+        response = client.post(
+            f"/tasks/{task_id}/evidence",
+            data=fields,
+            files=[("files", ("记录.pdf", content, "application/pdf"))],
+        )
+        statuses[n] = response.status_code
+
+    threads = [threading.Thread(target=upload, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert [statuses[n] for n in range(16)] == [303, 400] * 8
+    with grid_world.sessions() as db:
+        digests = db.scalars(
+            select(EvidenceFile.sha256).where(EvidenceFile.size == len(content))
+        ).all()
+    assert len(digests) == 8 and len(set(digests)) == 1
+    assert stored_intact(grid_world.settings.evidence_dir, digests[0])
