@@ -8,7 +8,7 @@ import os
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -38,6 +38,7 @@ from obligations.evidence.intake import TaskTarget, Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import EvidenceFile, Task
+from obligations.safety.verify import verify
 from obligations.tasks.generation import generate_tasks
 
 __all__ = ["grid_world", "world_template"]
@@ -237,3 +238,23 @@ def test_sixteen_identical_uploads_at_once_through_the_web_half_refused_keep_the
         ).all()
     assert len(digests) == 8 and len(set(digests)) == 1
     assert stored_intact(grid_world.settings.evidence_dir, digests[0])
+
+
+def test_verify_leaves_an_old_orphan_an_upload_still_holds_and_removes_it_once_released(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    store = LocalBlobStore(tmp_path / "evidence")
+    (held,) = intake.store_uploads(
+        store, UploadLimits(), [Upload("a.pdf", io.BytesIO(PDF))], in_use=lambda _: False
+    )
+    long_ago = (NOW - timedelta(days=1)).timestamp()
+    os.utime(store.root / "objects" / held.blob.sha256[:2] / held.blob.sha256[2:4]
+             / held.blob.sha256, (long_ago, long_ago))  # fmt: skip
+    with sessions() as session:
+        report = verify(session, store, now=NOW)
+    assert report.orphans_recent == [held.blob.sha256] and report.orphans_removed == []
+    assert store.exists(held.blob.sha256)
+    intake.settle([held], recorded=True, in_use=lambda _: False)  # its record was committed...
+    with sessions() as session:  # ...but here it was not: a real orphan now
+        report = verify(session, store, now=NOW)
+    assert report.orphans_removed == [held.blob.sha256] and not store.exists(held.blob.sha256)
