@@ -234,7 +234,8 @@ def _remove_unless_held(path: Path, fd: int, in_use: InUse) -> bool:
 
 def _still_named(path: Path, fd: int) -> bool:
     try:
-        return os.stat(path).st_ino == os.fstat(fd).st_ino
+        named, held = os.stat(path), os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
     except FileNotFoundError:
         return False
 
