@@ -1,5 +1,5 @@
-"""Benchmark: storing one large upload through ``evidence.add_to_task``, the service function
-the CLI and the web app call (it streams the file into ``LocalBlobStore.put`` and records it).
+"""Benchmark: storing one large upload through ``evidence.intake.add``, the two intake steps
+the CLI and the web app take (it streams the file into the ``LocalBlobStore`` and records it).
 
 Baseline, measured in the same run: ``sha256sum`` over the same file. The put runs in a child
 process that reports its time and its peak RSS above the RSS it had just before the put.
@@ -25,13 +25,17 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from obligations.accounts.access import operator
 from obligations.db import make_engine, session_factory
-from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence import intake
+from obligations.evidence.intake import TaskTarget, Upload
+from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.evidence.storage.limits import MIB
 from obligations.models import Organization, Task
+from obligations.rules.catalog import load_catalog
 from obligations.schema import upgrade
+from obligations.settings import Settings
 from obligations.timeutil import local_date, utcnow
 from obligations.vocabulary import OrgKind
 
@@ -93,12 +97,13 @@ def child(path: Path, root: Path) -> None:
     store = LocalBlobStore(root / "evidence")
     policy = EvidencePolicy(limits=UploadLimits(max_bytes=path.stat().st_size))
     data = EvidenceInput(title="大文件", held_on=local_date(utcnow()))
+    catalog = load_catalog(Settings().rules_dirs)
     baseline_kib = current_rss_kib()
     started = time.perf_counter()
-    with path.open("rb") as stream, sessions.begin() as session:
-        evidence.add_to_task(
-            session, store, policy, task_id=task_id, data=data,
-            uploads=[Upload("benchmark.pdf", stream)], actor="benchmark", now=utcnow(),
+    with path.open("rb") as stream:
+        intake.add(
+            sessions, store, policy, catalog, target=TaskTarget(task_id), data=data,
+            uploads=[Upload("benchmark.pdf", stream)], by=operator("benchmark"), now=utcnow(),
         )  # fmt: skip
     seconds = time.perf_counter() - started
     peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -125,7 +130,7 @@ def main() -> None:
     print(f"file:                 {size} MiB of random bytes")
     print(f"baseline sha256sum:   {baseline:.2f} s  {base_rate:.0f} MiB/s")
     print(
-        f"evidence.add_to_task: {put['seconds']:.2f} s  {put_rate:.0f} MiB/s  "
+        f"evidence.intake.add: {put['seconds']:.2f} s  {put_rate:.0f} MiB/s  "
         f"({put_rate / base_rate:.2f}x sha256sum; target >= 0.5x)"
     )
     print(

@@ -16,6 +16,7 @@ from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 
+from obligations.accounts.access import operator
 from obligations.ledger.notes import set_figures
 from obligations.models import EvidenceFile, EvidenceRecord, Organization, Task
 from obligations.rules.schema import ItemKind
@@ -153,7 +154,7 @@ def fill_year(
         unit_code=UNIT,
         year=YEAR,
         values=GOOD_FIGURES,
-        actor="测试",
+        by=operator("测试"),
         now=NOW,
     )
 

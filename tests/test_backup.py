@@ -33,6 +33,8 @@ import io, sys, itertools
 from datetime import timedelta
 from obligations.rules.catalog import load_catalog
 from obligations.db import make_engine, session_factory
+from obligations.accounts.access import operator
+from obligations.evidence import intake
 from obligations.evidence import records as evidence
 from obligations.settings import Settings
 from obligations.evidence.storage import LocalBlobStore
@@ -42,18 +44,18 @@ settings = Settings(data_dir=sys.argv[1])
 sessions = session_factory(make_engine(settings.effective_database_url))
 store = LocalBlobStore(settings.evidence_dir)
 policy = evidence.EvidencePolicy(limits=settings.upload_limits)
+catalog = load_catalog(settings.rules_dirs)
 task_id, held_on = int(sys.argv[2]), sys.argv[3]
 for n in itertools.count():
     content = b"%PDF-1.4\\n" + str(n).encode() * 5000
-    with sessions.begin() as session:
-        evidence.add_to_task(
-            session, store, policy, task_id=task_id,
-            data=evidence.EvidenceInput(
-                title=f"upload {n}", held_on=local_date(utcnow()).replace(day=1)
-            ),
-            uploads=[evidence.Upload(f"第{n}份.pdf", io.BytesIO(content))], actor="uploader",
-            now=utcnow(),
-        )
+    intake.add(
+        sessions, store, policy, catalog, target=intake.TaskTarget(task_id),
+        data=evidence.EvidenceInput(
+            title=f"upload {n}", held_on=local_date(utcnow()).replace(day=1)
+        ),
+        uploads=[intake.Upload(f"第{n}份.pdf", io.BytesIO(content))],
+        by=operator("uploader"), now=utcnow(),
+    )
     print(n, flush=True)
 """
 

@@ -11,12 +11,15 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
+from tests.evidence_support import add_standing, add_to_task
 from tests.helpers import shipped_catalog
 from tests.storage_samples import EXE, JPEG, PDF
 
+from obligations.accounts.access import operator
 from obligations.errors import InvalidRequest, NotFound
 from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget, Upload
+from obligations.evidence.intake import Upload
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
 from obligations.evidence.storage import LocalBlobStore, StorageRefused, UploadLimits
 from obligations.models import AuditEntry, EvidenceRecord, Task
 from obligations.tasks import waivers
@@ -72,7 +75,7 @@ def add(
     *uploads: Upload,
     now: datetime = NOW,
 ) -> EvidenceRecord:
-    return evidence.add_to_task(
+    return add_to_task(
         session,
         store,
         POLICY,
@@ -163,12 +166,18 @@ def test_a_rejection_reopens_the_task_and_says_why(
         assert state(session, task) is TaskStatus.DONE
         evidence.review(
             session, POLICY, record_id=record.id, accept=False, reason="缺少签到表",
-            actor="组织部", now=NOW,
+            by=operator("组织部"), now=NOW,
         )  # fmt: skip
         assert state(session, task) is TaskStatus.DUE_SOON
         assert (record.review_state.label, record.review_reason) == ("已退回", "缺少签到表")
         evidence.review(
-            session, POLICY, record_id=record.id, accept=True, reason=None, actor="组织部", now=NOW
+            session,
+            POLICY,
+            record_id=record.id,
+            accept=True,
+            reason=None,
+            by=operator("组织部"),
+            now=NOW,
         )
         assert state(session, task) is TaskStatus.DONE
 
@@ -180,7 +189,13 @@ def test_a_rejection_without_a_reason_is_refused(
         record = add(session, store, study(session, college, "2026-11"), date(2026, 11, 3))
         with pytest.raises(InvalidRequest, match="退回原因不能为空"):
             evidence.review(
-                session, POLICY, record_id=record.id, accept=False, reason=" ", actor="x", now=NOW
+                session,
+                POLICY,
+                record_id=record.id,
+                accept=False,
+                reason=" ",
+                by=operator("x"),
+                now=NOW,
             )
 
 
@@ -190,13 +205,19 @@ def test_review_is_refused_when_the_deployment_turned_it_off(
     off = EvidencePolicy(limits=POLICY.limits, review_enabled=False)
     with sessions.begin() as session:
         task = study(session, college, "2026-11")
-        record = evidence.add_to_task(
+        record = add_to_task(
             session, store, off, task_id=task.id, data=held(date(2026, 11, 3)), actor="x", now=NOW
         )
         assert record.review_state.label == "无需审核"
         with pytest.raises(InvalidRequest, match="未启用材料审核"):
             evidence.review(
-                session, off, record_id=record.id, accept=True, reason=None, actor="x", now=NOW
+                session,
+                off,
+                record_id=record.id,
+                accept=True,
+                reason=None,
+                by=operator("x"),
+                now=NOW,
             )
 
 
@@ -206,15 +227,25 @@ def test_a_withdrawn_record_stops_counting_stays_listed_and_cannot_be_reviewed(
     with sessions.begin() as session:
         task = study(session, college, "2026-11")
         record = add(session, store, task, date(2026, 11, 3))
-        evidence.withdraw(session, record_id=record.id, reason="传错了文件", actor="x", now=NOW)
+        evidence.withdraw(
+            session, record_id=record.id, reason="传错了文件", by=operator("x"), now=NOW
+        )
         assert state(session, task) is TaskStatus.DUE_SOON
         assert [r.id for r in evidence.list_records(session, task_id=task.id)] == [record.id]
         with pytest.raises(InvalidRequest, match="已撤回，不能审核"):
             evidence.review(
-                session, POLICY, record_id=record.id, accept=True, reason=None, actor="x", now=NOW
+                session,
+                POLICY,
+                record_id=record.id,
+                accept=True,
+                reason=None,
+                by=operator("x"),
+                now=NOW,
             )
         with pytest.raises(InvalidRequest, match="已于 2026-11-25 10:00 撤回"):
-            evidence.withdraw(session, record_id=record.id, reason="再撤", actor="x", now=NOW)
+            evidence.withdraw(
+                session, record_id=record.id, reason="再撤", by=operator("x"), now=NOW
+            )
 
 
 def test_a_waived_task_is_waived_until_the_waiver_is_undone(
@@ -223,16 +254,16 @@ def test_a_waived_task_is_waived_until_the_waiver_is_undone(
     with sessions.begin() as session:
         october = study(session, college, "2026-10")
         waivers.waive(
-            session, task_id=october.id, reason="本月并入全校集中学习", actor="x", now=NOW
+            session, task_id=october.id, reason="本月并入全校集中学习", by=operator("x"), now=NOW
         )
         assert state(session, october) is TaskStatus.WAIVED
         assert (october.waived_by, october.waived_at) == ("x", NOW)
         with pytest.raises(InvalidRequest, match="已被 x 豁免"):
-            waivers.waive(session, task_id=october.id, reason="again", actor="x", now=NOW)
-        waivers.unwaive(session, task_id=october.id, actor="y", now=NOW)
+            waivers.waive(session, task_id=october.id, reason="again", by=operator("x"), now=NOW)
+        waivers.unwaive(session, task_id=october.id, by=operator("y"), now=NOW)
         assert state(session, october) is TaskStatus.OVERDUE
         with pytest.raises(InvalidRequest, match="未被豁免"):
-            waivers.unwaive(session, task_id=october.id, actor="y", now=NOW)
+            waivers.unwaive(session, task_id=october.id, by=operator("y"), now=NOW)
 
 
 def test_a_done_task_cannot_be_waived_and_a_waiver_needs_a_reason(
@@ -241,10 +272,10 @@ def test_a_done_task_cannot_be_waived_and_a_waiver_needs_a_reason(
     with sessions.begin() as session:
         task = study(session, college, "2026-11")
         with pytest.raises(InvalidRequest, match="豁免原因不能为空"):
-            waivers.waive(session, task_id=task.id, reason="", actor="x", now=NOW)
+            waivers.waive(session, task_id=task.id, reason="", by=operator("x"), now=NOW)
         add(session, store, task, date(2026, 11, 3))
         with pytest.raises(InvalidRequest, match="已完成"):
-            waivers.waive(session, task_id=task.id, reason="不适用", actor="x", now=NOW)
+            waivers.waive(session, task_id=task.id, reason="不适用", by=operator("x"), now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -319,7 +350,7 @@ def test_bad_fields_are_refused_before_anything_is_stored(
     with sessions.begin() as session:
         task = study(session, college, "2026-11")
         with pytest.raises(InvalidRequest, match=message):
-            evidence.add_to_task(
+            add_to_task(
                 session, store, POLICY, task_id=task.id, data=data, uploads=[pdf()],
                 actor="x", now=NOW,
             )  # fmt: skip
@@ -331,13 +362,13 @@ def test_unknown_task_or_record_ids_are_not_found(
 ) -> None:
     with sessions.begin() as session:
         with pytest.raises(NotFound, match="没有编号为 999999 的任务"):
-            evidence.add_to_task(
+            add_to_task(
                 session, store, POLICY, task_id=999999, data=held(TODAY), actor="x", now=NOW
             )
         with pytest.raises(NotFound, match="没有编号为 424242 的佐证材料"):
-            evidence.withdraw(session, record_id=424242, reason="x", actor="x", now=NOW)
+            evidence.withdraw(session, record_id=424242, reason="x", by=operator("x"), now=NOW)
         with pytest.raises(NotFound):
-            waivers.waive(session, task_id=999999, reason="x", actor="x", now=NOW)
+            waivers.waive(session, task_id=999999, reason="x", by=operator("x"), now=NOW)
 
 
 def test_standing_evidence_is_filed_by_unit_item_and_year(
@@ -345,7 +376,7 @@ def test_standing_evidence_is_filed_by_unit_item_and_year(
 ) -> None:
     catalog = shipped_catalog()
     with sessions.begin() as session:
-        record = evidence.add_standing(
+        record = add_standing(
             session, store, POLICY, catalog,
             target=StandingTarget("U01", "1.3", 2026),
             data=EvidenceInput(title="活动室", held_on=date(2026, 3, 1), kind=EvidenceKind.PHOTOS),
@@ -355,17 +386,17 @@ def test_standing_evidence_is_filed_by_unit_item_and_year(
         listed = evidence.list_records(session, unit_code="U01", ledger_item="1.3", year=2026)
         assert [r.id for r in listed] == [record.id]
         with pytest.raises(InvalidRequest, match=r"台账中没有条目 9\.9"):
-            evidence.add_standing(
+            add_standing(
                 session, store, POLICY, catalog, target=StandingTarget("U01", "9.9", 2026),
                 data=held(date(2026, 3, 1)), actor="x", now=NOW,
             )  # fmt: skip
         with pytest.raises(InvalidRequest, match="不在 2025 年内"):
-            evidence.add_standing(
+            add_standing(
                 session, store, POLICY, catalog, target=StandingTarget("U01", "1.3", 2025),
                 data=held(date(2026, 3, 1)), actor="x", now=NOW,
             )  # fmt: skip
         with pytest.raises(NotFound, match="U01-B01"):
-            evidence.add_standing(
+            add_standing(
                 session, store, POLICY, catalog, target=StandingTarget("U01-B01", "1.3", 2026),
                 data=held(date(2026, 3, 1)), actor="x", now=NOW,
             )  # fmt: skip
@@ -393,16 +424,18 @@ def test_every_operation_leaves_exactly_its_audit_entries(
         before = session.scalar(select(func.max(AuditEntry.id))) or 0
         record = add(session, store, task, date(2026, 11, 3))
         evidence.review(
-            session, POLICY, record_id=record.id, accept=False, reason="不清晰", actor="组织部",
-            now=later,
+            session, POLICY, record_id=record.id, accept=False, reason="不清晰",
+            by=operator("组织部"), now=later,
         )  # fmt: skip
         evidence.withdraw(
-            session, record_id=record.id, reason="重新上传", actor=SECRETARY, now=later
+            session, record_id=record.id, reason="重新上传", by=operator(SECRETARY), now=later
         )
-        waivers.waive(session, task_id=october.id, reason="不适用", actor="组织部", now=later)
-        waivers.unwaive(session, task_id=october.id, actor="组织部", now=later)
+        waivers.waive(
+            session, task_id=october.id, reason="不适用", by=operator("组织部"), now=later
+        )
+        waivers.unwaive(session, task_id=october.id, by=operator("组织部"), now=later)
         with pytest.raises(InvalidRequest):  # a refusal leaves no entry
-            waivers.unwaive(session, task_id=october.id, actor="组织部", now=later)
+            waivers.unwaive(session, task_id=october.id, by=operator("组织部"), now=later)
         session.flush()
         entries = session.scalars(
             select(AuditEntry).where(AuditEntry.id > before).order_by(AuditEntry.id)

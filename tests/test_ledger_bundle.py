@@ -10,13 +10,16 @@ from pathlib import Path
 
 import openpyxl
 from sqlalchemy.orm import Session, sessionmaker
+from tests.evidence_support import add_standing, add_to_task
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import TODAY, UNIT, YEAR, build_unit, tasks_due
 from tests.storage_samples import PDF, png, word_document
 
+from obligations.accounts.access import operator
 from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget, Upload
+from obligations.evidence.intake import Upload
+from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
 from obligations.evidence.storage import LocalBlobStore
 from obligations.ledger.bundle import INDEX_NAME, write_bundle
 from obligations.ledger.period import calendar_year
@@ -38,7 +41,7 @@ def record(
 ) -> EvidenceRecord:
     held = min(task.period_start.replace(day=9), task.period_end)
     data = EvidenceInput(title=title, held_on=held)
-    return evidence.add_to_task(
+    return add_to_task(
         session, store, POLICY, task_id=task.id, data=data, uploads=files, actor="测试", now=NOW
     )
 
@@ -63,7 +66,7 @@ def build(session: Session, store: LocalBlobStore) -> list[EvidenceRecord]:
         ),
         record(session, store, february, "2月中心组学习", upload("会议记录.pdf", SHARED)),
         record(session, store, training, "班子成员集中培训", upload("结业证书.pdf", PDF)),
-        evidence.add_standing(
+        add_standing(
             session,
             store,
             POLICY,
@@ -82,7 +85,9 @@ def build(session: Session, store: LocalBlobStore) -> list[EvidenceRecord]:
         "将被撤回的材料",
         upload("错误.pdf", PDF + b"%wrong\n"),
     )
-    evidence.withdraw(session, record_id=withdrawn.id, reason="传错了", actor="测试", now=NOW)
+    evidence.withdraw(
+        session, record_id=withdrawn.id, reason="传错了", by=operator("测试"), now=NOW
+    )
     return kept
 
 

@@ -28,6 +28,7 @@ from tests.ledger_scenarios import (
     tasks_due,
 )
 
+from obligations.accounts.access import operator
 from obligations.ledger.notes import set_figures, set_note
 from obligations.ledger.period import academic_year, calendar_year
 from obligations.ledger.render_docx import render_docx
@@ -159,7 +160,7 @@ def test_a_waived_month_is_not_owed_and_its_reason_is_shown(
             if t.period_key.endswith("-08")
         )
         _withdraw(session, august.id)
-        waive(session, task_id=august.id, reason="暑假", actor="组织部", now=NOW)
+        waive(session, task_id=august.id, reason="暑假", by=operator("组织部"), now=NOW)
 
     implementation, verdict, gaps = ledger_after(sessions, waive_august)["2.4"]
     assert verdict == "达标"
@@ -176,7 +177,7 @@ def test_an_unmet_three_to_one_ratio_fails_recruitment(sessions: sessionmaker[Se
             unit_code=UNIT,
             year=YEAR,
             values={"activists": "5", "development-targets": "2"},
-            actor="测试",
+            by=operator("测试"),
             now=NOW,
         )
 
@@ -197,7 +198,7 @@ def test_training_hours_below_the_threshold_fail_the_training_item(
             unit_code=UNIT,
             year=YEAR,
             values=values,
-            actor="测试",
+            by=operator("测试"),
             now=NOW,
         )
 
@@ -361,7 +362,7 @@ def _note(session: Session, item: str, *, narrative: str | None, measures: str |
         year=YEAR,
         narrative=narrative,
         measures=measures,
-        actor="测试",
+        by=operator("测试"),
         now=NOW + timedelta(days=40),
     )
 

@@ -16,6 +16,7 @@ from tests.factories import assign, org, person
 from tests.helpers import shipped_catalog
 from tests.reminder_support import NOW, TODAY, Inbox, channels_file, inbox_server, many_branches
 
+from obligations.accounts.access import operator
 from obligations.channels import build_channel
 from obligations.models import DeliveryAttempt, ReminderItem, Task
 from obligations.reminders.config import ReminderConfig, load_reminder_config
@@ -108,7 +109,7 @@ def test_tasks_done_or_waived_before_the_send_are_cancelled_not_sent(
     plan(sessions, config)
     with sessions.begin() as session:
         first, second = session.scalars(select(Task.id).order_by(Task.id)).all()
-        waive(session, task_id=first, reason="本月合并召开", actor="admin", now=NOW)
+        waive(session, task_id=first, reason="本月合并召开", by=operator("admin"), now=NOW)
     report = sweep(sessions, email_sender(config), NOW, "test")
     assert report.cancelled_items == 1 and report.sent_items == 1
     assert [m.task_ids for m in box.messages] == [(second,)]

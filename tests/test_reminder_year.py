@@ -15,12 +15,14 @@ import pytest
 from freezegun import freeze_time
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests.evidence_support import add_to_task
 from tests.factories import assign, person, small_college
 from tests.helpers import shipped_catalog
 from tests.reminder_support import Inbox, channels_file, inbox_server
 
+from obligations.accounts.access import operator
 from obligations.db import session_factory
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, add_to_task
+from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore
 from obligations.models import Person, Task
 from obligations.reminders.config import load_reminder_config
@@ -133,7 +135,7 @@ def year(
                         session,
                         task_id=ids["waived"],
                         reason="与党员大会合并",
-                        actor="admin",
+                        by=operator("admin"),
                         now=local(day, 8),
                     )
             before = inbox.count()

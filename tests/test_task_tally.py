@@ -18,11 +18,14 @@ from alembic import command
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
+from tests.evidence_support import add_to_task
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 
+from obligations.accounts.access import operator
 from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence.intake import Upload
+from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import Task
 from obligations.models.tasks import TaskItemTally, TaskTally
@@ -62,7 +65,7 @@ def study(session: Session, college: dict[str, int], month: str) -> Task:
 
 
 def add(session: Session, store: LocalBlobStore, task: Task, day: date, now: datetime = NOW) -> int:
-    record = evidence.add_to_task(
+    record = add_to_task(
         session,
         store,
         POLICY,
@@ -82,7 +85,7 @@ def review(session: Session, record_id: int, *, accept: bool) -> None:
         record_id=record_id,
         accept=accept,
         reason=None if accept else "不完整",
-        actor="组织部",
+        by=operator("组织部"),
         now=NOW,
     )
 
@@ -158,7 +161,7 @@ def test_done_on_and_the_tallies_follow_every_change_to_records(
         review(session, first, accept=True)
         assert task.done_on == TODAY
         assert_consistent(session)
-        evidence.withdraw(session, record_id=first, reason="重复", actor="张书记", now=NOW)
+        evidence.withdraw(session, record_id=first, reason="重复", by=operator("张书记"), now=NOW)
         assert task.done_on is None
         assert_consistent(session)
         october = study(session, college, "2026-10")
@@ -211,9 +214,9 @@ def test_the_tallies_follow_waivers_retirement_date_changes_and_deletion(
 ) -> None:
     with sessions.begin() as session:
         task = study(session, college, "2026-09")
-        waivers.waive(session, task_id=task.id, reason="不适用", actor="组织部", now=NOW)
+        waivers.waive(session, task_id=task.id, reason="不适用", by=operator("组织部"), now=NOW)
         assert_consistent(session)
-        waivers.unwaive(session, task_id=task.id, actor="组织部", now=NOW)
+        waivers.unwaive(session, task_id=task.id, by=operator("组织部"), now=NOW)
         assert_consistent(session)
         other = study(session, college, "2026-08")
         other.due_on += timedelta(days=3)
@@ -239,7 +242,7 @@ def test_the_migration_fills_done_on_and_the_tallies_from_existing_data(
             session,
             task_id=study(session, college, "2026-08").id,
             reason="不适用",
-            actor="组织部",
+            by=operator("组织部"),
             now=NOW,
         )
         expected = {t.id: t.done_on for t in session.scalars(select(Task))}

@@ -16,14 +16,15 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.exceptions import StarletteDeprecationWarning
 from tests import factories
+from tests.evidence_support import add_to_task
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 
 from obligations.accounts import users as accounts
 from obligations.accounts.users import NewUser
 from obligations.db import make_engine, session_factory
-from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, Upload
+from obligations.evidence.intake import Upload
+from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import Organization, Task
 from obligations.schema import upgrade
@@ -119,7 +120,7 @@ def build_world(session: Session, store: LocalBlobStore) -> World:
     policy = EvidencePolicy(limits=UploadLimits(max_bytes=100_000))
     records = {}
     for name, task in (("rec_b1", task_b1_open), ("rec_u02", task_u02_open)):
-        record = evidence.add_to_task(
+        record = add_to_task(
             session,
             store,
             policy,
@@ -190,14 +191,24 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict
     return folder, world.ids
 
 
-def make_web_world(
-    template: tuple[Path, dict[str, int]], data_dir: Path, **app_options: object
-) -> Iterator[WebWorld]:
-    folder, ids = template
+def copy_world(template: tuple[Path, dict[str, int]], data_dir: Path) -> None:
+    """The world's database and evidence into ``data_dir`` (whose evidence folder may exist:
+    a mount point)."""
+    folder, _ = template
     data_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(folder / "obligations.sqlite3", data_dir / "obligations.sqlite3")
-    shutil.copytree(folder / "evidence", data_dir / "evidence")
-    settings = Settings(data_dir=data_dir, max_upload_mb=1)
+    shutil.copytree(folder / "evidence", data_dir / "evidence", dirs_exist_ok=True)
+
+
+def make_web_world(
+    template: tuple[Path, dict[str, int]],
+    data_dir: Path,
+    max_upload_mb: int = 1,
+    **app_options: object,
+) -> Iterator[WebWorld]:
+    _, ids = template
+    copy_world(template, data_dir)
+    settings = Settings(data_dir=data_dir, max_upload_mb=max_upload_mb)
     clock = [NOW]
     engine: Engine = make_engine(settings.effective_database_url)
     app = create_app(settings, clock=lambda: clock[0], engine=engine, **app_options)  # type: ignore[arg-type]

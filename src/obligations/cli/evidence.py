@@ -11,9 +11,11 @@ from typing import Any
 
 import click
 
+from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
+from obligations.evidence import intake
 from obligations.evidence import records as service
 from obligations.models import EvidenceRecord
 from obligations.timeutil import LOCAL_TZ, utcnow
@@ -70,28 +72,25 @@ def add(
         hours=hours,
         notes=notes,
     )
-    with ExitStack() as stack, refusals(), app.sessions.begin() as session:
-        uploads = [
-            service.Upload(path.name, stack.enter_context(path.open("rb"))) for path in files
-        ]
-        common: dict[str, Any] = {"data": data, "uploads": uploads, "actor": app.actor}
-        if task_id is not None:
-            record = service.add_to_task(
-                session, app.store, app.evidence_policy, task_id=task_id, now=utcnow(), **common
-            )
-        else:
-            assert item is not None and unit_code is not None and year is not None
-            target = service.StandingTarget(unit_code, item, year)
-            record = service.add_standing(
-                session,
-                app.store,
-                app.evidence_policy,
-                app.catalog,
-                target=target,
-                now=utcnow(),
-                **common,
-            )
-        click.echo(f"已登记材料 {record.id}：{record.title}，文件 {len(record.files)} 个")
+    if task_id is not None:
+        target: intake.Target = intake.TaskTarget(task_id)
+    else:
+        assert item is not None and unit_code is not None and year is not None
+        target = service.StandingTarget(unit_code, item, year)
+    with ExitStack() as stack, refusals():
+        uploads = [intake.Upload(path.name, stack.enter_context(path.open("rb"))) for path in files]
+        record_id = intake.add(
+            app.sessions,
+            app.store,
+            app.evidence_policy,
+            app.catalog,
+            target=target,
+            data=data,
+            uploads=uploads,
+            by=operator(app.actor),
+            now=utcnow(),
+        )
+    click.echo(f"已登记材料 {record_id}：{title.strip()}，文件 {len(files)} 个")
 
 
 @evidence.command("list")
@@ -188,7 +187,9 @@ def get(app: AppContext, record_id: int, file_ref: str, output: Path) -> None:
 def withdraw(app: AppContext, record_id: int, reason: str) -> None:
     """撤回一份材料（保留在历史中，不再计入任务完成）。"""
     with refusals(), app.sessions.begin() as session:
-        service.withdraw(session, record_id=record_id, reason=reason, actor=app.actor, now=utcnow())
+        service.withdraw(
+            session, record_id=record_id, reason=reason, by=operator(app.actor), now=utcnow()
+        )
     click.echo(f"材料 {record_id} 已撤回")
 
 
@@ -208,7 +209,7 @@ def review(app: AppContext, record_id: int, accept: bool | None, reason: str | N
             record_id=record_id,
             accept=accept,
             reason=reason,
-            actor=app.actor,
+            by=operator(app.actor),
             now=utcnow(),
         )
     click.echo(f"材料 {record_id} {'已通过' if accept else '已退回'}")

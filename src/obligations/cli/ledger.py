@@ -14,6 +14,7 @@ from typing import Any
 import click
 from sqlalchemy.orm import Session
 
+from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
@@ -193,7 +194,7 @@ def notes(
                 year=year,
                 narrative=narrative,
                 measures=measures,
-                actor=app.actor,
+                by=operator(app.actor),
                 now=utcnow(),
             )
     except (NotFound, InvalidRequest) as exc:
@@ -224,7 +225,7 @@ def figures(
                     year=year,
                     values=_pairs(values),
                     evidence={k: _record_id(v) for k, v in _pairs(links).items()},
-                    actor=app.actor,
+                    by=operator(app.actor),
                     now=utcnow(),
                 )
             stored = {f.key: f for f in list_figures(session, unit_code=unit_code, year=year)}

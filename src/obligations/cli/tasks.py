@@ -7,6 +7,7 @@ from datetime import date
 
 import click
 
+from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
@@ -126,7 +127,7 @@ def _row(view: TaskView) -> list[str]:
 def waive(app: AppContext, task_id: int, reason: str) -> None:
     """豁免一个任务（本周期不适用），记录原因、人员和时间。"""
     with refusals(), app.sessions.begin() as session:
-        waivers.waive(session, task_id=task_id, reason=reason, actor=app.actor, now=utcnow())
+        waivers.waive(session, task_id=task_id, reason=reason, by=operator(app.actor), now=utcnow())
     click.echo(f"任务 {task_id} 已豁免")
 
 
@@ -136,5 +137,5 @@ def waive(app: AppContext, task_id: int, reason: str) -> None:
 def unwaive(app: AppContext, task_id: int) -> None:
     """撤销对一个任务的豁免。"""
     with refusals(), app.sessions.begin() as session:
-        waivers.unwaive(session, task_id=task_id, actor=app.actor, now=utcnow())
+        waivers.unwaive(session, task_id=task_id, by=operator(app.actor), now=utcnow())
     click.echo(f"任务 {task_id} 的豁免已撤销")

@@ -1,9 +1,12 @@
 """Record evidence against tasks and ledger items; withdraw and review it.
 
-The CLI and the web app call these functions; they hold no rules of their own. Every change is
-written with its audit entry in the caller's transaction.
+The CLI and the web app call these functions (adding evidence through
+:mod:`obligations.evidence.intake`, which stores the files first); they hold no rules of their
+own. Each function checks that the acting principal may do what it asks
+(:mod:`obligations.accounts.access`). Every change is written with its audit entry in the
+caller's transaction.
 
-Crash safety: files are stored (fsynced, atomically renamed) before the record that points to
+Crash safety: files are stored (fsynced, atomically linked) before the record that points to
 them is inserted, so a committed record never points to a missing or partial file. A process
 killed between the two leaves an unreferenced object, which ``verify`` reports and removes.
 """
@@ -20,17 +23,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 import obligations.audit as audit
+from obligations.accounts import access
+from obligations.accounts.access import Principal
 from obligations.audit import Action
 from obligations.errors import InvalidRequest, NotFound
 from obligations.evidence import rules as checks
-from obligations.evidence.storage import (
-    BlobStore,
-    StorageRefused,
-    StoredBlob,
-    UploadLimits,
-    clean_filename,
-)
-from obligations.lookup import find_unit, get_task, organization_id
+from obligations.evidence.storage import BlobStore, StoredBlob, UploadLimits
+from obligations.lookup import get_task, organization_id
 from obligations.models import EvidenceFile, EvidenceRecord, Task
 from obligations.rules.catalog import Catalog
 from obligations.tasks.state import refresh_done_on
@@ -50,11 +49,11 @@ class EvidencePolicy:
 
 
 @dataclass(frozen=True)
-class Upload:
-    """One file as it arrives: the name the user gave it and its content as a stream."""
+class StoredFile:
+    """A file already in the store: its cleaned original name and its blob."""
 
-    filename: str
-    stream: BinaryIO
+    name: str
+    blob: StoredBlob
 
 
 @dataclass(frozen=True)
@@ -78,49 +77,55 @@ class StandingTarget:
 
 def add_to_task(
     session: Session,
-    store: BlobStore,
     policy: EvidencePolicy,
     *,
     task_id: int,
     data: EvidenceInput,
-    uploads: Sequence[Upload] = (),
-    actor: str,
+    files: Sequence[StoredFile] = (),
+    by: Principal,
     now: datetime,
 ) -> EvidenceRecord:
-    """Record an activity held for a task, with its files."""
-    task = get_task(session, task_id)
+    """Record an activity held for a task, with its stored files.
+
+    Raises ``NotFound`` for a task ``by`` cannot see, ``Forbidden`` if ``by`` may not add
+    evidence to it, ``InvalidRequest`` for a retired task or a field that fails its check."""
+    task = access.require_task(session, by, task_id)
+    access.require_can_add_evidence(by, task)
+    _lock(session, task)
     if task.retired_at is not None:
         raise InvalidRequest(f"任务 {task_id} 已停用（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
     _raise_if(checks.held_on_problem(data.held_on, task.period_start, task.period_end, today))
     return _add(
         session,
-        store,
         policy,
         task=task,
         unit_id=task.unit_id,
         ledger_item=task.ledger_item,
         data=data,
-        uploads=uploads,
-        actor=actor,
+        files=files,
+        actor=by.actor,
         now=now,
     )
 
 
 def add_standing(
     session: Session,
-    store: BlobStore,
     policy: EvidencePolicy,
     catalog: Catalog,
     *,
     target: StandingTarget,
     data: EvidenceInput,
-    uploads: Sequence[Upload] = (),
-    actor: str,
+    files: Sequence[StoredFile] = (),
+    by: Principal,
     now: datetime,
 ) -> EvidenceRecord:
-    """Record standing evidence for a ledger item of a unit for a year (no task)."""
-    unit = find_unit(session, target.unit_code)
+    """Record standing evidence for a ledger item of a unit for a year (no task).
+
+    Raises ``NotFound`` for a unit ``by`` cannot see, ``Forbidden`` unless ``by`` writes the
+    unit's ledger, ``InvalidRequest`` for an unknown item or a field that fails its check."""
+    unit = access.require_unit(session, by, target.unit_code)
+    access.require_can_add_standing(by, unit)
     items = {item.id for item in catalog.items}
     if target.ledger_item not in items:
         known = "、".join(sorted(items, key=_item_order))
@@ -128,23 +133,27 @@ def add_standing(
     _raise_if(checks.year_problem(data.held_on, target.year, local_date(now)))
     return _add(
         session,
-        store,
         policy,
         task=None,
         unit_id=unit.id,
         ledger_item=target.ledger_item,
         data=data,
-        uploads=uploads,
-        actor=actor,
+        files=files,
+        actor=by.actor,
         now=now,
     )
 
 
 def withdraw(
-    session: Session, *, record_id: int, reason: str, actor: str, now: datetime
+    session: Session, *, record_id: int, reason: str, by: Principal, now: datetime
 ) -> EvidenceRecord:
-    """Withdraw a record: it stops counting and stays in the history with the reason."""
-    record = _record(session, record_id)
+    """Withdraw a record: it stops counting and stays in the history with the reason.
+
+    Raises ``NotFound`` for a record ``by`` cannot see, ``Forbidden`` if ``by`` may not
+    withdraw it, ``InvalidRequest`` without a reason or for a record already withdrawn."""
+    record = access.require_record(session, by, record_id)
+    access.require_can_withdraw(session, by, record)
+    actor = by.actor
     _raise_if(text_problem("撤回原因", reason, MAX_REASON, required=True))
     if record.withdrawn_at is not None:
         raise InvalidRequest(f"材料 {record_id} 已于 {_local(record.withdrawn_at)} 撤回")
@@ -163,14 +172,19 @@ def review(
     record_id: int,
     accept: bool,
     reason: str | None,
-    actor: str,
+    by: Principal,
     now: datetime,
 ) -> EvidenceRecord:
     """Accept, or reject with a reason (a rejection reopens the task). A decision can be
-    revised by reviewing again; a withdrawn record cannot be reviewed."""
+    revised by reviewing again; a withdrawn record cannot be reviewed.
+
+    Raises ``NotFound`` for a record ``by`` cannot see, ``Forbidden`` unless ``by`` reviews
+    (the organization department), ``InvalidRequest`` if review is off or a reason is missing."""
+    record = access.require_record(session, by, record_id)
+    access.require_can_review(by)
     if not policy.review_enabled:
         raise InvalidRequest("本系统未启用材料审核（设置 OBLIGATIONS_REVIEW_ENABLED）")
-    record = _record(session, record_id)
+    actor = by.actor
     if record.withdrawn_at is not None:
         raise InvalidRequest(f"材料 {record_id} 已撤回，不能审核")
     _raise_if(text_problem("退回原因", reason, MAX_REASON, required=not accept))
@@ -228,20 +242,17 @@ def open_file(store: BlobStore, file: EvidenceFile) -> BinaryIO:
 
 def _add(
     session: Session,
-    store: BlobStore,
     policy: EvidencePolicy,
     *,
     task: Task | None,
     unit_id: int,
     ledger_item: str,
     data: EvidenceInput,
-    uploads: Sequence[Upload],
+    files: Sequence[StoredFile],
     actor: str,
     now: datetime,
 ) -> EvidenceRecord:
-    hours = _checked(data, uploads)
-    names = [clean_filename(u.filename) for u in uploads]
-    blobs = _store_all(session, store, policy.limits, uploads, names)
+    hours = checked_input(data, len(files))
     record = EvidenceRecord(
         task_id=task.id if task else None,
         unit_id=unit_id,
@@ -260,12 +271,12 @@ def _add(
     record.files = [
         EvidenceFile(
             position=position,
-            sha256=blob.sha256,
-            size=blob.size,
-            media_type=blob.media_type,
-            original_name=name,
+            sha256=file.blob.sha256,
+            size=file.blob.size,
+            media_type=file.blob.media_type,
+            original_name=file.name,
         )
-        for position, (blob, name) in enumerate(zip(blobs, names, strict=True), start=1)
+        for position, file in enumerate(files, start=1)
     ]
     session.add(record)
     session.flush()
@@ -274,46 +285,30 @@ def _add(
     return record
 
 
+def _lock(session: Session, task: Task) -> None:
+    """Lock the task before inserting its record: the insert's foreign key would otherwise
+    take a share lock that two concurrent uploads to one task both hold while each waits for
+    the other's to lock the task (``refresh_done_on``), a deadlock on PostgreSQL."""
+    session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
+
+
 def _refresh_task(session: Session, record: EvidenceRecord) -> None:
     """Whether a record counts changed: the task's stored completion date follows."""
     if record.task_id is not None:
         refresh_done_on(session, [record.task_id])
 
 
-def _checked(data: EvidenceInput, uploads: Sequence[Upload]) -> Decimal | None:
-    """Every field checked before anything is stored; the first problem is raised."""
+def checked_input(data: EvidenceInput, file_count: int) -> Decimal | None:
+    """Every field checked (before anything is stored, where the caller can); the hours as a
+    number. The first problem is raised as ``InvalidRequest``."""
     _raise_if(text_problem("标题", data.title, MAX_TITLE, required=True))
     _raise_if(text_problem("备注", data.notes, MAX_NOTES, required=False))
     _raise_if(checks.participants_problem(data.participants))
     hours, problem = checks.parse_hours(data.hours)
     _raise_if(problem)
-    if len(uploads) > MAX_FILES:
-        raise InvalidRequest(f"一次最多上传 {MAX_FILES} 个文件，本次 {len(uploads)} 个")
+    if file_count > MAX_FILES:
+        raise InvalidRequest(f"一次最多上传 {MAX_FILES} 个文件，本次 {file_count} 个")
     return hours
-
-
-def _store_all(
-    session: Session,
-    store: BlobStore,
-    limits: UploadLimits,
-    uploads: Sequence[Upload],
-    names: list[str],
-) -> list[StoredBlob]:
-    """Store every file, or none: a refusal removes what this call wrote before raising."""
-    stored: list[StoredBlob] = []
-    try:
-        for upload, name in zip(uploads, names, strict=True):
-            stored.append(store.put(upload.stream, limits=limits, filename=name))
-    except StorageRefused:
-        for blob in stored:
-            if not blob.already_stored and not _referenced(session, blob.sha256):
-                store.discard(blob.sha256)
-        raise
-    return stored
-
-
-def _referenced(session: Session, sha256: str) -> bool:
-    return session.scalar(select(EvidenceFile.id).where(EvidenceFile.sha256 == sha256)) is not None
 
 
 def _record(session: Session, record_id: int) -> EvidenceRecord:

@@ -1,7 +1,9 @@
 """What a unit writes into its ledger: per-item narrative and measures, and the year's figures.
 
-Stored apart from the composed text, so regenerating the ledger never loses them. Every change
-is written with its audit entry in the caller's transaction.
+Stored apart from the composed text, so regenerating the ledger never loses them. Writing
+checks that the acting principal may write the unit's ledger
+(:func:`obligations.accounts.access.can_edit_ledger`). Every change is written with its audit
+entry in the caller's transaction.
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import obligations.audit as audit
+from obligations.accounts import access
+from obligations.accounts.access import Principal
 from obligations.errors import InvalidRequest, NotFound
 from obligations.ledger.figures import FigureSpec, figure_problem, figure_specs
 from obligations.lookup import find_unit
-from obligations.models import EvidenceRecord, LedgerFigure, LedgerNote
+from obligations.models import EvidenceRecord, LedgerFigure, LedgerNote, Organization
 from obligations.rules.catalog import Catalog
 
 MAX_TEXT = 4000
@@ -34,12 +38,14 @@ def set_note(
     year: int,
     narrative: str | None,
     measures: str | None,
-    actor: str,
+    by: Principal,
     now: datetime,
 ) -> LedgerNote:
     """Write the narrative and/or the measures of an item; ``None`` leaves a field as it is,
-    an empty text clears it."""
-    unit = find_unit(session, unit_code)
+    an empty text clears it. Raises ``NotFound`` for a unit ``by`` cannot see, ``Forbidden``
+    unless ``by`` writes its ledger, ``InvalidRequest`` for an unknown item or a long text."""
+    unit = _writable_unit(session, by, unit_code)
+    actor = by.actor
     _known_item(catalog, item_id)
     for label, text in (("落实情况", narrative), ("措施", measures)):
         if text is not None and len(text) > MAX_TEXT:
@@ -96,11 +102,13 @@ def set_figures(
     year: int,
     values: Mapping[str, str],
     evidence: Mapping[str, int] | None = None,
-    actor: str,
+    by: Principal,
     now: datetime,
 ) -> list[LedgerFigure]:
-    """Record figures (key -> value as typed) and optionally the record backing each."""
-    unit = find_unit(session, unit_code)
+    """Record figures (key -> value as typed) and optionally the record backing each. The
+    same access as :func:`set_note`."""
+    unit = _writable_unit(session, by, unit_code)
+    actor = by.actor
     specs = figure_specs(catalog.indicators)
     evidence = evidence or {}
     for key in (*values, *evidence):
@@ -166,6 +174,12 @@ def list_notes(session: Session, *, unit_code: str, year: int) -> dict[str, Ledg
         select(LedgerNote).where(LedgerNote.unit_id == unit.id, LedgerNote.year == year)
     )
     return {note.ledger_item: note for note in notes}
+
+
+def _writable_unit(session: Session, by: Principal, unit_code: str) -> Organization:
+    unit = access.require_unit(session, by, unit_code)
+    access.require_can_edit_ledger(by, unit)
+    return unit
 
 
 def _known_item(catalog: Catalog, item_id: str) -> None:

@@ -71,10 +71,10 @@ def verify(
     for sha256 in store.iter_blobs():
         if sha256 in referenced:
             continue
-        if now - store.stored_at(sha256) >= grace and not _referenced_now(session, sha256):
-            store.discard(sha256)
+        old = now - store.stored_at(sha256) >= grace
+        if old and not _referenced_now(session, sha256) and store.discard(sha256):
             report.orphans_removed.append(sha256)
-        else:
+        else:  # recent, or held by an upload about to record it
             report.orphans_recent.append(sha256)
     return report
 

@@ -1,4 +1,6 @@
-"""Waive a task (not applicable this period) with a reason, and undo it."""
+"""Waive a task (not applicable this period) with a reason, and undo it.
+
+Both check that the acting principal may (:func:`obligations.accounts.access.can_waive`)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 import obligations.audit as audit
+from obligations.accounts import access
+from obligations.accounts.access import Principal
 from obligations.audit import Action
 from obligations.errors import InvalidRequest
-from obligations.lookup import get_task
 from obligations.models import Task
 from obligations.tasks.state import task_state
 from obligations.tasks.status import TaskStatus
@@ -17,8 +20,12 @@ from obligations.textcheck import MAX_REASON, text_problem
 from obligations.timeutil import local_date
 
 
-def waive(session: Session, *, task_id: int, reason: str, actor: str, now: datetime) -> Task:
-    task = get_task(session, task_id)
+def waive(session: Session, *, task_id: int, reason: str, by: Principal, now: datetime) -> Task:
+    """Waive a task for its period. Raises ``NotFound`` for a task ``by`` cannot see,
+    ``Forbidden`` unless ``by`` may waive it, ``InvalidRequest`` without a reason or for a
+    retired, waived or done task."""
+    task = _waivable(session, by, task_id)
+    actor = by.actor
     problem = text_problem("豁免原因", reason, MAX_REASON, required=True)
     if problem:
         raise InvalidRequest(problem)
@@ -35,13 +42,21 @@ def waive(session: Session, *, task_id: int, reason: str, actor: str, now: datet
     return task
 
 
-def unwaive(session: Session, *, task_id: int, actor: str, now: datetime) -> Task:
-    task = get_task(session, task_id)
+def unwaive(session: Session, *, task_id: int, by: Principal, now: datetime) -> Task:
+    """Undo a waiver; the same access as :func:`waive`, ``InvalidRequest`` if not waived."""
+    task = _waivable(session, by, task_id)
+    actor = by.actor
     if task.waived_at is None:
         raise InvalidRequest(f"任务 {task_id} 未被豁免，无需撤销")
     before = _snapshot(task)
     task.waived_at = task.waived_by = task.waived_reason = None
     _audit(session, task, Action.TASK_UNWAIVE, actor, now, before)
+    return task
+
+
+def _waivable(session: Session, by: Principal, task_id: int) -> Task:
+    task = access.require_task(session, by, task_id)
+    access.require_can_waive(by, task)
     return task
 
 

@@ -279,11 +279,7 @@ def get_file(request: Request, principal: ApiUser, record_id: int, position: int
 def withdraw(request: Request, principal: ApiUser, record_id: int, body: WithdrawIn) -> RecordOut:
     web = state_of(request)
     with web.sessions.begin() as db:
-        record = access.require_record(db, principal, record_id)
-        access.require_can_withdraw(db, principal, record)
-        evidence.withdraw(
-            db, record_id=record.id, reason=body.reason, actor=principal.actor, now=web.now()
-        )
+        evidence.withdraw(db, record_id=record_id, reason=body.reason, by=principal, now=web.now())
     return _load_record(web, principal, record_id)
 
 
@@ -291,15 +287,13 @@ def withdraw(request: Request, principal: ApiUser, record_id: int, body: Withdra
 def review(request: Request, principal: ApiUser, record_id: int, body: ReviewIn) -> RecordOut:
     web = state_of(request)
     with web.sessions.begin() as db:
-        record = access.require_record(db, principal, record_id)
-        access.require_can_review(principal)
         evidence.review(
             db,
             web.evidence_policy,
-            record_id=record.id,
+            record_id=record_id,
             accept=body.accept,
             reason=body.reason,
-            actor=principal.actor,
+            by=principal,
             now=web.now(),
         )
     return _load_record(web, principal, record_id)

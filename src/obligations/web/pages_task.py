@@ -101,15 +101,13 @@ def review(
         raise InvalidRequest("请选择“通过”或“退回”")
     web = web_state(request)
     with web.sessions.begin() as db:
-        record = access.require_record(db, auth.principal, record_id)
-        access.require_can_review(auth.principal)
-        evidence.review(
+        record = evidence.review(
             db,
             web.evidence_policy,
-            record_id=record.id,
+            record_id=record_id,
             accept=decision == "accept",
             reason=reason or None,
-            actor=auth.principal.actor,
+            by=auth.principal,
             now=web.now(),
         )
         task_id = record.task_id
@@ -127,10 +125,8 @@ def withdraw(
     auth.check_csrf(csrf_token)
     web = web_state(request)
     with web.sessions.begin() as db:
-        record = access.require_record(db, auth.principal, record_id)
-        access.require_can_withdraw(db, auth.principal, record)
-        evidence.withdraw(
-            db, record_id=record.id, reason=reason, actor=auth.principal.actor, now=web.now()
+        record = evidence.withdraw(
+            db, record_id=record_id, reason=reason, by=auth.principal, now=web.now()
         )
         task_id = record.task_id
     return _back(task_id, "材料已撤回") if task_id else RedirectResponse("/", 303)
@@ -147,9 +143,7 @@ def waive(
     auth.check_csrf(csrf_token)
     web = web_state(request)
     with web.sessions.begin() as db:
-        task = access.require_task(db, auth.principal, task_id)
-        access.require_can_waive(auth.principal, task)
-        waivers.waive(db, task_id=task.id, reason=reason, actor=auth.principal.actor, now=web.now())
+        waivers.waive(db, task_id=task_id, reason=reason, by=auth.principal, now=web.now())
     return _back(task_id, "任务已豁免")
 
 
@@ -158,9 +152,7 @@ def unwaive(request: Request, auth: PageUser, task_id: int, csrf_token: CsrfFiel
     auth.check_csrf(csrf_token)
     web = web_state(request)
     with web.sessions.begin() as db:
-        task = access.require_task(db, auth.principal, task_id)
-        access.require_can_waive(auth.principal, task)
-        waivers.unwaive(db, task_id=task.id, actor=auth.principal.actor, now=web.now())
+        waivers.unwaive(db, task_id=task_id, by=auth.principal, now=web.now())
     return _back(task_id, "已撤销豁免")
 
 

@@ -1,37 +1,29 @@
 """Multipart uploads streamed straight into the evidence store.
 
-The body is parsed as it streams (:mod:`obligations.web.multipart`); each file part goes to a
-``BlobWriter``
-that checks the size limit, the type and the name as the bytes arrive, so an oversize upload
-is refused (413) as soon as it passes the limit, and nothing of a refused upload stays behind.
+The body is parsed as it streams (:mod:`obligations.web.multipart`); each file part goes to
+step 1 of the evidence intake (:class:`obligations.evidence.intake.Receiver`), which checks the
+size limit, the type and the name as the bytes arrive, so an oversize upload is refused (413)
+as soon as it passes the limit, and nothing of a refused upload stays behind.
 
-The files are then recorded through :func:`obligations.evidence.records.add_to_task`, the
-same function the CLI calls (it finds the content already stored and only re-reads it).
+The stored files are then recorded by step 2 (:func:`obligations.evidence.intake.record`), the
+same two steps the CLI takes: each file is written once.
 """
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
 from datetime import date
 
 import anyio
 from fastapi import Request
-from sqlalchemy import select
 
 from obligations.accounts import access
 from obligations.accounts.access import Principal
 from obligations.errors import InvalidRequest
-from obligations.evidence import records as evidence
-from obligations.evidence.records import EvidenceInput, Upload
-from obligations.evidence.storage import (
-    BadFileName,
-    BlobStore,
-    BlobWriter,
-    StoredBlob,
-    clean_filename,
-)
-from obligations.models import EvidenceFile, EvidenceRecord
+from obligations.evidence import intake
+from obligations.evidence.intake import Receiver, StoredUpload, TaskTarget
+from obligations.evidence.records import EvidenceInput
+from obligations.evidence.storage import BadFileName
 from obligations.vocabulary import EvidenceKind
 from obligations.web.multipart import FormParts, feed
 from obligations.web.state import WebState
@@ -40,57 +32,41 @@ from obligations.web.state import WebState
 @dataclass
 class ParsedForm:
     fields: dict[str, str] = field(default_factory=dict)
-    files: list[tuple[str, StoredBlob]] = field(default_factory=list)
-
-    def new_blobs(self) -> list[StoredBlob]:
-        return [blob for _, blob in self.files if not blob.already_stored]
+    files: list[StoredUpload] = field(default_factory=list)
 
 
 class _Collector(FormParts):
     """Text fields into memory (capped), files into the store as they arrive."""
 
-    def __init__(self, store: BlobStore, state: WebState, csrf: str | None) -> None:
+    def __init__(self, state: WebState, csrf: str | None) -> None:
         super().__init__(csrf)
-        self.store, self.state = store, state
-        self.form = ParsedForm(fields=self.fields)
-        self._filename: str | None = None
-        self._writer: BlobWriter | None = None
-
-    def abort(self) -> None:
-        if self._writer is not None:
-            self._writer.abort()
-            self._writer = None
+        self.receiver = Receiver(state.store, state.evidence_policy.limits)
+        self.form = ParsedForm(fields=self.fields, files=self.receiver.stored)
 
     def file_begins(self, raw_name: bytes) -> None:
         try:
-            name = clean_filename(raw_name.decode("utf-8"))
+            name = raw_name.decode("utf-8")
         except UnicodeDecodeError:
             raise BadFileName("文件名的编码无法识别，请改用 UTF-8 文件名") from None
-        if len(self.form.files) >= evidence.MAX_FILES:
-            raise InvalidRequest(f"一次最多上传 {evidence.MAX_FILES} 个文件")
-        self._filename = name
-        self._writer = self.store.begin(limits=self.state.evidence_policy.limits, filename=name)
+        self.receiver.begin(name)
 
     def file_data(self, chunk: bytes) -> None:
-        assert self._writer is not None
-        self._writer.write(chunk)
+        self.receiver.write(chunk)
 
     def file_ends(self) -> None:
-        assert self._writer is not None and self._filename is not None
-        blob = self._writer.commit()
-        self._writer = None
-        self.form.files.append((self._filename, blob))
+        self.receiver.end()
 
 
 async def parse_upload(request: Request, state: WebState, *, csrf: str | None) -> ParsedForm:
-    """Stream a multipart body into the store. With ``csrf`` given, the form's CSRF field must
-    come before any file (the page's form puts it first) and match."""
-    collector = _Collector(state.store, state, csrf)
+    """Stream a multipart body into the store (step 1; the files stay held until settled).
+    With ``csrf`` given, the form's CSRF field must come before any file (the page's form puts
+    it first) and match."""
+    collector = _Collector(state, csrf)
     try:
         await feed(request, collector)
     except BaseException:
-        collector.abort()
-        _discard_unreferenced(state, collector.form.new_blobs())
+        collector.receiver.abort()
+        await _settle(state, collector.form.files, recorded=False)
         raise
     return collector.form
 
@@ -124,52 +100,42 @@ def evidence_input(fields: dict[str, str]) -> EvidenceInput:
 async def upload_to_task(
     request: Request, state: WebState, principal: Principal, task_id: int, *, csrf: str | None
 ) -> int:
-    """Check access, stream the files, record the evidence; the new record's id."""
+    """Stream the files (step 1), record the evidence (step 2); the new record's id. Access
+    is checked before the body is read (so a refused user uploads nothing) and by step 2."""
     with state.sessions() as db:
         task = access.require_task(db, principal, task_id)
         access.require_can_add_evidence(principal, task)
     form = await parse_upload(request, state, csrf=csrf)
+    recorded = False
     try:
-        return await anyio.to_thread.run_sync(_record, state, principal, task_id, form)
-    except BaseException:
-        _discard_unreferenced(state, form.new_blobs())
-        raise
+        record_id = await anyio.to_thread.run_sync(_record, state, principal, task_id, form)
+        recorded = True
+    finally:
+        await _settle(state, form.files, recorded=recorded)
+    return record_id
 
 
 def _record(state: WebState, principal: Principal, task_id: int, form: ParsedForm) -> int:
     data = evidence_input(form.fields)
     with state.sessions.begin() as db:
-        task = access.require_task(db, principal, task_id)  # checked again in this transaction
-        access.require_can_add_evidence(principal, task)
-        opened = [(name, state.store.open(blob.sha256)) for name, blob in form.files]
-        try:
-            record = evidence.add_to_task(
-                db,
-                state.store,
-                state.evidence_policy,
-                task_id=task_id,
-                data=data,
-                uploads=[Upload(name, stream) for name, stream in opened],
-                actor=principal.actor,
-                now=state.now(),
-            )
-        finally:
-            for _, stream in opened:
-                stream.close()
+        record = intake.record(
+            db,
+            state.evidence_policy,
+            state.catalog,
+            target=TaskTarget(task_id),
+            data=data,
+            files=form.files,
+            by=principal,
+            now=state.now(),
+        )
         return record.id
 
 
-def _discard_unreferenced(state: WebState, blobs: list[StoredBlob]) -> None:
-    """Remove blobs this request wrote that no record points to."""
-    if not blobs:
-        return
-    with state.sessions() as db:
-        for blob in blobs:
-            used = db.scalar(
-                select(EvidenceFile.id)
-                .join(EvidenceRecord, EvidenceRecord.id == EvidenceFile.record_id)
-                .where(EvidenceFile.sha256 == blob.sha256)
+async def _settle(state: WebState, files: list[StoredUpload], *, recorded: bool) -> None:
+    """Step 1's files released or withdrawn, even when the request is being cancelled."""
+    if files:
+        in_use = intake.referenced_in(state.sessions)
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                lambda: intake.settle(files, recorded=recorded, in_use=in_use)
             )
-            if used is None:
-                with contextlib.suppress(OSError):
-                    state.store.discard(blob.sha256)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import TracebackType
@@ -52,11 +52,19 @@ class Leftover:
     modified: datetime
 
 
+InUse = Callable[[str], bool]
+"""Whether a committed record refers to the object of this digest (asked by the caller's
+database)."""
+
+
 class BlobWriter(ABC):
     """One upload in progress: ``write`` chunks, then ``commit``.
 
-    A refusal raised by ``write`` or ``commit`` has already removed everything written. Used as a
-    context manager, leaving the block without a commit aborts the upload.
+    A refusal raised by ``write`` or ``commit`` has already removed everything written. Once
+    committed, the writer *holds* the object (whether it wrote it or found it there) until
+    ``release`` or ``withdraw``: while any writer holds an object, no ``withdraw`` or
+    ``discard`` removes it, so a record about to refer to it can be committed safely. Used as a
+    context manager, leaving the block aborts an unfinished upload and releases a committed one.
     """
 
     @abstractmethod
@@ -67,7 +75,18 @@ class BlobWriter(ABC):
 
     @abstractmethod
     def abort(self) -> None:
-        """Drop what was written; safe to call more than once and after a commit."""
+        """Drop what was written, or release the object once committed; safe to call more than
+        once."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """Stop holding the committed object (its record is committed, or it was there before);
+        safe to call more than once."""
+
+    @abstractmethod
+    def withdraw(self, in_use: InUse) -> bool:
+        """Remove the committed object this writer wrote, unless another writer holds it or
+        ``in_use`` says a record refers to it; released either way. True if removed."""
 
     def __enter__(self) -> Self:
         return self
@@ -88,6 +107,9 @@ class BlobStore(ABC):
         ``filename`` is the (cleaned) original name: it appears in messages and chooses between
         doc and xls once the content has proved to be one of them. Reading stops as soon as the
         upload is known to be refused.
+
+        The object is not held once this returns: a caller that records it uses ``begin``
+        (see :mod:`obligations.evidence.intake`).
         """
         with self.begin(limits=limits, filename=filename) as writer:
             while chunk := stream.read(CHUNK_BYTES):
@@ -119,10 +141,11 @@ class BlobStore(ABC):
 
     @abstractmethod
     def discard(self, sha256: str) -> bool:
-        """Remove an object no record refers to (the caller checks that); False if absent.
+        """Remove an object no record refers to (the caller checks that); False if absent or
+        held by an upload about to record it.
 
-        Used to undo the blobs of an upload refused after they were written, and by
-        ``verify`` for orphans left by a process killed between storing and recording."""
+        Used by ``verify`` for orphans left by a process killed between storing and recording
+        (an upload undoes its own objects with ``BlobWriter.withdraw``)."""
 
     @abstractmethod
     def sweep_leftovers(self, *, older_than: timedelta, now: datetime) -> list[Leftover]:

@@ -5,12 +5,21 @@ Layout under ``root``::
     objects/ab/cd/abcd...   one read-only file per distinct content
     tmp/upload-*.part       uploads in progress (or left by a killed process)
 
-An object appears only by ``os.replace`` of a complete, fsynced temporary file, so a crash at
-any moment leaves either the whole object or a temporary file that ``sweep_leftovers`` removes.
+An object appears only by ``os.link`` of a complete, fsynced temporary file (which fails if the
+name exists, so two uploads of the same content never replace each other's object), so a crash
+at any moment leaves either the whole object or a temporary file that ``sweep_leftovers``
+removes.
+
+Holding an object is a shared ``flock`` on it, taken before the object can be seen (on the
+temporary file, before it is linked) or, for content already there, after which the name is
+checked to still lead to the locked file. Removing an object takes the lock exclusively, without
+waiting: an object some upload holds is left alone (``verify`` removes it later if it stays an
+orphan). ``flock`` locks work between processes (the CLI, the web server) and between threads.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import tempfile
@@ -23,6 +32,7 @@ from obligations.evidence.storage.base import (
     CHUNK_BYTES,
     BlobStore,
     BlobWriter,
+    InUse,
     Leftover,
     StoredBlob,
     check_digest,
@@ -79,11 +89,13 @@ class LocalBlobStore(BlobStore):
     def discard(self, sha256: str) -> bool:
         path = self._path(sha256)
         try:
-            path.unlink()
+            fd = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
             return False
-        _fsync_dir(path.parent)
-        return True
+        try:
+            return _remove_unless_held(path, fd, lambda _: False)
+        finally:
+            os.close(fd)
 
     def sweep_leftovers(self, *, older_than: timedelta, now: datetime) -> list[Leftover]:
         if now.tzinfo is None:
@@ -105,16 +117,25 @@ class LocalBlobStore(BlobStore):
         check_digest(sha256)
         return self._objects / sha256[:2] / sha256[2:4] / sha256
 
-    def _place(self, temporary: Path, sha256: str) -> bool:
-        """Move a complete temporary file into place; False if the content was already there."""
+    def _place(self, temporary: Path, held: int, sha256: str) -> tuple[bool, int]:
+        """Link a complete temporary file (``held``: its descriptor, locked shared) into place,
+        or hold the object already there instead. Whether this placed it, and the descriptor
+        that holds the object."""
         target = self._path(sha256)
-        if target.is_file():
-            temporary.unlink()
-            return False
         _make_dirs(target.parent)
-        os.replace(temporary, target)
-        _fsync_dir(target.parent)
-        return True
+        while True:
+            try:
+                os.link(temporary, target)
+            except FileExistsError:
+                existing = _hold_existing(target)
+                if existing is None:
+                    continue  # removed meanwhile: place ours
+                temporary.unlink()
+                os.close(held)
+                return False, existing
+            temporary.unlink()
+            _fsync_dir(target.parent)
+            return True, held
 
 
 class _LocalWriter(BlobWriter):
@@ -125,6 +146,7 @@ class _LocalWriter(BlobWriter):
         fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=store._tmp)
         self._path: Path | None = Path(name)
         self._file = os.fdopen(fd, "wb")
+        self._held: tuple[int, str, bool] | None = None  # descriptor, digest, placed by us
 
     def write(self, chunk: bytes) -> None:
         if self._path is None:
@@ -146,20 +168,76 @@ class _LocalWriter(BlobWriter):
             file_type = self._check.finish(lambda: path.open("rb"))
             os.fsync(self._file.fileno())
             os.fchmod(self._file.fileno(), 0o444)
+            held = os.open(path, os.O_RDONLY)
+            fcntl.flock(held, fcntl.LOCK_SH)  # held before anyone can see it
             self._file.close()
             sha256 = self._digest.hexdigest()
-            placed = self._store._place(path, sha256)
+            try:
+                placed, held = self._store._place(path, held, sha256)
+            except BaseException:
+                os.close(held)
+                raise
         except BaseException:
             self.abort()
             raise
         self._path = None
+        self._held = (held, sha256, placed)
         return StoredBlob(sha256, self._check.size, file_type, already_stored=not placed)
+
+    def release(self) -> None:
+        if self._held is not None:
+            os.close(self._held[0])  # closing the descriptor drops its lock
+            self._held = None
+
+    def withdraw(self, in_use: InUse) -> bool:
+        if self._held is None:
+            return False
+        fd, sha256, placed = self._held
+        try:
+            return placed and _remove_unless_held(self._store._path(sha256), fd, in_use)
+        finally:
+            self.release()
 
     def abort(self) -> None:
         self._file.close()
         if self._path is not None:
             self._path.unlink(missing_ok=True)
             self._path = None
+        self.release()
+
+
+def _hold_existing(target: Path) -> int | None:
+    """A descriptor holding (shared lock) the object at ``target``; None if it is gone."""
+    try:
+        fd = os.open(target, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    fcntl.flock(fd, fcntl.LOCK_SH)  # waits only for a removal in progress
+    if _still_named(target, fd):
+        return fd
+    os.close(fd)
+    return None
+
+
+def _remove_unless_held(path: Path, fd: int, in_use: InUse) -> bool:
+    """Remove the object open as ``fd`` unless another descriptor holds it or it is in use."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    if not _still_named(path, fd) or in_use(path.name):
+        return False
+    path.unlink()
+    _fsync_dir(path.parent)
+    return True
+
+
+def _still_named(path: Path, fd: int) -> bool:
+    try:
+        named, held = os.stat(path), os.fstat(fd)
+        return (named.st_dev, named.st_ino) == (held.st_dev, held.st_ino)
+    except FileNotFoundError:
+        return False
 
 
 def _is_digest(name: str) -> bool:
