@@ -29,6 +29,7 @@ from obligations.evidence.storage import BlobStore
 from obligations.ledger.data import EvidenceUse
 from obligations.ledger.service import ComposedLedger
 from obligations.rules.catalog import Catalog
+from obligations.spreadsheet import csv_row, neutralise_workbook
 
 INDEX_NAME = "佐证材料目录"
 INDEX_COLUMNS = (
@@ -137,7 +138,7 @@ def index_csv(entries: list[BundleEntry], root: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(INDEX_COLUMNS)
-    writer.writerows(index_rows(entries, root))
+    writer.writerows(csv_row(row) for row in index_rows(entries, root))
     return buffer.getvalue().encode("utf-8-sig")  # Excel on Windows opens it as UTF-8
 
 
@@ -155,6 +156,7 @@ def index_xlsx(entries: list[BundleEntry], root: str) -> bytes:
     for column, width in zip("ABCDEFGHIJKLM", widths, strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
+    neutralise_workbook(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -31,6 +31,7 @@ from obligations.ledger.service import ledger_document_for
 from obligations.lookup import find_unit
 from obligations.models import EvidenceRecord, Organization, RoleAssignment, Task
 from obligations.rules.catalog import Catalog
+from obligations.spreadsheet import csv_record
 from obligations.tasks.listing import list_tasks
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
@@ -230,7 +231,7 @@ def _csv(archive: zipfile.ZipFile, name: str, rows: list[dict[str, Any]]) -> Non
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_record(row) for row in rows)
     # A byte-order mark so Excel opens the Chinese text as UTF-8.
     archive.writestr(name, "\ufeff" + buffer.getvalue())
 
