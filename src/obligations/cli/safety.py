@@ -31,14 +31,21 @@ def backup_command(app: AppContext, output: Path) -> None:
 
 @click.command("restore")
 @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="恢复到的新数据目录（也可写在 restore 之前）",
+)
 @click.option("--database-url", help="恢复 PostgreSQL 备份时的目标空数据库")
 @pass_app
-def restore_command(app: AppContext, backup_file: Path, database_url: str | None) -> None:
+def restore_command(
+    app: AppContext, backup_file: Path, data_dir: Path | None, database_url: str | None
+) -> None:
     """从备份重建数据目录（--data-dir 指定，须为新目录），逐一校验哈希。"""
     with refusals():
         report = restore(
             backup_file,
-            app.settings.data_dir,
+            data_dir or app.settings.data_dir,
             database_url=database_url or app.settings.database_url,
         )
     click.echo(
