@@ -6,10 +6,12 @@ from pathlib import Path
 
 import click
 
-from obligations.cli.context import AppContext, pass_app, refusals
+from obligations.cli.context import AppContext, Failure, pass_app, refusals
 from obligations.ledger.render_docx import template_in_force
-from obligations.safety.backup import backup, restore
+from obligations.safety.backup import backup
+from obligations.safety.damage import BackupDamaged, DamagedObject, damage_lines
 from obligations.safety.export import docx_ledgers, export_unit, ledger_years
+from obligations.safety.restore import restore
 from obligations.timeutil import utcnow
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -17,15 +19,27 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 @click.command("backup")
 @click.option("-o", "--output", type=_FILE, required=True, help="备份文件，如 backup.tar")
+@click.option(
+    "--allow-damaged", is_flag=True, help="有文件缺失或损坏时仍备份其余内容，并在清单中记下它们"
+)
 @pass_app
-def backup_command(app: AppContext, output: Path) -> None:
-    """备份数据库与全部佐证材料文件（服务运行中也可执行），附哈希清单。"""
+def backup_command(app: AppContext, output: Path, allow_damaged: bool) -> None:
+    """备份数据库与全部佐证材料文件（服务运行中也可执行），附哈希清单。
+
+    逐一校验复制的文件：有缺失或损坏的文件时不写备份并退出码为 1（列出所属材料），
+    除非加 --allow-damaged。"""
     with refusals():
-        report = backup(app.engine, app.settings.evidence_dir, output, now=utcnow())
+        try:
+            report = backup(app.engine, app.settings.evidence_dir, output, now=utcnow(),
+                            allow_damaged=allow_damaged)  # fmt: skip
+        except BackupDamaged as exc:  # what was checked is wrong: exit status 1
+            raise Failure(str(exc)) from exc
+    _echo_damaged("以下文件缺失或损坏，已记入备份清单（其内容无法备份）：", report.damaged)
     size = report.bytes / 1024 / 1024
     click.echo(
         f"已备份到 {report.path}：数据库（{report.database}）与 {report.files} 个文件，"
         f"共 {size:.1f} MB"
+        + (f"；{len(report.damaged)} 个损坏的文件已记入清单" if report.damaged else "")
     )
 
 
@@ -48,9 +62,11 @@ def restore_command(
             data_dir or app.settings.data_dir,
             database_url=database_url or app.settings.database_url,
         )
+    _echo_damaged("以下文件在备份时已缺失或损坏，未能恢复：", report.damaged)
     click.echo(
         f"已恢复到 {report.data_dir}：数据库（{report.database}）与 {report.files} 个文件，"
         f"备份时间 {report.created_at}；全部哈希校验通过"
+        + (f"；{len(report.damaged)} 个文件备份时已损坏，见上" if report.damaged else "")
     )
 
 
@@ -78,3 +94,8 @@ def export_command(app: AppContext, unit_code: str, output: Path) -> None:
         f"已导出到 {report.path}：任务 {report.tasks} 项，材料 {report.records} 份，"
         f"文件 {report.files} 个，台账 {report.ledgers} 份"
     )
+
+
+def _echo_damaged(heading: str, damaged: list[DamagedObject]) -> None:
+    if damaged:
+        click.echo("\n".join([heading, *damage_lines(damaged)]), err=True)
