@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,6 +41,16 @@ def new_scratch_file(directory: Path, *, prefix: str, suffix: str) -> Path:
     handle, name = tempfile.mkstemp(prefix=PREFIX + prefix, suffix=suffix, dir=directory)
     os.close(handle)
     return Path(name)
+
+
+@contextmanager
+def scratch_folder(directory: Path | None, *, prefix: str) -> Iterator[Path]:
+    """A temporary folder ``<directory>/obligations-<prefix>…``, removed on leaving; in the
+    system's temporary folder when ``directory`` is None (a caller with no data directory)."""
+    if directory is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=PREFIX + prefix, dir=directory) as folder:
+        yield Path(folder)
 
 
 def sweep_scratch(

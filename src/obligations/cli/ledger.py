@@ -37,6 +37,7 @@ from obligations.ledger.render_xlsx import render_xlsx
 from obligations.ledger.service import ComposedLedger, compose_unit_ledger, unit_codes
 from obligations.ledger.summary import summary_xlsx
 from obligations.rules.calendars import load_academic_calendar
+from obligations.scratch import scratch_dir
 from obligations.timeutil import utcnow
 
 FORMATS = ("docx", "xlsx", "html", "pdf")
@@ -160,7 +161,7 @@ def _write_one(
             with target.open("wb") as sink:
                 write_bundle(sink, composed, app.catalog, app.store, docx=docx)
             return
-        target.write_bytes(_render(composed, fmt, template))
+        target.write_bytes(_render(composed, fmt, template, scratch_dir(app.settings.data_dir)))
     except LedgerRenderError as exc:
         raise Failure(str(exc)) from exc
     except BlobNotFound as exc:
@@ -171,14 +172,14 @@ def _write_one(
         raise Failure(f"无法写入 {target}：{exc.strerror or exc}") from exc
 
 
-def _render(composed: ComposedLedger, fmt: str, template: Path) -> bytes:
+def _render(composed: ComposedLedger, fmt: str, template: Path, scratch: Path) -> bytes:
     document = composed.document
     if fmt == "xlsx":
         return render_xlsx(document)
     if fmt == "html":
         return render_html(document).encode("utf-8")
     docx = render_docx(document, template)
-    return docx_to_pdf(docx) if fmt == "pdf" else docx
+    return docx_to_pdf(docx, scratch=scratch) if fmt == "pdf" else docx
 
 
 @ledger.command("notes")

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
@@ -178,7 +180,12 @@ async def ledger_download(
     if fmt not in FORMATS:
         raise NotFound(f"不支持的台账格式 {fmt}；可选：docx、xlsx、pdf、html")
     document = await run_in_threadpool(_document, request, auth, code, year)
-    renderers = {"docx": render_docx, "xlsx": render_xlsx, "pdf": render_pdf}
+    pdf = partial(render_pdf, scratch=scratch_dir(state_of(request).settings.data_dir))
+    renderers: dict[str, Callable[[LedgerDocument], bytes]] = {
+        "docx": render_docx,
+        "xlsx": render_xlsx,
+        "pdf": pdf,
+    }
     content: bytes = await run_in_threadpool(renderers[fmt], document)
     name = f"{document.unit_name}{year}年度党建工作台账.{fmt}"
     return Response(
