@@ -30,7 +30,9 @@ def is_formula_like(value: object) -> bool:
 
 def csv_value(value: object) -> object:
     """The value to write in a CSV field: formula-like text prefixed with ``'``, else as is."""
-    return "'" + value if is_formula_like(value) and isinstance(value, str) else value
+    if isinstance(value, str) and is_formula_like(value):
+        return "'" + value
+    return value
 
 
 def csv_row(values: Iterable[object]) -> list[object]:

@@ -10,7 +10,7 @@ restore brings back everything else and lists these.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -54,7 +54,7 @@ class DamagedObject:
         return {
             "sha256": self.sha256,
             "problem": self.problem,
-            "uses": [u.__dict__ for u in self.uses],
+            "uses": [asdict(u) for u in self.uses],
         }
 
     @classmethod
