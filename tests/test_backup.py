@@ -247,6 +247,70 @@ def test_restore_refuses_a_directory_that_holds_data_and_a_file_that_is_no_backu
     assert "已损坏或不完整" in garbage.stderr
 
 
+def object_path(data_dir: Path, sha256: str) -> Path:
+    return data_dir / "evidence" / "objects" / sha256[:2] / sha256[2:4] / sha256
+
+
+def damage_two_files(data_dir: Path) -> tuple[dict[str, object], dict[str, object]]:
+    """Corrupt the file of 记录1 on disk and remove that of 记录3; their records."""
+    by_title = {r["title"]: r for r in evidence_of(data_dir)}
+    corrupt, missing = by_title["记录1"], by_title["记录3"]
+    path = object_path(data_dir, corrupt["files"][0]["sha256"])  # type: ignore[index]
+    path.chmod(0o644)
+    path.write_bytes(b"%PDF-1.4\n bit rot")
+    object_path(data_dir, missing["files"][0]["sha256"]).unlink()  # type: ignore[index]
+    return corrupt, missing
+
+
+def test_a_backup_with_a_corrupt_or_missing_file_stops_with_exit_1_naming_the_records(
+    demo: Path, tmp_path: Path
+) -> None:
+    corrupt, missing = damage_two_files(demo)
+    assert run(demo, "verify").exit_code == 1
+
+    result = run(demo, "backup", "-o", tmp_path / "b.tar")
+
+    assert result.exit_code == 1
+    for record, problem in ((corrupt, "已损坏"), (missing, "文件缺失")):
+        assert f"材料 {record['id']}「{record['title']}」" in result.stderr
+        assert f"任务 {record['task_id']}" in result.stderr
+        assert f"的文件 {record['title']}.pdf" in result.stderr and problem in result.stderr
+    assert "--allow-damaged" in result.stderr
+    left = {p.name for p in tmp_path.iterdir()} - {p.name for p in tmp_path.glob("记录*.pdf")}
+    assert left == {"data"}  # no backup file, no staging folder
+
+
+def test_a_backup_allowed_to_be_damaged_restores_everything_else_and_lists_the_damage(
+    demo: Path, tmp_path: Path
+) -> None:
+    corrupt, missing = damage_two_files(demo)
+    backup_file = tmp_path / "damaged.tar"
+
+    taken = run(demo, "backup", "-o", backup_file, "--allow-damaged")
+    restored = tmp_path / "restored"
+    result = CliRunner().invoke(cli, ["restore", str(backup_file), "--data-dir", str(restored)])
+
+    assert taken.exit_code == 0, taken.output
+    assert result.exit_code == 0, result.output
+    with tarfile.open(backup_file) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    damaged = {d["sha256"]: d for d in manifest["damaged"]}
+    bad = {r["files"][0]["sha256"]: r for r in (corrupt, missing)}  # type: ignore[index]
+    assert set(damaged) == set(bad)
+    for sha256, record in bad.items():
+        assert [u["record_id"] for u in damaged[sha256]["uses"]] == [record["id"]]
+        assert f"材料 {record['id']}「{record['title']}」" in taken.stderr
+        assert f"材料 {record['id']}「{record['title']}」" in result.stderr
+        assert not object_path(restored, sha256).exists()
+    assert states(restored) == states(demo)
+    assert evidence_of(restored) == evidence_of(demo)
+    kept = [f["sha256"] for r in evidence_of(demo) for f in r["files"]]  # type: ignore[attr-defined]
+    for sha256 in set(kept) - set(bad):
+        assert file_bytes(restored, sha256) == file_bytes(demo, sha256)
+    after = run(restored, "verify")
+    assert after.exit_code == 1 and after.stdout.count("缺失：") == 2
+
+
 @pytest.fixture
 def pg_databases() -> Iterator[tuple[str, str]]:
     """Two fresh PostgreSQL databases: the source and the restore target."""

@@ -7,7 +7,7 @@ import unicodedata
 import pytest
 
 from obligations.evidence.storage import (
-    MAX_NAME_LENGTH,
+    MAX_NAME_BYTES,
     BadFileName,
     StorageRefused,
     clean_filename,
@@ -28,14 +28,26 @@ def test_surrounding_spaces_are_removed() -> None:
     assert clean_filename("  报告.pdf \u3000") == "报告.pdf"
 
 
-def test_a_name_of_exactly_the_limit_is_kept() -> None:
-    name = "记" * (MAX_NAME_LENGTH - 4) + ".pdf"
+def test_a_name_of_exactly_the_limit_in_bytes_is_kept() -> None:
+    name = "记" * 83 + "ab.pdf"  # 249 + 6 bytes
+    assert len(name.encode()) == MAX_NAME_BYTES
     assert clean_filename(name) == name
 
 
 def test_a_300_character_name_is_refused_saying_the_limit() -> None:
-    with pytest.raises(BadFileName, match=r"300 个字符.*最多 255 个字符"):
+    with pytest.raises(BadFileName, match=r"300 个字符.*最多 255 字节"):
         clean_filename("a" * 296 + ".pdf")
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["记" * 84 + ".pdf", "会议记录😀" * 48 + "纪要.pdf", "😀" * 63 + ".pdf"],
+    ids=["256-bytes-of-chinese", "246-characters-with-emoji", "256-bytes-of-emoji"],
+)
+def test_a_name_over_255_bytes_is_refused_though_it_has_fewer_characters(name: str) -> None:
+    assert len(name) < MAX_NAME_BYTES < len(name.encode())
+    with pytest.raises(BadFileName, match=r"个字符，占 \d+ 字节），最多 255 字节"):
+        clean_filename(name)
 
 
 @pytest.mark.parametrize("name", ["../../etc/passwd", "../报告.pdf", "a/b.pdf", "..\\boot.ini"])

@@ -93,8 +93,11 @@ class Root:
         """``document`` as ``docx``, ``xlsx``, ``html`` (UTF-8) or ``pdf`` bytes, in the
         template in force; raises :class:`~obligations.ledger.errors.LedgerRenderError`."""
         from obligations.ledger.formats import render_ledger
+        from obligations.scratch import scratch_dir
 
-        return render_ledger(document, fmt, self.ledger_template)
+        return render_ledger(
+            document, fmt, self.ledger_template, scratch=scratch_dir(self.settings.data_dir)
+        )
 
     def reminder_config(self) -> ReminderConfig:
         """The reminder channels and timing, read afresh (an administrator may edit the file

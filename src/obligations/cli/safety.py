@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
-from obligations.cli.context import AppContext, pass_app, refusals
-from obligations.safety.backup import backup, restore
+from obligations.cli.context import AppContext, Failure, pass_app, refusals
+from obligations.safety.backup import backup
+from obligations.safety.damage import BackupDamaged, DamagedObject, damage_lines
 from obligations.safety.export import docx_ledgers, export_unit, ledger_years
+from obligations.safety.restore import restore
 from obligations.timeutil import utcnow
 
 _FILE = click.Path(dir_okay=False, path_type=Path)
@@ -16,33 +18,54 @@ _FILE = click.Path(dir_okay=False, path_type=Path)
 
 @click.command("backup")
 @click.option("-o", "--output", type=_FILE, required=True, help="备份文件，如 backup.tar")
+@click.option(
+    "--allow-damaged", is_flag=True, help="有文件缺失或损坏时仍备份其余内容，并在清单中记下它们"
+)
 @pass_app
-def backup_command(app: AppContext, output: Path) -> None:
-    """备份数据库与全部佐证材料文件（服务运行中也可执行），附哈希清单。"""
+def backup_command(app: AppContext, output: Path, allow_damaged: bool) -> None:
+    """备份数据库与全部佐证材料文件（服务运行中也可执行），附哈希清单。
+
+    逐一校验复制的文件：有缺失或损坏的文件时不写备份并退出码为 1（列出所属材料），
+    除非加 --allow-damaged。"""
     with refusals():
-        report = backup(app.engine, app.settings.evidence_dir, output, now=utcnow())
+        try:
+            report = backup(app.engine, app.settings.evidence_dir, output, now=utcnow(),
+                            allow_damaged=allow_damaged)  # fmt: skip
+        except BackupDamaged as exc:  # what was checked is wrong: exit status 1
+            raise Failure(str(exc)) from exc
+    _echo_damaged("以下文件缺失或损坏，已记入备份清单（其内容无法备份）：", report.damaged)
     size = report.bytes / 1024 / 1024
     click.echo(
         f"已备份到 {report.path}：数据库（{report.database}）与 {report.files} 个文件，"
         f"共 {size:.1f} MB"
+        + (f"；{len(report.damaged)} 个损坏的文件已记入清单" if report.damaged else "")
     )
 
 
 @click.command("restore")
 @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="恢复到的新数据目录（也可写在 restore 之前）",
+)
 @click.option("--database-url", help="恢复 PostgreSQL 备份时的目标空数据库")
 @pass_app
-def restore_command(app: AppContext, backup_file: Path, database_url: str | None) -> None:
+def restore_command(
+    app: AppContext, backup_file: Path, data_dir: Path | None, database_url: str | None
+) -> None:
     """从备份重建数据目录（--data-dir 指定，须为新目录），逐一校验哈希。"""
     with refusals():
         report = restore(
             backup_file,
-            app.settings.data_dir,
+            data_dir or app.settings.data_dir,
             database_url=database_url or app.settings.database_url,
         )
+    _echo_damaged("以下文件在备份时已缺失或损坏，未能恢复：", report.damaged)
     click.echo(
         f"已恢复到 {report.data_dir}：数据库（{report.database}）与 {report.files} 个文件，"
         f"备份时间 {report.created_at}；全部哈希校验通过"
+        + (f"；{len(report.damaged)} 个文件备份时已损坏，见上" if report.damaged else "")
     )
 
 
@@ -68,3 +91,8 @@ def export_command(app: AppContext, unit_code: str, output: Path) -> None:
         f"已导出到 {report.path}：任务 {report.tasks} 项，材料 {report.records} 份，"
         f"文件 {report.files} 个，台账 {report.ledgers} 份"
     )
+
+
+def _echo_damaged(heading: str, damaged: list[DamagedObject]) -> None:
+    if damaged:
+        click.echo("\n".join([heading, *damage_lines(damaged)]), err=True)

@@ -12,6 +12,7 @@ from obligations.cli.context import AppContext, pass_app, refusals
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.safety.verify import GRACE, verify
+from obligations.scratch import scratch_dir
 from obligations.timeutil import LOCAL_TZ, utcnow
 
 
@@ -27,7 +28,13 @@ from obligations.timeutil import LOCAL_TZ, utcnow
 def verify_command(app: AppContext, grace_minutes: int) -> None:
     """逐一校验佐证材料文件的哈希；报告缺失、损坏和无主文件；有问题时退出码为 1。"""
     with app.sessions() as session:
-        report = verify(session, app.store, now=utcnow(), grace=timedelta(minutes=grace_minutes))
+        report = verify(
+            session,
+            app.store,
+            now=utcnow(),
+            grace=timedelta(minutes=grace_minutes),
+            scratch=scratch_dir(app.settings.data_dir),
+        )
     for problem in report.missing:
         click.echo(f"缺失：{problem.sha256}（材料 {_ids(problem.records)}：{_names(problem)}）")
     for problem in report.corrupt:

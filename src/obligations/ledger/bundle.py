@@ -25,10 +25,12 @@ from typing import BinaryIO
 from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
+from obligations.archivenames import fit_file_name, fit_text
 from obligations.evidence.storage import BlobStore
 from obligations.ledger.data import EvidenceUse
 from obligations.ledger.service import ComposedLedger
 from obligations.rules.catalog import Catalog
+from obligations.spreadsheet import csv_row, neutralise_workbook
 
 INDEX_NAME = "佐证材料目录"
 INDEX_COLUMNS = (
@@ -61,10 +63,8 @@ def bundle_root(composed: ComposedLedger) -> str:
 
 
 def ledger_file_name(composed: ComposedLedger, extension: str) -> str:
-    return (
-        safe_name(f"{composed.unit_code}-{composed.unit_name}台账（{composed.period.label}）")
-        + f".{extension}"
-    )
+    name = safe_name(f"{composed.unit_code}-{composed.unit_name}台账（{composed.period.label}）")
+    return fit_file_name(f"{name}.{extension}")
 
 
 def plan_entries(composed: ComposedLedger, catalog: Catalog) -> list[BundleEntry]:
@@ -86,7 +86,7 @@ def plan_entries(composed: ComposedLedger, catalog: Catalog) -> list[BundleEntry
     entries = []
     for use in uses:
         folder = folders.get(use.item_id, safe_name(f"其他 {use.item_id}"))
-        path = _unique(f"{root}/{folder}/{_file_name(use)}", taken)
+        path = _unique(f"{root}/{folder}", _file_name(use), taken)
         entries.append(BundleEntry(path, use))
     return entries
 
@@ -137,7 +137,7 @@ def index_csv(entries: list[BundleEntry], root: str) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(INDEX_COLUMNS)
-    writer.writerows(index_rows(entries, root))
+    writer.writerows(csv_row(row) for row in index_rows(entries, root))
     return buffer.getvalue().encode("utf-8-sig")  # Excel on Windows opens it as UTF-8
 
 
@@ -155,15 +155,17 @@ def index_xlsx(entries: list[BundleEntry], root: str) -> bytes:
     for column, width in zip("ABCDEFGHIJKLM", widths, strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A2"
+    neutralise_workbook(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
 
 
 def safe_name(text: str) -> str:
-    """A path component: no separators or characters Windows refuses, not too long."""
+    """A path component: no separators or characters Windows refuses, at most 120 characters
+    and 255 bytes of UTF-8 (what Linux file systems hold)."""
     cleaned = _UNSAFE.sub("_", text).strip(" .")
-    return cleaned[:120] or "_"
+    return fit_text(cleaned[:120])
 
 
 def _file_name(use: EvidenceUse) -> str:
@@ -171,17 +173,15 @@ def _file_name(use: EvidenceUse) -> str:
     original = PurePosixPath(use.original_name)
     suffix = original.suffix if 1 < len(original.suffix) <= 10 else ""
     stem = safe_name(f"{use.held_on.isoformat()} {use.record_title}-{original.stem}"[:MAX_STEM])
-    return stem + _UNSAFE.sub("_", suffix)
+    return fit_file_name(stem + _UNSAFE.sub("_", suffix))
 
 
-def _unique(path: str, taken: set[str]) -> str:
-    candidate, number = path, 1
-    stem, dot, suffix = path.rpartition(".")
+def _unique(folder: str, name: str, taken: set[str]) -> str:
+    """``folder/name``, or ``folder/name（2）.ext`` and so on if taken; each within 255 bytes."""
+    candidate, number = f"{folder}/{name}", 1
     while candidate in taken:
         number += 1
-        candidate = (
-            f"{stem}（{number}）.{suffix}" if dot and "/" not in suffix else f"{path}（{number}）"
-        )
+        candidate = f"{folder}/{fit_file_name(name, marker=f'（{number}）')}"
     taken.add(candidate)
     return candidate
 

@@ -13,11 +13,14 @@ from obligations.ledger.render_xlsx import render_xlsx
 FORMATS = ("docx", "xlsx", "html", "pdf")
 
 
-def render_ledger(document: LedgerDocument, fmt: str, template: Path) -> bytes:
+def render_ledger(
+    document: LedgerDocument, fmt: str, template: Path, *, scratch: Path | None = None
+) -> bytes:
     """``document`` as bytes in ``fmt`` (one of :data:`FORMATS`; HTML is UTF-8).
 
     Word and PDF are filled into ``template`` (PDF is the Word ledger converted by
-    LibreOffice). Raises :class:`~obligations.ledger.errors.LedgerRenderError` when the
+    LibreOffice in a working folder under ``scratch``, the data directory's temporary
+    folder). Raises :class:`~obligations.ledger.errors.LedgerRenderError` when the
     template is broken or the PDF cannot be made, ``ValueError`` for an unknown format.
     """
     if fmt == "xlsx":
@@ -27,4 +30,4 @@ def render_ledger(document: LedgerDocument, fmt: str, template: Path) -> bytes:
     if fmt not in ("docx", "pdf"):
         raise ValueError(f"unknown ledger format {fmt!r}; one of {FORMATS}")
     docx = render_docx(document, template)
-    return docx_to_pdf(docx) if fmt == "pdf" else docx
+    return docx_to_pdf(docx, scratch=scratch) if fmt == "pdf" else docx

@@ -12,12 +12,12 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 from pathlib import Path
 
 from obligations.ledger.document import LedgerDocument
 from obligations.ledger.errors import PdfConversionFailed, PdfConverterMissing
 from obligations.ledger.render_docx import render_docx
+from obligations.scratch import scratch_folder
 
 DEFAULT_TIMEOUT = 120.0  # seconds; a first start of LibreOffice takes a few
 CONVERTER_NAMES = ("soffice", "libreoffice")
@@ -44,9 +44,11 @@ def render_pdf(
     template: Path | None = None,
     *,
     timeout: float = DEFAULT_TIMEOUT,
+    scratch: Path | None = None,
 ) -> bytes:
-    """The ledger as PDF bytes, converted from :func:`render_docx`'s output."""
-    return docx_to_pdf(render_docx(document, template), timeout=timeout)
+    """The ledger as PDF bytes, converted from :func:`render_docx`'s output (working files in
+    ``scratch``, see :func:`docx_to_pdf`)."""
+    return docx_to_pdf(render_docx(document, template), timeout=timeout, scratch=scratch)
 
 
 def docx_to_pdf(
@@ -54,11 +56,14 @@ def docx_to_pdf(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     path: str | None = None,
+    scratch: Path | None = None,
 ) -> bytes:
-    """Convert Word bytes to PDF bytes with LibreOffice; ``path`` overrides PATH for the lookup."""
+    """Convert Word bytes to PDF bytes with LibreOffice; ``path`` overrides PATH for the lookup.
+
+    The working folder goes in ``scratch`` (the data directory's ``tmp/``, swept of what a killed
+    conversion leaves) or, without one, the system's temporary folder."""
     converter = find_converter(path)
-    with tempfile.TemporaryDirectory(prefix="ledger-pdf-") as folder:
-        work = Path(folder)
+    with scratch_folder(scratch, prefix="pdf-") as work:
         source = work / "ledger.docx"
         source.write_bytes(docx)
         command = [

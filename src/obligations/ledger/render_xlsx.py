@@ -24,6 +24,7 @@ from openpyxl.styles import (  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.ledger.document import LedgerDocument, LedgerRow
+from obligations.spreadsheet import neutralise_workbook
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -64,6 +65,7 @@ def render_xlsx(document: LedgerDocument) -> bytes:
     _write_column_headers(sheet, document)
     _write_items(sheet, document)
     _set_page(sheet)
+    neutralise_workbook(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -10,6 +10,7 @@ from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped, unus
 
 from obligations.ledger.document import Verdict
 from obligations.ledger.service import ComposedLedger
+from obligations.spreadsheet import neutralise_workbook
 
 SUMMARY_COLUMNS = (
     "序号",
@@ -74,6 +75,7 @@ def summary_xlsx(ledgers: Sequence[ComposedLedger], *, title: str) -> bytes:
     for column, width in zip("ABCDEFGHI", (6, 10, 30, 10, 10, 10, 14, 12, 60), strict=True):
         sheet.column_dimensions[column].width = width
     sheet.freeze_panes = "A3"
+    neutralise_workbook(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

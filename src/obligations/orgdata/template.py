@@ -27,6 +27,7 @@ from obligations.orgdata.sheets import (
     Column,
     Sheet,
 )
+from obligations.spreadsheet import neutralise_workbook
 
 LAST_ROW = 1_048_576  # Excel's last row: drop-down lists and formats cover the whole column
 DATE_FORMAT = "yyyy-mm-dd"
@@ -55,6 +56,7 @@ def write_template(path: Path) -> None:
     _write_guide(workbook.active)
     for sheet in SHEETS:
         _write_sheet(workbook.create_sheet(sheet.name), sheet)
+    neutralise_workbook(workbook)
     workbook.save(path)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
+from obligations.archivenames import fit_file_name, fit_text
 from obligations.audit import list_audit, plain
 from obligations.errors import InvalidRequest
 from obligations.evidence.records import list_records
@@ -29,8 +30,15 @@ from obligations.evidence.storage import BlobStore
 from obligations.ledger.render_docx import render_docx
 from obligations.ledger.service import ledger_document_for
 from obligations.lookup import find_unit
-from obligations.models import EvidenceRecord, Organization, RoleAssignment, Task
+from obligations.models import (
+    EvidenceFile,
+    EvidenceRecord,
+    Organization,
+    RoleAssignment,
+    Task,
+)
 from obligations.rules.catalog import Catalog
+from obligations.spreadsheet import csv_record
 from obligations.tasks.listing import TaskFilter, TaskOrder, list_tasks
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
@@ -112,7 +120,7 @@ def export_unit(
             for record in records:
                 record_rows.append(_record(record))
                 for file in record.files:
-                    name = f"files/{_folder(record)}/{file.position}-{_safe(file.original_name)}"
+                    name = f"files/{_folder(record)}/{_file_name(file)}"
                     entry = zipfile.ZipInfo(name, _stamp(record.recorded_at))
                     entry.compress_type = zipfile.ZIP_DEFLATED
                     with store.open(file.sha256) as content, archive.open(entry, "w") as out:
@@ -126,7 +134,7 @@ def export_unit(
             if make_ledger is not None:
                 for year in ledger_years:
                     ledger_name, ledger = make_ledger(session, unit_code, year)
-                    archive.writestr(f"ledgers/{_safe(ledger_name)}", ledger)
+                    archive.writestr(f"ledgers/{fit_file_name(_safe(ledger_name))}", ledger)
                     ledgers += 1
             archive.writestr("README.txt", _readme(unit, today))
         with temporary.open("rb") as handle:
@@ -209,7 +217,14 @@ def _flat(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _folder(record: EvidenceRecord) -> str:
-    return f"{record.ledger_item}/{record.id}-{record.held_on.isoformat()}-{_safe(record.title)}"
+    """``1.3/12-2026-03-09-title``: unique by the record's id, at most 255 bytes a component."""
+    title = fit_text(f"{record.id}-{record.held_on.isoformat()}-{_safe(record.title)}")
+    return f"{_safe(record.ledger_item)}/{title}"
+
+
+def _file_name(file: EvidenceFile) -> str:
+    """``2-original.pdf``: unique by the file's position in its record, at most 255 bytes."""
+    return fit_file_name(f"{file.position}-{_safe(file.original_name)}")
 
 
 def _stamp(instant: datetime) -> tuple[int, int, int, int, int, int]:
@@ -230,7 +245,7 @@ def _csv(archive: zipfile.ZipFile, name: str, rows: list[dict[str, Any]]) -> Non
     if rows:
         writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(csv_record(row) for row in rows)
     # A byte-order mark so Excel opens the Chinese text as UTF-8.
     archive.writestr(name, "\ufeff" + buffer.getvalue())
 

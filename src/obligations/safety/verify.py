@@ -3,20 +3,23 @@
 Reports files a record points to that are missing or whose content no longer hashes to its
 name (corrupt), and stored objects no record points to (orphans: a process killed between
 storing a file and recording it, or an upload refused half-way). Temporary files of killed
-uploads are removed; orphans are removed once older than the grace period, so an upload still
-between its two steps is never touched.
+uploads, and temporary files a killed process left in the data directory's ``tmp/`` (a bundle
+download cut off), are removed; orphans are removed once older than the grace period, so an
+upload still between its two steps is never touched.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obligations.evidence.storage import BlobStore, Leftover
 from obligations.models import EvidenceFile, EvidenceRecord
+from obligations.scratch import sweep_scratch
 
 # An upload stores its files and then commits its record within seconds; an hour leaves room
 # for the slowest link without keeping real leftovers long.
@@ -47,10 +50,22 @@ class VerifyReport:
 
 
 def verify(
-    session: Session, store: BlobStore, *, now: datetime, grace: timedelta = GRACE
+    session: Session,
+    store: BlobStore,
+    *,
+    now: datetime,
+    grace: timedelta = GRACE,
+    scratch: Path | None = None,
 ) -> VerifyReport:
+    """Check every recorded file; sweep leftovers of the store and of the ``scratch`` folder
+    (the data directory's ``tmp/``) older than ``grace``."""
     report = VerifyReport()
     report.leftovers_removed = store.sweep_leftovers(older_than=grace, now=now)
+    if scratch is not None:
+        report.leftovers_removed += [
+            Leftover(left.name, left.size, left.modified)
+            for left in sweep_scratch(scratch, older_than=grace, now=now)
+        ]
     referenced: dict[str, tuple[list[int], list[str]]] = {}
     rows = session.execute(
         select(EvidenceFile.sha256, EvidenceRecord.id, EvidenceFile.original_name)

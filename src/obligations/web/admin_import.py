@@ -19,6 +19,7 @@ from obligations.accounts import access
 from obligations.errors import InvalidRequest
 from obligations.evidence.storage.limits import format_size
 from obligations.orgdata.service import ImportProblem, ImportRejected, ImportReport, import_path
+from obligations.scratch import scratch_dir, scratch_folder
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.file_upload import receive_file
@@ -93,8 +94,8 @@ def _run_import(
 async def import_workbook(request: Request, auth: PageUser) -> Response:
     access.require_admin(auth.principal)
     web = state_of(request)
-    with tempfile.TemporaryDirectory(prefix="obligations-import-") as folder:
-        target = Path(folder) / "workbook.xlsx"
+    with scratch_folder(scratch_dir(web.settings.data_dir), prefix="import-") as folder:
+        target = folder / "workbook.xlsx"
         received = await receive_file(request, target, csrf=auth.csrf, max_bytes=MAX_WORKBOOK_BYTES)
         if received.filename is None or received.size == 0:
             raise InvalidRequest("请选择要导入的 Excel 文件（.xlsx）")

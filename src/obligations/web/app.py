@@ -19,6 +19,8 @@ from obligations.accounts.throttle import ThrottlePolicy
 from obligations.errors import NotFound, ServiceError
 from obligations.evidence.storage import FileTooLarge, FileTypeRefused
 from obligations.ledger.errors import LedgerRenderError
+from obligations.safety.verify import GRACE
+from obligations.scratch import scratch_dir, sweep_scratch
 from obligations.settings import Settings
 from obligations.timeutil import utcnow
 from obligations.web import (
@@ -71,6 +73,7 @@ def create_app(
         throttle=throttle or ThrottlePolicy(),
         engine_override=engine,
     )
+    sweep_scratch(scratch_dir(settings.data_dir), older_than=GRACE, now=clock())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for module in (
         pages_auth,

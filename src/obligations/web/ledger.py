@@ -4,8 +4,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -29,6 +27,7 @@ from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_html import render_html
 from obligations.rules.catalog import Catalog
+from obligations.scratch import new_scratch_file, scratch_dir
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.pages_main import YEAR
@@ -143,9 +142,8 @@ def _write_bundle(web: WebState, principal: Principal, code: str, year: int, tar
 async def ledger_bundle(request: Request, auth: PageUser, code: str, year: YearPath) -> Response:
     """The evidence bundle, as ``obligations ledger UNIT --year YEAR --bundle`` writes it."""
     web = state_of(request)
-    handle, name = tempfile.mkstemp(prefix="obligations-bundle-", suffix=".zip")
-    os.close(handle)
-    target = Path(name)
+    # In the data directory, not /tmp: a download killed half-way is swept by verify or start-up.
+    target = new_scratch_file(scratch_dir(web.settings.data_dir), prefix="bundle-", suffix=".zip")
     try:
         filename = await run_in_threadpool(_write_bundle, web, auth.principal, code, year, target)
     except BaseException:

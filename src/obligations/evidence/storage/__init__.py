@@ -14,10 +14,10 @@ from obligations.evidence.storage.errors import (
 )
 from obligations.evidence.storage.limits import FileType, UploadLimits
 from obligations.evidence.storage.local import LocalBlobStore
-from obligations.evidence.storage.names import MAX_NAME_LENGTH, clean_filename
+from obligations.evidence.storage.names import MAX_NAME_BYTES, clean_filename
 
 __all__ = [
-    "MAX_NAME_LENGTH",
+    "MAX_NAME_BYTES",
     "BadFileName",
     "BlobNotFound",
     "BlobStore",

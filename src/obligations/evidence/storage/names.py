@@ -10,7 +10,9 @@ import unicodedata
 
 from obligations.evidence.storage.errors import BadFileName
 
-MAX_NAME_LENGTH = 255
+# File systems limit a name to 255 bytes, not characters: a Chinese character takes 3 bytes in
+# UTF-8 and an emoji 4. A longer name could be stored but not extracted from an export.
+MAX_NAME_BYTES = 255
 
 # Bidirectional overrides can make "报告\u202eexe.pdf" display as "报告fdp.exe" or hide the real
 # extension; they have no place in a file name.
@@ -30,8 +32,11 @@ def clean_filename(name: str) -> str:
         raise BadFileName(f"文件名“{cleaned}”含有路径分隔符“/”或“\\”，只能是单纯的文件名")
     if cleaned in (".", ".."):
         raise BadFileName(f"文件名不能是“{cleaned}”")
-    if len(cleaned) > MAX_NAME_LENGTH:
+    size = len(cleaned.encode("utf-8"))
+    if size > MAX_NAME_BYTES:
         raise BadFileName(
-            f"文件名过长（{len(cleaned)} 个字符），最多 {MAX_NAME_LENGTH} 个字符，请缩短后再上传"
+            f"文件名过长（{len(cleaned)} 个字符，占 {size} 字节），最多 {MAX_NAME_BYTES} 字节"
+            f"（约 {MAX_NAME_BYTES // 3} 个汉字；一个汉字占 3 字节，表情符号占 4 字节），"
+            "请缩短后再上传"
         )
     return cleaned
