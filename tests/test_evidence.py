@@ -435,7 +435,7 @@ def test_the_audit_log_refuses_updates_and_deletes(
     with sessions.begin() as session:
         add(session, store, study(session, college, "2026-11"), date(2026, 11, 3))
     for statement in ("UPDATE audit_entry SET actor = 'someone else'", "DELETE FROM audit_entry"):
-        with sessions.begin() as session, pytest.raises(DBAPIError, match="append-only"):
+        with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
             session.execute(text(statement))
     with sessions() as session:
         actors = session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "evidence"))
