@@ -73,7 +73,7 @@ def test_init_demo_creates_the_database_and_generates_tasks(demo_dir: Path) -> N
     assert (demo_dir / "obligations.sqlite3").exists()
     again = run(demo_dir, "tasks", "generate", "--through", "2027-02-24")
     assert again.exit_code == 0, again.output
-    assert "新增 0，更新 0，恢复 0，停用 0" in again.stdout
+    assert "新增 0，更新 0，恢复 0，不再要求 0" in again.stdout
 
 
 def test_tasks_list_json_carries_every_documented_field(demo_dir: Path) -> None:

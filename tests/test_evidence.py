@@ -23,7 +23,7 @@ from obligations.evidence.records import EvidenceInput, EvidencePolicy, Standing
 from obligations.evidence.storage import LocalBlobStore, StorageRefused, UploadLimits
 from obligations.models import AuditEntry, EvidenceRecord, Task
 from obligations.tasks import waivers
-from obligations.tasks.generation import generate_tasks
+from obligations.tasks.generation import RETIRED_RULE_GONE, generate_tasks
 from obligations.tasks.state import task_state
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import EvidenceKind
@@ -408,9 +408,9 @@ def test_a_retired_task_keeps_its_evidence_and_takes_no_more(
     with sessions.begin() as session:
         task = study(session, college, "2026-11")
         add(session, store, task, date(2026, 11, 3))
-        task.retired_at, task.retired_reason = NOW, "规则已删除或停用"
+        task.retired_at, task.retired_reason = NOW, RETIRED_RULE_GONE
         assert state(session, task) is TaskStatus.DONE
-        with pytest.raises(InvalidRequest, match="已停用"):
+        with pytest.raises(InvalidRequest, match="已不再要求"):
             add(session, store, task, date(2026, 11, 4))
 
 
@@ -468,7 +468,7 @@ def test_the_audit_log_refuses_updates_and_deletes(
     with sessions.begin() as session:
         add(session, store, study(session, college, "2026-11"), date(2026, 11, 3))
     for statement in ("UPDATE audit_entry SET actor = 'someone else'", "DELETE FROM audit_entry"):
-        with sessions.begin() as session, pytest.raises(DBAPIError, match="append-only"):
+        with pytest.raises(DBAPIError, match="append-only"), sessions.begin() as session:
             session.execute(text(statement))
     with sessions() as session:
         actors = session.scalars(select(AuditEntry.actor).where(AuditEntry.entity == "evidence"))

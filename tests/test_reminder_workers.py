@@ -62,12 +62,12 @@ def item_states(sessions: sessionmaker[Session]) -> Counter[ItemState]:
 
 
 def test_two_worker_processes_deliver_every_reminder_exactly_once(
-    tmp_path: Path, database_url: str, sessions: sessionmaker[Session]
+    tmp_path: Path, database_url: str, committed_sessions: sessionmaker[Session]
 ) -> None:
     inbox = Inbox(delay=0.01)
     with inbox_server(inbox) as port:
         channels_file(tmp_path, port)
-        planned(sessions, tmp_path)
+        planned(committed_sessions, tmp_path)
         workers = [remind(tmp_path, database_url), remind(tmp_path, database_url)]
         for worker in workers:
             finished(worker)
@@ -75,8 +75,8 @@ def test_two_worker_processes_deliver_every_reminder_exactly_once(
     assert len(deliveries) == REMINDERS
     assert set(deliveries.values()) == {1}
     assert inbox.count() == UNITS * BRANCHES  # one digest per secretary
-    assert item_states(sessions) == {ItemState.SENT: REMINDERS}
-    with sessions() as session:
+    assert item_states(committed_sessions) == {ItemState.SENT: REMINDERS}
+    with committed_sessions() as session:
         attempts = session.scalar(select(func.count()).select_from(DeliveryAttempt))
         results = set(session.scalars(select(DeliveryAttempt.result)))
     # The guarantee is none lost and none repeated, whichever process sent what: on two shared
@@ -85,12 +85,12 @@ def test_two_worker_processes_deliver_every_reminder_exactly_once(
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing_once_another_takes_over(
-    tmp_path: Path, database_url: str, sessions: sessionmaker[Session]
+    tmp_path: Path, database_url: str, committed_sessions: sessionmaker[Session]
 ) -> None:
     inbox = Inbox(delay=0.02)
     with inbox_server(inbox) as port:
         channels_file(tmp_path, port)
-        planned(sessions, tmp_path)
+        planned(committed_sessions, tmp_path)
         victim = remind(tmp_path, database_url)
         deadline = time.monotonic() + 120
         while inbox.count() < 20 and time.monotonic() < deadline:
@@ -109,8 +109,8 @@ def test_a_worker_killed_mid_sweep_loses_nothing_once_another_takes_over(
     # At most the one message that was in flight when the process died is repeated.
     assert len({to for to, _ in repeated}) <= 1
     assert all(count <= 2 for count in deliveries.values())
-    assert item_states(sessions) == {ItemState.SENT: REMINDERS}
-    with sessions() as session:
+    assert item_states(committed_sessions) == {ItemState.SENT: REMINDERS}
+    with committed_sessions() as session:
         unknown = session.scalar(
             select(func.count())
             .select_from(DeliveryAttempt)

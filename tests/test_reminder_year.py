@@ -24,9 +24,10 @@ from obligations.accounts.access import operator
 from obligations.db import session_factory
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore
-from obligations.models import Person, Task
+from obligations.models import Person, ReminderItem, Task
 from obligations.reminders.config import load_reminder_config
 from obligations.reminders.runtime import ReminderRuntime
+from obligations.rules.catalog import Catalog
 from obligations.rules.workdays import WorkdayCalendar
 from obligations.settings import Settings
 from obligations.tasks.generation import generate_tasks
@@ -58,12 +59,26 @@ class Year:
     def __init__(self) -> None:
         self.seen: dict[tuple[str, int], list[date]] = defaultdict(list)
         self.message_days: list[date] = []
+        self.unowned: dict[int, date] = {}  # the tasks of the secretary-less branch: first reminder
+        self.flagged: set[int] = set()  # tasks with reminders marked "no recipient"
 
     def days(self, address: str, task_id: int) -> list[date]:
         return self.seen[(address, task_id)]
 
     def listed(self, task_id: int) -> list[date]:
         return sorted({d for (_, t), days in self.seen.items() if t == task_id for d in days})
+
+
+def first_reminders(session: Session, catalog: Catalog, org_id: int) -> dict[int, date]:
+    """The day of the first reminder of each task of ``org_id``, by the rule's settings: the
+    earliest ``before_N`` day not before the task opens, else the day after the due date."""
+    reminders = {located.rule.id: located.rule.reminders for located in catalog.rules}
+    first: dict[int, date] = {}
+    for task in session.scalars(select(Task).where(Task.organization_id == org_id)):
+        before = [task.due_on - timedelta(days=d) for d in reminders[task.rule_id].before_days]
+        after_opening = [day for day in before if day >= task.opens_on]
+        first[task.id] = min(after_opening, default=task.due_on + timedelta(days=1))
+    return first
 
 
 def task_id(session: Session, rule: str, org_code: str, period: str) -> int:
@@ -93,6 +108,7 @@ def year(
     sessions: sessionmaker[Session] = session_factory(engine)
     catalog = shipped_catalog()
     start = datetime(2026, 1, 1, tzinfo=UTC)
+    seen = Year()
     with sessions.begin() as session:
         orgs = small_college(session)
         for someone in session.scalars(select(Person)):
@@ -106,9 +122,9 @@ def year(
             "done": task_id(session, "branch-committee-meeting", "U01-B01", "2026-05"),
             "waived": task_id(session, "theme-party-day", "U01-B01", "2026-06"),
         }
+        seen.unowned = first_reminders(session, catalog, orgs["B2"].id)
     store = LocalBlobStore(folder / "blobs")
     policy = EvidencePolicy(limits=Settings().upload_limits, review_enabled=False)
-    seen = Year()
     inbox = Inbox()
     with inbox_server(inbox) as port:
         channels_file(folder, port, admins=[ADMINS])
@@ -148,6 +164,9 @@ def year(
                         seen.seen[(address, listed)].append(day)
         clock.stop()
         runtime.close()
+    with sessions() as session:
+        flagged = select(ReminderItem.task_id).where(ReminderItem.no_recipient.is_(True))
+        seen.flagged = set(session.scalars(flagged))
     engine.dispose()
     yield seen, ids
 
@@ -197,5 +216,11 @@ def test_the_branch_without_a_secretary_is_reported_to_the_department(
     year: tuple[Year, dict[str, int]],
 ) -> None:
     seen, _ = year
+    # U01-B02 has no secretary: every task of it whose first reminder falls in 2026 (31
+    # December 2026 is a working day) reaches the administrators, marked as having nobody
+    # to receive it; no other task is so marked, every other one has its secretary.
+    expected = {task for task, first in seen.unowned.items() if first <= date(2026, 12, 31)}
     admin_tasks = {task for (address, task) in seen.seen if address == ADMINS}
-    assert len(admin_tasks) > 10
+    assert len(expected) == 46  # a branch's 2026: 36 monthly, 8 quarterly, 2 yearly tasks
+    assert admin_tasks & set(seen.unowned) == expected
+    assert seen.flagged == expected

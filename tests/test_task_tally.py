@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from alembic import command
-from sqlalchemy import delete, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.evidence_support import add_to_task
@@ -50,6 +50,10 @@ def store(tmp_path: Path) -> LocalBlobStore:
 
 @pytest.fixture
 def college(sessions: sessionmaker[Session]) -> dict[str, int]:
+    return make_college(sessions)
+
+
+def make_college(sessions: sessionmaker[Session]) -> dict[str, int]:
     with sessions.begin() as session:
         orgs = factories.small_college(session)
         generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
@@ -230,8 +234,10 @@ def test_the_tallies_follow_waivers_retirement_date_changes_and_deletion(
 
 
 def test_the_migration_fills_done_on_and_the_tallies_from_existing_data(
-    sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
+    engine: Engine, committed_sessions: sessionmaker[Session], store: LocalBlobStore
 ) -> None:
+    sessions = committed_sessions  # the migration runs on connections of its own
+    college = make_college(sessions)
     with sessions.begin() as session:
         for month, day in (("2026-09", 10), ("2026-10", 20), ("2026-11", 3)):
             first = add(
@@ -246,7 +252,6 @@ def test_the_migration_fills_done_on_and_the_tallies_from_existing_data(
             now=NOW,
         )
         expected = {t.id: t.done_on for t in session.scalars(select(Task))}
-    engine = sessions.kw["bind"]
     config = alembic_config()
     with engine.begin() as connection:
         config.attributes["connection"] = connection

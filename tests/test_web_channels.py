@@ -95,11 +95,11 @@ def test_a_refused_test_marks_the_channel_broken_and_a_later_success_repairs_it(
     status, message = press_test(web)
     assert status == 303 and message.startswith("发送失败：") and "554" in message
     row = channels_page(web).split('id="channel-mail"', 1)[1].split("</tr>", 1)[0]
-    assert "已停用" in row and "554" in row
+    assert "故障：" in row and "554" in row
     inbox.refuse = False
     assert press_test(web)[1].startswith("测试消息已通过 mail 发送")
     row = channels_page(web).split('id="channel-mail"', 1)[1].split("</tr>", 1)[0]
-    assert "已停用" not in row and "正常" in row and "测试通过" in row
+    assert "故障" not in row and "正常" in row and "测试通过" in row
 
 
 @pytest.fixture
@@ -215,7 +215,7 @@ def test_the_delivery_log_lists_attempts_newest_first_and_can_show_failures_only
     _log(web)
     log = channels_page(web).split('id="delivery-log"', 1)[1].split("</table>", 1)[0]
     assert log.index("收件人5") < log.index("收件人0")
-    assert "失败，渠道已停用" in log and "535 认证失败" in log and "已发送" in log
+    assert "失败，渠道转为故障" in log and "535 认证失败" in log and "已发送" in log
     failures = channels_page(web, "?failures=true")
     only = failures.split('id="delivery-log"', 1)[1].split("</table>", 1)[0]
     assert "收件人5" in only and "收件人0" not in only

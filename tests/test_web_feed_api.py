@@ -176,5 +176,6 @@ def test_user_commands_add_change_the_password_and_disable_accounts(web: WebWorl
         ).exit_code
         == 0
     )
-    assert runner.invoke(cli, [*base, "disable", "wang"]).exit_code == 0
+    disabled = runner.invoke(cli, [*base, "disable", "wang"])
+    assert disabled.exit_code == 0 and "已禁用账户 wang" in disabled.output
     assert runner.invoke(cli, [*base, "disable", "nobody"]).exit_code == 2

@@ -44,7 +44,7 @@ ACTION_LABELS = {
     Action.TASK_UNWAIVE: "撤销豁免",
     Action.TASKS_GENERATE: "生成任务",
     Action.TASK_UPDATE: "任务日期或归属变更",
-    Action.TASK_RETIRE: "停用任务",
+    Action.TASK_RETIRE: "任务改为不再要求",
     Action.TASK_RESTORE: "恢复任务",
     Action.LEDGER_NOTES: "编辑台账说明与措施",
     Action.LEDGER_FIGURES: "填报台账数据",

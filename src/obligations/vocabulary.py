@@ -174,7 +174,7 @@ ATTEMPT_LABELS = {
     AttemptResult.SENDING: "发送中断（结果未知）",
     AttemptResult.SENT: "已发送",
     AttemptResult.TRANSIENT: "暂时失败，稍后重试",
-    AttemptResult.PERMANENT: "失败，渠道已停用",
+    AttemptResult.PERMANENT: "失败，渠道转为故障",
 }
 
 

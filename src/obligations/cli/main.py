@@ -57,7 +57,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "obligations.cli.orgdata:template_command",
         "生成 Excel 导入模板（.xlsx）：各工作表的表头、示例行、下拉选项和填写说明。",
     ),
-    "user": ("obligations.cli.users:user", "网页账户：新增、改密码、停用、API 令牌。"),
+    "user": ("obligations.cli.users:user", "网页账户：新增、改密码、禁用、API 令牌。"),
     "verify": (
         "obligations.cli.verify:verify_command",
         "逐一校验佐证材料文件的哈希；报告缺失、损坏和无主文件；有问题时退出码为 1。",

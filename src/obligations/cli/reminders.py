@@ -73,7 +73,7 @@ def remind_command(app: AppContext, dry_run: bool, now: datetime | None) -> None
 
 def _print_report(report: RemindReport, dry_run: bool) -> None:
     for name, reason in report.sweep.broken.items():
-        click.echo(f"警告：渠道 {name} 已停用：{reason}", err=True)
+        click.echo(f"警告：渠道 {name} 故障：{reason}", err=True)
     plan = report.plan
     click.echo(f"已安排提醒 {plan.items} 条（检查任务 {plan.looked_at} 项）")
     if report.sweep.outside_hours:
@@ -146,7 +146,7 @@ def list_command(app: AppContext) -> None:
             "、".join(v.organizations),
             str(v.pending),
             str(v.failed),
-            f"已停用：{v.broken_reason}" if v.broken_reason is not None else "正常",
+            f"故障：{v.broken_reason}" if v.broken_reason is not None else "正常",
         ]
         for v in views
     ]

@@ -27,6 +27,6 @@ def init(app: AppContext, demo: bool) -> None:
         raise BadInput(str(exc)) from exc
     g = report.generated
     click.echo(f"示例学院已载入：{len(report.imported.changes)} 项变更")
-    click.echo(f"任务已生成至 {through}：新增 {g.created}，更新 {g.updated}，停用 {g.retired}")
+    click.echo(f"任务已生成至 {through}：新增 {g.created}，更新 {g.updated}，不再要求 {g.retired}")
     for account in report.accounts:
         click.echo(f"示例网页账户：{account.username}  密码 {account.password}（{account.label}）")

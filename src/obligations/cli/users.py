@@ -20,7 +20,7 @@ def _password(confirm: bool = True) -> str:
 
 @click.group("user")
 def user() -> None:
-    """网页账户：新增、改密码、停用、API 令牌。"""
+    """网页账户：新增、改密码、禁用、API 令牌。"""
 
 
 @user.command("add")
@@ -78,10 +78,10 @@ def passwd(app: AppContext, username: str) -> None:
 @click.argument("username")
 @pass_app
 def disable(app: AppContext, username: str) -> None:
-    """停用账户：立即退出登录，API 令牌与日历订阅失效。"""
+    """禁用账户：立即退出登录，API 令牌与日历订阅失效。"""
     with refusals(), app.sessions.begin() as session:
         accounts.disable_user(session, username, now=utcnow())
-    click.echo(f"已停用账户 {username}")
+    click.echo(f"已禁用账户 {username}")
 
 
 @user.command("token")

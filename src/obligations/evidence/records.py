@@ -93,7 +93,7 @@ def add_to_task(
     access.require_can_add_evidence(by, task)
     _lock(session, task)
     if task.retired_at is not None:
-        raise InvalidRequest(f"任务 {task_id} 已停用（{task.retired_reason}），不能再登记材料")
+        raise InvalidRequest(f"任务 {task_id} 已不再要求（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
     _raise_if(checks.held_on_problem(data.held_on, task.period_start, task.period_end, today))
     return _add(

@@ -45,7 +45,7 @@ _TASK_TABLE = cast(Table, Task.__table__)
 # (action, task id, unit id, before, after) of one change to an existing task.
 Change = tuple[str, int, int, dict[str, Any], dict[str, Any]]
 
-RETIRED_RULE_GONE = "规则已删除或停用"
+RETIRED_RULE_GONE = "规则已删除或未启用"
 RETIRED_NOT_OWED = "按现行规则和组织数据不再需要"
 
 

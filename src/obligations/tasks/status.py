@@ -46,7 +46,7 @@ STATUS_LABELS = {
     TaskStatus.DONE: "已完成",
     TaskStatus.DONE_LATE: "逾期完成",
     TaskStatus.WAIVED: "已豁免",
-    TaskStatus.RETIRED: "已停用",
+    TaskStatus.RETIRED: "不再要求",
 }
 
 

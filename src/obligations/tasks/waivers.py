@@ -30,7 +30,7 @@ def waive(session: Session, *, task_id: int, reason: str, by: Principal, now: da
     if problem:
         raise InvalidRequest(problem)
     if task.retired_at is not None:
-        raise InvalidRequest(f"任务 {task_id} 已停用，无需豁免")
+        raise InvalidRequest(f"任务 {task_id} 已不再要求，无需豁免")
     if task.waived_at is not None:
         raise InvalidRequest(f"任务 {task_id} 已被 {task.waived_by} 豁免：{task.waived_reason}")
     state = task_state(session, task, today=local_date(now), due_soon_days=0)
