@@ -15,6 +15,7 @@ from tests.test_web_admin_import import NEW, upload, workbook
 from tests.web_support import WebWorld, web, world_template
 
 from obligations.cli.main import cli
+from obligations.ledger import formats as ledger_formats
 from obligations.ledger import render_pdf
 from obligations.ledger.errors import PdfConversionFailed
 from obligations.scratch import new_scratch_file, scratch_dir
@@ -135,11 +136,11 @@ def test_the_web_pdf_download_converts_in_the_data_directory(
 ) -> None:
     folders: list[Path | None] = []
 
-    def convert(document: Any, *, scratch: Path | None = None) -> bytes:
+    def convert(docx: bytes, *, scratch: Path | None = None) -> bytes:
         folders.append(scratch)
         return b"%PDF-1.4"
 
-    monkeypatch.setattr(web_ledger, "render_pdf", convert)
+    monkeypatch.setattr(ledger_formats, "docx_to_pdf", convert)
     client, _ = web.login("u01_viewer")
 
     response = client.get("/units/U01/ledger/2026.pdf")
