@@ -39,13 +39,13 @@ def upgrade() -> None:
             "WHERE wecom_userid IS NOT NULL AND wecom_userid <> ''"
         ).bindparams(kind=_WECOM)
     )
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.drop_column("wecom_userid")
+    # A plain DROP COLUMN (SQLite 3.35+): batch mode would copy the person table, and dropping
+    # the old copy fails on the rows that now refer to it (foreign keys are enforced).
+    op.drop_column("person", "wecom_userid")
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("person", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("wecom_userid", sa.String(length=64), nullable=True))
+    op.add_column("person", sa.Column("wecom_userid", sa.String(length=64), nullable=True))
     op.execute(
         sa.text(
             "UPDATE person SET wecom_userid = (SELECT substr(address, 1, 64) FROM person_contact "
