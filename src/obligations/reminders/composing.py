@@ -37,7 +37,6 @@ from obligations.vocabulary import ADMINS
 @dataclass(frozen=True)
 class Prepared:
     digest: Digest
-    event: NotificationEvent
     message: OutgoingMessage
     recipient_name: str
     cancelled: list[int]
@@ -110,7 +109,7 @@ def prepare(
         today=today,
     )
     message = sender.renderer.render(event, context).message(to=(contact,))
-    return Prepared(digest, event, message, contact.name, cancelled, unreachable)
+    return Prepared(digest, message, contact.name, cancelled, unreachable)
 
 
 def _addressed(session: Session, sender: Sender, digest: Digest) -> tuple[Contact, str | None]:
