@@ -31,9 +31,10 @@ from obligations.channels import Channel, ChannelKind, DeliveryReceipt, Outgoing
 from obligations.db import make_engine, session_factory
 from obligations.models import Organization, ReminderItem, Task
 from obligations.paths import shipped_dir
+from obligations.reminders.claiming import claim_group as _claim_group
 from obligations.reminders.config import ReminderConfig
 from obligations.reminders.planning import plan_reminders
-from obligations.reminders.sweep import Sender, _claim_group, sweep
+from obligations.reminders.sweep import Sender, sweep
 from obligations.reminders.templates import NotificationRenderer
 from obligations.rules.catalog import load_catalog
 from obligations.schema import upgrade

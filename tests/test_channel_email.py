@@ -20,10 +20,11 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from pydantic import ValidationError
 
 from obligations.channels import (
+    Contact,
+    ContactKind,
     DeliveryError,
     EmailChannel,
     EmailConfig,
-    EmailRecipient,
     OutgoingMessage,
     SmtpSecurity,
     build_channel,
@@ -36,7 +37,7 @@ MESSAGE = OutgoingMessage(
     subject="【党建任务提醒】“召开支部党员大会”将于2026年6月30日到期",
     text="张三同志：\n\n您好！请按时完成支部党员大会并上传佐证材料。\n",
     html="<p>张三同志：</p><p>您好！请按时完成<strong>支部党员大会</strong>。</p>",
-    emails=(EmailRecipient("zhangsan@example.edu.cn", "张三"),),
+    to=(Contact("张三", {ContactKind.EMAIL: ("zhangsan@example.edu.cn",)}),),
 )
 
 
@@ -178,7 +179,7 @@ def test_email_arrives_as_text_and_html_with_chinese_subject_and_names_encoded()
 def test_email_without_html_is_a_single_text_part() -> None:
     mailbox = Mailbox()
     with smtp_server(mailbox) as port:
-        send(config(port), OutgoingMessage(subject="测试", text="纯文本", emails=MESSAGE.emails))
+        send(config(port), OutgoingMessage(subject="测试", text="纯文本", to=MESSAGE.to))
     assert mailbox.received().get_content_type() == "text/plain"
     assert mailbox.received().get_content() == "纯文本\r\n"
 
@@ -309,7 +310,7 @@ def test_email_delivered_to_some_recipients_names_the_refused_ones_in_the_receip
     message = OutgoingMessage(
         subject="提醒",
         text="正文",
-        emails=(*MESSAGE.emails, EmailRecipient("lisi@example.edu.cn", "李四")),
+        to=(*MESSAGE.to, Contact("李四", {ContactKind.EMAIL: ("lisi@example.edu.cn",)})),
     )
     with smtp_server(mailbox) as port:
         receipt = send(config(port), message)

@@ -19,6 +19,8 @@ import pytest
 
 from obligations.channels import (
     ChannelKind,
+    Contact,
+    ContactKind,
     DeliveryError,
     DingTalkChannel,
     DingTalkConfig,
@@ -208,8 +210,16 @@ def test_wecom_mentions_user_ids_in_markdown_and_mobiles_in_a_following_text_mes
         subject="【党建任务逾期】1 项任务已逾期",
         text="正文",
         markdown="**逾期提醒**",
-        mention_mobiles=("13800138000",),
-        mention_user_ids=("zhangsan",),
+        to=(
+            Contact(
+                "张三",
+                {
+                    ContactKind.MOBILE: ("13800138000",),
+                    ContactKind.WECOM_USERID: ("zhangsan",),
+                    ContactKind.FEISHU_USER_ID: ("ou_abc",),
+                },
+            ),
+        ),
     )
     receipt = make("wecom").send(message)
 
@@ -307,7 +317,13 @@ def test_dingtalk_mentions_mobiles_in_at_and_in_the_text_of_the_last_part_only(
 ) -> None:
     body = "\n".join(f"- 第{i}项：召开支部党员大会并上传会议记录" for i in range(150))
     message = OutgoingMessage(
-        subject="逾期", text="", markdown=body, mention_mobiles=("13800138000", "@all")
+        subject="逾期",
+        text="",
+        markdown=body,
+        to=(
+            Contact("张三", {ContactKind.MOBILE: ("13800138000",)}),
+            Contact("管理员", {ContactKind.MOBILE: ("@all",)}),
+        ),
     )
     make("dingtalk").send(message)
 
@@ -396,13 +412,22 @@ def test_feishu_mentions_user_ids_in_the_card_and_cannot_mention_mobiles(
         subject="提醒",
         text="",
         markdown="请处理",
-        mention_mobiles=("13800138000",),
-        mention_user_ids=("ou_abc",),
+        to=(
+            Contact(
+                "张三",
+                {
+                    ContactKind.MOBILE: ("13800138000",),
+                    ContactKind.WECOM_USERID: ("zhangsan",),
+                    ContactKind.FEISHU_USER_ID: ("ou_abc",),
+                },
+            ),
+        ),
     )
     make("feishu").send(message)
     card = provider.requests[0].json["card"]
     assert card["elements"] == [{"tag": "markdown", "content": "请处理\n<at id=ou_abc></at>"}]
     assert "13800138000" not in provider.requests[0].body.decode()
+    assert "zhangsan" not in provider.requests[0].body.decode()
 
 
 def test_feishu_keeps_every_request_body_under_20_kb(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from obligations.models import (
     AcademicYear,
@@ -211,13 +211,13 @@ def test_every_demo_person_can_be_reached(sessions: sessionmaker[Session]) -> No
     _import(sessions, DEMO)
 
     with sessions() as session:
-        people = list(session.scalars(select(Person)))
+        people = list(session.scalars(select(Person).options(selectinload(Person.contacts))))
     assert len({p.name for p in people}) == len(people)
     for person in people:
         assert person.email is not None and person.email.endswith("@example.edu.cn")
         assert person.mobile is not None and len(person.mobile) == 11
         assert person.mobile[:3] in ("138", "139") and person.mobile.isdigit()
-        assert person.wecom_userid
+        assert [(c.kind, bool(c.address)) for c in person.contacts] == [("wecom_userid", True)]
 
 
 # --- upserts ---------------------------------------------------------------------------------

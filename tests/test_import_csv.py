@@ -114,7 +114,7 @@ def test_people_roles_semesters_and_vacations_import_from_their_own_files(
     assert "新增 假期 2025-2026 暑假：2026-07-11 至 2026-08-31" in report.changes
     with sessions() as session:
         li_na = session.scalars(select(Person).where(Person.code == "T0002")).one()
-        assert (li_na.email, li_na.mobile, li_na.wecom_userid) == (None, None, None)
+        assert (li_na.email, li_na.mobile, li_na.contacts) == (None, None, [])
         role = session.scalars(select(RoleAssignment).where(RoleAssignment.person_id == li_na.id))
         assert [(r.role, r.start_on, r.end_on) for r in role] == [
             (Role.SECRETARY, date(2024, 3, 1), None)

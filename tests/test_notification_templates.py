@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from obligations.channels import EmailRecipient
+from obligations.channels import Contact, ContactKind
 from obligations.paths import shipped_dir
 from obligations.reminders.templates import (
     NotificationContext,
@@ -199,15 +199,16 @@ def test_a_rendered_notification_becomes_a_message_for_any_channel(
     renderer: NotificationRenderer,
 ) -> None:
     rendered = renderer.render(NotificationEvent.DUE_SOON, CONTEXT)
-    message = rendered.message(
-        emails=[EmailRecipient("zhangsan@example.edu.cn", "张三")],
-        mention_mobiles=["13800138000"],
+    zhangsan = Contact(
+        "张三",
+        {ContactKind.EMAIL: ("zhangsan@example.edu.cn",), ContactKind.MOBILE: ("13800138000",)},
     )
+    message = rendered.message(to=[zhangsan])
     assert message.subject == rendered.subject
     assert message.html == rendered.html
     assert message.robot_text == rendered.markdown
-    assert message.emails == (EmailRecipient("zhangsan@example.edu.cn", "张三"),)
-    assert message.mention_mobiles == ("13800138000",)
+    assert message.to == (zhangsan,)
+    assert message.addresses(ContactKind.MOBILE) == ("13800138000",)
 
 
 def test_cn_date_writes_a_chinese_date() -> None:

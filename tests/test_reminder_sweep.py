@@ -57,7 +57,7 @@ def states(sessions: sessionmaker[Session]) -> dict[ItemState, int]:
         return {state: count for state, count in rows}
 
 
-def test_each_secretary_gets_one_digest_email_listing_their_tasks(
+def test_each_secretary_gets_one_due_soon_email_listing_their_tasks(
     tmp_path: Path, sessions: sessionmaker[Session], inbox: tuple[Inbox, int]
 ) -> None:
     box, port = inbox
@@ -76,7 +76,7 @@ def test_each_secretary_gets_one_digest_email_listing_their_tasks(
     ]
     first = box.messages[0]
     assert len(first.task_ids) == 4
-    assert "4 项即将到期" in first.subject
+    assert first.subject == "【党建任务提醒】4 项党建工作任务即将到期"  # the due-soon template
     assert "支部委员会会议" in first.text and "http://dangjian.example.edu.cn/tasks/" in first.text
     assert sweep(sessions, email_sender(config), NOW, "test").messages == []
     assert len(box.messages) == 3

@@ -1,58 +1,60 @@
 """Delivery channels: email and the WeCom, DingTalk and Feishu group robots.
 
+Each channel owns its knowledge, in its own module: its config model (a
+:class:`~obligations.channels.base.ChannelSettings` with a ``kind``), how it is built, which
+addresses of a :class:`~obligations.channels.base.Contact` it uses and whether it can reach one
+(:meth:`~obligations.channels.base.Channel.unreachable`). :mod:`obligations.channels.registry`
+holds the one table from kind to class. The rest of the program hands channels neutral contacts
+and never asks which kind a channel is.
+
 ``build_channel(config)`` turns a validated config into a channel; reuse the channel between
 sends so its pacer can keep the robot under its rate limit.
+
+To add a channel (say ``sms``):
+
+1. add ``SMS = "sms"`` and its Chinese label to ``ChannelKind`` in ``base.py``, and a
+   ``ContactKind`` member if it needs an address kind nobody has yet;
+2. write ``sms.py`` with ``SmsConfig(ChannelSettings)`` (``kind: Literal[ChannelKind.SMS]``) and
+   ``SmsChannel(Channel)`` setting ``kind`` and ``config_class`` and implementing ``build``,
+   ``send`` and, unless it reaches everyone, ``unreachable``;
+3. register the class in ``CHANNELS`` and its config in ``ChannelConfig`` (``registry.py``).
+
+Nothing outside this package changes; ``channels.yaml`` then accepts ``kind: sms``.
 """
 
 from __future__ import annotations
 
-import httpx
-
 from obligations.channels.base import (
     Channel,
-    ChannelConfig,
     ChannelKind,
+    ChannelSettings,
+    Contact,
+    ContactKind,
     DeliveryError,
     DeliveryReceipt,
-    DingTalkConfig,
-    EmailConfig,
-    EmailRecipient,
-    FeishuConfig,
     OutgoingMessage,
-    SmtpSecurity,
-    WeComConfig,
+)
+from obligations.channels.dingtalk import DingTalkChannel, DingTalkConfig
+from obligations.channels.email import EmailChannel, EmailConfig, EmailRecipient, SmtpSecurity
+from obligations.channels.feishu import FeishuChannel, FeishuConfig
+from obligations.channels.registry import (
+    CHANNELS,
+    ChannelConfig,
+    build_channel,
+    channel_class,
     parse_channel_config,
 )
-from obligations.channels.dingtalk import DingTalkChannel
-from obligations.channels.email import EmailChannel
-from obligations.channels.feishu import FeishuChannel
 from obligations.channels.robot import RobotChannel
-from obligations.channels.wecom import WeComChannel
-
-CHANNEL_CLASSES: dict[ChannelKind, type[Channel]] = {
-    ChannelKind.EMAIL: EmailChannel,
-    ChannelKind.WECOM: WeComChannel,
-    ChannelKind.DINGTALK: DingTalkChannel,
-    ChannelKind.FEISHU: FeishuChannel,
-}
-
-
-def build_channel(config: ChannelConfig, *, http_client: httpx.Client | None = None) -> Channel:
-    """The channel for ``config``; robots use ``http_client`` when given (proxies, tests)."""
-    if isinstance(config, EmailConfig):
-        return EmailChannel(config)
-    if isinstance(config, WeComConfig):
-        return WeComChannel(config, client=http_client)
-    if isinstance(config, DingTalkConfig):
-        return DingTalkChannel(config, client=http_client)
-    return FeishuChannel(config, client=http_client)
-
+from obligations.channels.wecom import WeComChannel, WeComConfig
 
 __all__ = [
-    "CHANNEL_CLASSES",
+    "CHANNELS",
     "Channel",
     "ChannelConfig",
     "ChannelKind",
+    "ChannelSettings",
+    "Contact",
+    "ContactKind",
     "DeliveryError",
     "DeliveryReceipt",
     "DingTalkChannel",
@@ -68,5 +70,6 @@ __all__ = [
     "WeComChannel",
     "WeComConfig",
     "build_channel",
+    "channel_class",
     "parse_channel_config",
 ]

@@ -2,8 +2,9 @@
 
 A channel turns one :class:`OutgoingMessage` into one or more deliveries and answers with a
 :class:`DeliveryReceipt`, or raises :class:`DeliveryError` saying whether a retry can help.
-Channel configs are plain data (pydantic, secrets as ``SecretStr``) so the reminders service can
-store them as JSON next to the channel row and rebuild them with :func:`parse_channel_config`.
+Channel configs are plain data (pydantic, secrets as ``SecretStr``, one model per channel module
+deriving from :class:`ChannelSettings`). Messages go to neutral :class:`Contact` s (a name and
+addresses by :class:`ContactKind`): the channel, not its caller, picks the addresses it uses.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from __future__ import annotations
 import enum
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Annotated, Any, Literal, Self
+from typing import ClassVar, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, field_validator
+import httpx
+from pydantic import BaseModel, ConfigDict
 
 
 class ChannelKind(enum.StrEnum):
@@ -38,134 +39,77 @@ _KIND_LABELS = {
 }
 
 
-class SmtpSecurity(enum.StrEnum):
-    NONE = "none"
-    STARTTLS = "starttls"
-    SSL = "ssl"
+class ChannelSettings(BaseModel):
+    """Base of every channel's config model (one per channel module, with its ``kind``)."""
 
-
-_DEFAULT_SMTP_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.SSL: 465}
-
-
-class _Config(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-
-class EmailConfig(_Config):
-    kind: Literal[ChannelKind.EMAIL] = ChannelKind.EMAIL
-    host: str
-    port: int | None = Field(default=None, ge=1, le=65535)
-    security: SmtpSecurity = SmtpSecurity.STARTTLS
-    username: str | None = None
-    password: SecretStr | None = None
-    from_address: str
-    from_name: str = ""
-    timeout: float = Field(default=30.0, gt=0)
-    # A college's own mail server often has a certificate from its own authority.
-    ca_file: Path | None = None
-    verify_certificate: bool = True
-    local_hostname: str | None = None
-
-    @field_validator("from_address")
-    @classmethod
-    def _looks_like_an_address(cls, value: str) -> str:
-        if "@" not in value or any(c.isspace() for c in value):
-            raise ValueError(f"发件地址 {value!r} 不是有效的电子邮件地址")
-        return value
-
-    @field_validator("username", "password")
-    @classmethod
-    def _ascii_credentials(cls, value: str | SecretStr | None) -> str | SecretStr | None:
-        # smtplib sends AUTH PLAIN/LOGIN as ASCII and fails on anything else.
-        text = value.get_secret_value() if isinstance(value, SecretStr) else value
-        if text is not None and not text.isascii():
-            raise ValueError("SMTP 用户名和密码只能包含 ASCII 字符（smtplib 的限制）")
-        return value
-
-    @property
-    def effective_port(self) -> int:
-        return self.port if self.port is not None else _DEFAULT_SMTP_PORTS[self.security]
+    kind: ChannelKind
 
 
-class RobotConfig(_Config):
-    """What the group robots share: a proxy-able base URL, a timeout and a pace."""
-
-    base_url: str
-    timeout: float = Field(default=10.0, gt=0)
-    # Every robot allows 20 messages a minute (Feishu more); pace below it, not at it.
-    per_minute: int = Field(default=20, ge=1, le=100)
-    # "Keyword" security: each message must contain one of the robot's words.
-    keyword: str | None = None
-
-    @field_validator("base_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://")):
-            raise ValueError(f"地址 {value!r} 必须以 http:// 或 https:// 开头")
-        return value.rstrip("/")
+ConfigT = TypeVar("ConfigT", bound=ChannelSettings)
 
 
-class WeComConfig(RobotConfig):
-    kind: Literal[ChannelKind.WECOM] = ChannelKind.WECOM
-    key: SecretStr
-    base_url: str = "https://qyapi.weixin.qq.com"
-    max_bytes: int = Field(default=4096, ge=256, le=4096)
+def expect_config(config: ChannelSettings, config_class: type[ConfigT]) -> ConfigT:
+    """``config`` as ``config_class``; raises ``TypeError`` when it is another channel's."""
+    if not isinstance(config, config_class):
+        raise TypeError(f"{type(config).__name__} is not a {config_class.__name__}")
+    return config
 
 
-class DingTalkConfig(RobotConfig):
-    kind: Literal[ChannelKind.DINGTALK] = ChannelKind.DINGTALK
-    access_token: SecretStr
-    secret: SecretStr | None = None
-    base_url: str = "https://oapi.dingtalk.com"
-    # DingTalk documents no markdown size; stay at WeCom's 4096 bytes to be safe.
-    max_bytes: int = Field(default=4096, ge=256, le=20000)
+class ContactKind(enum.StrEnum):
+    """The kinds of address a contact may have; each channel picks the ones it uses."""
 
-
-class FeishuConfig(RobotConfig):
-    kind: Literal[ChannelKind.FEISHU] = ChannelKind.FEISHU
-    hook_id: SecretStr
-    secret: SecretStr | None = None
-    base_url: str = "https://open.feishu.cn"
-    # The whole request body is limited to 20 KB.
-    max_body_bytes: int = Field(default=20000, ge=1024, le=20480)
-
-
-ChannelConfig = Annotated[
-    EmailConfig | WeComConfig | DingTalkConfig | FeishuConfig, Field(discriminator="kind")
-]
-_CONFIG_ADAPTER: TypeAdapter[ChannelConfig] = TypeAdapter(ChannelConfig)
-
-
-def parse_channel_config(data: Mapping[str, Any]) -> ChannelConfig:
-    """Validate a stored config (a dict with ``kind``); raises pydantic's ``ValidationError``."""
-    return _CONFIG_ADAPTER.validate_python(data)
+    EMAIL = "email"
+    MOBILE = "mobile"
+    WECOM_USERID = "wecom_userid"  # 企业微信 UserID, mentioned by the WeCom robot
+    FEISHU_USER_ID = "feishu_user_id"  # 飞书 user id, mentioned by the Feishu bot
 
 
 @dataclass(frozen=True)
-class EmailRecipient:
-    address: str
-    name: str = ""
+class Contact:
+    """Someone a message is for, as the core knows them: a name and addresses by kind.
+
+    ``label`` names them in an error an administrator reads (e.g. ``张三（T0001）``); it
+    defaults to ``name``. A channel decides which addresses it uses (:meth:`Channel.unreachable`).
+    """
+
+    name: str
+    addresses: Mapping[ContactKind, tuple[str, ...]] = field(default_factory=dict, hash=False)
+    label: str = ""
+
+    @property
+    def who(self) -> str:
+        return self.label or self.name
+
+    def of(self, kind: ContactKind) -> tuple[str, ...]:
+        """This contact's addresses of ``kind`` (empty ones left out)."""
+        return tuple(address for address in self.addresses.get(kind, ()) if address)
 
 
 @dataclass(frozen=True)
 class OutgoingMessage:
-    """One message for one channel; each channel uses the parts it understands.
+    """One message for one channel, to the contacts in ``to``; each channel uses the parts it
+    understands.
 
-    Email uses ``subject``, ``text``, ``html`` and ``emails``; robots use ``subject`` as the
-    title, ``markdown`` (or ``text`` when there is none) and the mentions their API allows.
+    Email uses ``subject``, ``text``, ``html`` and the recipients' email addresses; robots post
+    to their group, use ``subject`` as the title, ``markdown`` (or ``text`` when there is none)
+    and mention the recipients by the addresses their API allows.
     """
 
     subject: str
     text: str
     html: str | None = None
     markdown: str | None = None
-    emails: tuple[EmailRecipient, ...] = ()
-    mention_mobiles: tuple[str, ...] = ()
-    mention_user_ids: tuple[str, ...] = ()
+    to: tuple[Contact, ...] = ()
 
     @property
     def robot_text(self) -> str:
         return self.markdown if self.markdown is not None else self.text
+
+    def addresses(self, kind: ContactKind) -> tuple[str, ...]:
+        """Every recipient's addresses of ``kind``, each once, in order."""
+        return tuple(dict.fromkeys(a for contact in self.to for a in contact.of(kind)))
 
 
 @dataclass(frozen=True)
@@ -205,9 +149,32 @@ class DeliveryError(Exception):
 
 
 class Channel(ABC):
-    """Delivers messages of one configured channel. Reuse one instance: it paces its sends."""
+    """Delivers messages of one configured channel. Reuse one instance: it paces its sends.
 
-    kind: ChannelKind
+    A channel class says what it is (``kind``, ``config_class``), how it is built from its
+    config (:meth:`build`) and whom it can reach (:meth:`unreachable`); the registry in
+    :mod:`obligations.channels.registry` maps each kind to its class.
+    """
+
+    kind: ClassVar[ChannelKind]
+    config_class: ClassVar[type[ChannelSettings]]
+
+    @classmethod
+    def build(cls, config: ChannelSettings, *, http_client: httpx.Client | None = None) -> Channel:
+        """The channel for ``config`` (of :attr:`config_class`); robots use ``http_client``."""
+        raise NotImplementedError(f"{cls.__name__} cannot be built from a config")
+
+    @classmethod
+    def unreachable(cls, contact: Contact) -> str | None:
+        """Why a message on this channel cannot reach ``contact`` (Chinese), or None if it can.
+
+        A group robot posts to its group, so it reaches everyone; mentions are a bonus.
+        """
+        return None
+
+    @classmethod
+    def reaches(cls, contact: Contact) -> bool:
+        return cls.unreachable(contact) is None
 
     @abstractmethod
     def send(self, message: OutgoingMessage) -> DeliveryReceipt:

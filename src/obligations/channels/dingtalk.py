@@ -13,14 +13,24 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote_plus
 
-from obligations.channels.base import ChannelKind, DingTalkConfig, OutgoingMessage
+import httpx
+from pydantic import Field, SecretStr
+
+from obligations.channels.base import (
+    ChannelKind,
+    ChannelSettings,
+    ContactKind,
+    OutgoingMessage,
+    expect_config,
+)
 from obligations.channels.robot import (
     AnswerCodes,
     Payload,
     RobotChannel,
+    RobotConfig,
     SignedRequest,
     part_title,
 )
@@ -41,9 +51,21 @@ def dingtalk_signature(timestamp_ms: int, secret: str) -> str:
     return quote_plus(base64.b64encode(digest).decode("ascii"))
 
 
+class DingTalkConfig(RobotConfig):
+    kind: Literal[ChannelKind.DINGTALK] = ChannelKind.DINGTALK
+    access_token: SecretStr
+    secret: SecretStr | None = None
+    base_url: str = "https://oapi.dingtalk.com"
+    # DingTalk documents no markdown size; stay at WeCom's 4096 bytes to be safe.
+    max_bytes: int = Field(default=4096, ge=256, le=20000)
+
+
 class DingTalkChannel(RobotChannel[DingTalkConfig]):
+    """Mentions contacts by mobile (:attr:`ContactKind.MOBILE`; ``@all`` mentions everyone)."""
+
     kind = ChannelKind.DINGTALK
-    label = "钉钉机器人"
+    config_class = DingTalkConfig
+    label = ChannelKind.DINGTALK.label
     codes = AnswerCodes(
         transient={SEND_TOO_FAST: BLOCKED_SECONDS, SYSTEM_BUSY: None},
         hints={
@@ -52,9 +74,16 @@ class DingTalkChannel(RobotChannel[DingTalkConfig]):
         },
     )
 
+    @classmethod
+    def build(
+        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+    ) -> DingTalkChannel:
+        return cls(expect_config(config, DingTalkConfig), client=http_client)
+
     def payloads(self, message: OutgoingMessage) -> list[Payload]:
-        mobiles = [m for m in message.mention_mobiles if m != ALL]
-        at_all = ALL in message.mention_mobiles
+        mentioned = message.addresses(ContactKind.MOBILE)
+        mobiles = [m for m in mentioned if m != ALL]
+        at_all = ALL in mentioned
         text = message.robot_text
         if mobiles:
             text += "\n\n" + " ".join(f"@{mobile}" for mobile in mobiles)

@@ -8,33 +8,114 @@ and needs no 8BITMIME from the server. SMTP 4xx answers and connection failures 
 
 from __future__ import annotations
 
+import enum
 import smtplib
 import ssl
+from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Literal
+
+import httpx
+from pydantic import Field, SecretStr, field_validator
 
 from obligations.channels.base import (
     Channel,
     ChannelKind,
+    ChannelSettings,
+    Contact,
+    ContactKind,
     DeliveryError,
     DeliveryReceipt,
-    EmailConfig,
-    EmailRecipient,
     OutgoingMessage,
-    SmtpSecurity,
+    expect_config,
 )
 
 
+class SmtpSecurity(enum.StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    SSL = "ssl"
+
+
+_DEFAULT_SMTP_PORTS = {SmtpSecurity.NONE: 25, SmtpSecurity.STARTTLS: 587, SmtpSecurity.SSL: 465}
+
+
+class EmailConfig(ChannelSettings):
+    kind: Literal[ChannelKind.EMAIL] = ChannelKind.EMAIL
+    host: str
+    port: int | None = Field(default=None, ge=1, le=65535)
+    security: SmtpSecurity = SmtpSecurity.STARTTLS
+    username: str | None = None
+    password: SecretStr | None = None
+    from_address: str
+    from_name: str = ""
+    timeout: float = Field(default=30.0, gt=0)
+    # A college's own mail server often has a certificate from its own authority.
+    ca_file: Path | None = None
+    verify_certificate: bool = True
+    local_hostname: str | None = None
+
+    @field_validator("from_address")
+    @classmethod
+    def _looks_like_an_address(cls, value: str) -> str:
+        if "@" not in value or any(c.isspace() for c in value):
+            raise ValueError(f"发件地址 {value!r} 不是有效的电子邮件地址")
+        return value
+
+    @field_validator("username", "password")
+    @classmethod
+    def _ascii_credentials(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        # smtplib sends AUTH PLAIN/LOGIN as ASCII and fails on anything else.
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and not text.isascii():
+            raise ValueError("SMTP 用户名和密码只能包含 ASCII 字符（smtplib 的限制）")
+        return value
+
+    @property
+    def effective_port(self) -> int:
+        return self.port if self.port is not None else _DEFAULT_SMTP_PORTS[self.security]
+
+
+@dataclass(frozen=True)
+class EmailRecipient:
+    address: str
+    name: str = ""
+
+
+def email_recipients(message: OutgoingMessage) -> tuple[EmailRecipient, ...]:
+    """One recipient per email address of each contact in ``message.to``, named after it."""
+    return tuple(
+        EmailRecipient(address, contact.name)
+        for contact in message.to
+        for address in contact.of(ContactKind.EMAIL)
+    )
+
+
 class EmailChannel(Channel):
+    """Reaches a contact at their email addresses (:attr:`ContactKind.EMAIL`)."""
+
     kind = ChannelKind.EMAIL
+    config_class = EmailConfig
 
     def __init__(self, config: EmailConfig) -> None:
         self.config = config
 
+    @classmethod
+    def build(
+        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+    ) -> EmailChannel:
+        return cls(expect_config(config, EmailConfig))
+
+    @classmethod
+    def unreachable(cls, contact: Contact) -> str | None:
+        return None if contact.of(ContactKind.EMAIL) else f"{contact.who}没有邮箱地址"
+
     def send(self, message: OutgoingMessage) -> DeliveryReceipt:
-        if not message.emails:
+        if not email_recipients(message):
             raise DeliveryError("没有收件人邮箱地址", permanent=True)
         email = self.build_message(message)
         try:
@@ -62,7 +143,7 @@ class EmailChannel(Channel):
         email = EmailMessage(policy=policy.SMTP)
         email["Subject"] = " ".join(message.subject.split())  # a header is one line
         email["From"] = _address(EmailRecipient(config.from_address, config.from_name))
-        email["To"] = [_address(recipient) for recipient in message.emails]
+        email["To"] = [_address(recipient) for recipient in email_recipients(message)]
         email["Date"] = formatdate(usegmt=True)
         email["Message-ID"] = make_msgid(domain=config.from_address.rpartition("@")[2])
         email.set_content(message.text, cte="base64")

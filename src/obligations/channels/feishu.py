@@ -13,15 +13,25 @@ import hashlib
 import hmac
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
-from obligations.channels.base import ChannelKind, FeishuConfig, OutgoingMessage
+import httpx
+from pydantic import Field, SecretStr
+
+from obligations.channels.base import (
+    ChannelKind,
+    ChannelSettings,
+    ContactKind,
+    OutgoingMessage,
+    expect_config,
+)
 from obligations.channels.pacing import RateLimit
 from obligations.channels.robot import (
     AnswerCodes,
     Payload,
     RobotChannel,
+    RobotConfig,
     SignedRequest,
     part_title,
 )
@@ -41,9 +51,21 @@ def feishu_signature(timestamp_s: int, secret: str) -> str:
     return base64.b64encode(hmac.new(key, b"", hashlib.sha256).digest()).decode("ascii")
 
 
+class FeishuConfig(RobotConfig):
+    kind: Literal[ChannelKind.FEISHU] = ChannelKind.FEISHU
+    hook_id: SecretStr
+    secret: SecretStr | None = None
+    base_url: str = "https://open.feishu.cn"
+    # The whole request body is limited to 20 KB.
+    max_body_bytes: int = Field(default=20000, ge=1024, le=20480)
+
+
 class FeishuChannel(RobotChannel[FeishuConfig]):
+    """Mentions contacts by Feishu user id (:attr:`ContactKind.FEISHU_USER_ID`)."""
+
     kind = ChannelKind.FEISHU
-    label = "飞书机器人"
+    config_class = FeishuConfig
+    label = ChannelKind.FEISHU.label
     codes = AnswerCodes(
         transient={RATE_LIMITED: 60.0},
         hints={
@@ -53,13 +75,20 @@ class FeishuChannel(RobotChannel[FeishuConfig]):
         },
     )
 
+    @classmethod
+    def build(
+        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+    ) -> FeishuChannel:
+        return cls(expect_config(config, FeishuConfig), client=http_client)
+
     def rate_limits(self) -> list[RateLimit]:
         return [RateLimit(self.config.per_minute, 60.0), RateLimit(5, 1.0)]
 
     def payloads(self, message: OutgoingMessage) -> list[Payload]:
         text = message.robot_text
-        if message.mention_user_ids:
-            text += "\n" + " ".join(f"<at id={uid}></at>" for uid in message.mention_user_ids)
+        user_ids = message.addresses(ContactKind.FEISHU_USER_ID)
+        if user_ids:
+            text += "\n" + " ".join(f"<at id={uid}></at>" for uid in user_ids)
         empty = json.dumps(self._card(message.subject, ""), ensure_ascii=False)
         budget = self.config.max_body_bytes - utf8_size(empty) - _SIGNING_OVERHEAD
         parts = self.split(text, budget, cost=json_string_size)

@@ -15,16 +15,36 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 import httpx
+from pydantic import Field, field_validator
 
 from obligations.channels.base import (
     Channel,
+    ChannelSettings,
     DeliveryError,
     DeliveryReceipt,
     OutgoingMessage,
-    RobotConfig,
 )
 from obligations.channels.pacing import Pacer, RateLimit
 from obligations.channels.splitting import split_lines, utf8_size
+
+
+class RobotConfig(ChannelSettings):
+    """What the group robots share: a proxy-able base URL, a timeout and a pace."""
+
+    base_url: str
+    timeout: float = Field(default=10.0, gt=0)
+    # Every robot allows 20 messages a minute (Feishu more); pace below it, not at it.
+    per_minute: int = Field(default=20, ge=1, le=100)
+    # "Keyword" security: each message must contain one of the robot's words.
+    keyword: str | None = None
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError(f"地址 {value!r} 必须以 http:// 或 https:// 开头")
+        return value.rstrip("/")
+
 
 ConfigT = TypeVar("ConfigT", bound=RobotConfig)
 Payload = dict[str, Any]
@@ -47,6 +67,8 @@ class SignedRequest:
 
 
 class RobotChannel(Channel, Generic[ConfigT]):
+    """A group robot: posts to its group, so it reaches every contact (mentions are a bonus)."""
+
     label: str  # the provider's name, in the error messages an administrator reads
     codes: AnswerCodes
 

@@ -7,11 +7,26 @@ mention by mobile needs a text message, so mobiles get a short text message afte
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
-from obligations.channels.base import ChannelKind, OutgoingMessage, WeComConfig
-from obligations.channels.robot import AnswerCodes, Payload, RobotChannel, SignedRequest
+import httpx
+from pydantic import Field, SecretStr
+
+from obligations.channels.base import (
+    ChannelKind,
+    ChannelSettings,
+    ContactKind,
+    OutgoingMessage,
+    expect_config,
+)
+from obligations.channels.robot import (
+    AnswerCodes,
+    Payload,
+    RobotChannel,
+    RobotConfig,
+    SignedRequest,
+)
 from obligations.channels.splitting import split_lines
 
 TEXT_MAX_BYTES = 2048
@@ -21,9 +36,19 @@ INVALID_WEBHOOK = 93000
 SYSTEM_BUSY = -1
 
 
+class WeComConfig(RobotConfig):
+    kind: Literal[ChannelKind.WECOM] = ChannelKind.WECOM
+    key: SecretStr
+    base_url: str = "https://qyapi.weixin.qq.com"
+    max_bytes: int = Field(default=4096, ge=256, le=4096)
+
+
 class WeComChannel(RobotChannel[WeComConfig]):
+    """Mentions contacts by WeCom user id (:attr:`ContactKind.WECOM_USERID`) and by mobile."""
+
     kind = ChannelKind.WECOM
-    label = "企业微信机器人"
+    config_class = WeComConfig
+    label = ChannelKind.WECOM.label
     codes = AnswerCodes(
         transient={RATE_LIMITED: 60.0, SYSTEM_BUSY: None},
         hints={
@@ -31,23 +56,32 @@ class WeComChannel(RobotChannel[WeComConfig]):
         },
     )
 
+    @classmethod
+    def build(
+        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+    ) -> WeComChannel:
+        return cls(expect_config(config, WeComConfig), client=http_client)
+
     def payloads(self, message: OutgoingMessage) -> list[Payload]:
         text = message.robot_text
-        if message.mention_user_ids:
-            text += "\n" + " ".join(f"<@{user_id}>" for user_id in message.mention_user_ids)
+        user_ids = message.addresses(ContactKind.WECOM_USERID)
+        if user_ids:
+            text += "\n" + " ".join(f"<@{user_id}>" for user_id in user_ids)
         payloads: list[Payload] = [
             {"msgtype": "markdown", "markdown": {"content": part}}
             for part in self.split(text, self.config.max_bytes)
         ]
-        if message.mention_mobiles and payloads:
-            payloads.append(self._mobile_mentions(message))
+        mobiles = message.addresses(ContactKind.MOBILE)
+        if mobiles and payloads:
+            payloads.append(self._mobile_mentions(message.subject, mobiles))
         return payloads
 
-    def _mobile_mentions(self, message: OutgoingMessage) -> Payload:
-        content = split_lines(message.subject or "请查收上面的提醒", TEXT_MAX_BYTES)[0]
+    @staticmethod
+    def _mobile_mentions(subject: str, mobiles: tuple[str, ...]) -> Payload:
+        content = split_lines(subject or "请查收上面的提醒", TEXT_MAX_BYTES)[0]
         return {
             "msgtype": "text",
-            "text": {"content": content, "mentioned_mobile_list": list(message.mention_mobiles)},
+            "text": {"content": content, "mentioned_mobile_list": list(mobiles)},
         }
 
     def sign(self, payload: Payload) -> SignedRequest:

@@ -11,7 +11,7 @@ from obligations.models.base import Base
 from obligations.models.calendar import AcademicYear, Semester, Vacation
 from obligations.models.evidence import AuditEntry, EvidenceFile, EvidenceRecord
 from obligations.models.ledger import LedgerFigure, LedgerNote
-from obligations.models.org import Organization, Person, RoleAssignment
+from obligations.models.org import Organization, Person, PersonContact, RoleAssignment
 from obligations.models.reminders import (
     ChannelHealth,
     DeliveryAttempt,
@@ -38,6 +38,7 @@ __all__ = [
     "Organization",
     "OrganizationChannel",
     "Person",
+    "PersonContact",
     "ReminderCursor",
     "ReminderItem",
     "RoleAssignment",

@@ -44,12 +44,31 @@ class Person(Base):
     name: Mapped[str_name]
     email: Mapped[str | None] = mapped_column(String(254))
     mobile: Mapped[str | None] = mapped_column(String(32))
-    wecom_userid: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
+    contacts: Mapped[list[PersonContact]] = relationship(
+        back_populates="person", cascade="all, delete-orphan", order_by="PersonContact.kind"
+    )
+
     def __repr__(self) -> str:
         return f"Person({self.code!r})"
+
+
+class PersonContact(Base):
+    """A person's address on one channel beyond email and mobile, e.g. a WeCom user id.
+
+    ``kind`` is a :class:`obligations.channels.ContactKind` value (stored as text: the channels
+    own the list); one address per person and kind.
+    """
+
+    __tablename__ = "person_contact"
+
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    address: Mapped[str] = mapped_column(String(254))
+
+    person: Mapped[Person] = relationship(back_populates="contacts")
 
 
 class RoleAssignment(Base):

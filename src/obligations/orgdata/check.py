@@ -35,7 +35,9 @@ def load_existing(session: Session, batch: Batch) -> Existing:
     org_codes = _values(batch.orgs, "code", "parent") | _values(batch.roles, "org")
     person_codes = _values(batch.people, "code") | _values(batch.roles, "person")
     orgs = session.scalars(select(Organization).where(Organization.code.in_(org_codes)))
-    people = session.scalars(select(Person).where(Person.code.in_(person_codes)))
+    people = session.scalars(
+        select(Person).where(Person.code.in_(person_codes)).options(selectinload(Person.contacts))
+    )
     # Every year, not only the file's: a new year must not overlap any other (a small table).
     years = session.scalars(
         select(AcademicYear).options(

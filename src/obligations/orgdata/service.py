@@ -20,10 +20,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from obligations.channels import ContactKind
 from obligations.models import (
     AcademicYear,
     Organization,
     Person,
+    PersonContact,
     RoleAssignment,
     Semester,
     Vacation,
@@ -139,8 +141,9 @@ _PERSON_FIELDS = {
     "name": ("name", "姓名"),
     "email": ("email", "邮箱"),
     "mobile": ("mobile", "手机"),
-    "wecom_userid": ("wecom_userid", "企业微信账号"),
 }
+# Fields kept as a person's channel contacts (``person_contact``): field -> (kind, label).
+_PERSON_CONTACTS = {"wecom_userid": (ContactKind.WECOM_USERID, "企业微信账号")}
 _ROLE_FIELDS = {"until": ("end_on", "截止日期")}
 _SPAN_FIELDS = {"start": ("start_on", "开始日期"), "end": ("end_on", "结束日期")}
 _ORG_ORDER = {OrgKind.COLLEGE: 0, OrgKind.GENERAL_BRANCH: 1, OrgKind.DIRECT_BRANCH: 1}
@@ -164,6 +167,28 @@ def _assign(
         if old != new:
             changes.append(f"{label} {_show(old)} → {_show(new)}")
             setattr(target, attribute, new)
+    return changes
+
+
+def _assign_contacts(person: Person, values: Mapping[str, Any]) -> list[str]:
+    """Set the person's channel contacts given in ``values`` (None removes one); describe each
+    one that changed."""
+    changes = []
+    held = {contact.kind: contact for contact in person.contacts}
+    for name, (kind, label) in _PERSON_CONTACTS.items():
+        if name not in values:
+            continue
+        row, new = held.get(kind), values[name]
+        old = row.address if row is not None else None
+        if old == new:
+            continue
+        changes.append(f"{label} {_show(old)} → {_show(new)}")
+        if row is None:
+            person.contacts.append(PersonContact(kind=kind.value, address=new))
+        elif new is None:
+            person.contacts.remove(row)
+        else:
+            row.address = new
     return changes
 
 
@@ -238,7 +263,7 @@ class _Writer:
             person = Person(code=values["code"], created_at=self.now, updated_at=self.now)
             self.session.add(person)
             self.people[person.code] = person
-        changes = _assign(person, values, _PERSON_FIELDS)
+        changes = _assign(person, values, _PERSON_FIELDS) + _assign_contacts(person, values)
         if changes and not created:
             person.updated_at = self.now
         subject = f"人员 {person.code} {person.name}"

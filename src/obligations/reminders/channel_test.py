@@ -14,7 +14,13 @@ from datetime import datetime
 import httpx
 from sqlalchemy.orm import Session, sessionmaker
 
-from obligations.channels import DeliveryError, EmailRecipient, OutgoingMessage, build_channel
+from obligations.channels import (
+    Contact,
+    ContactKind,
+    DeliveryError,
+    OutgoingMessage,
+    build_channel,
+)
 from obligations.errors import NotFound
 from obligations.reminders.config import ReminderConfig
 from obligations.reminders.routing import mark_broken, mark_working
@@ -42,7 +48,7 @@ def build_test_message(name: str, addresses: Sequence[str]) -> OutgoingMessage:
         subject=TEST_SUBJECT,
         text=body,
         markdown=f"**{TEST_SUBJECT}**\n\n{body}",
-        emails=tuple(EmailRecipient(address) for address in addresses),
+        to=(Contact("", {ContactKind.EMAIL: tuple(addresses)}),),
     )
 
 

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
-from obligations.channels import ChannelConfig, EmailConfig
+from obligations.channels import ChannelConfig, Contact, ContactKind, channel_class
 from obligations.errors import ServiceError
 from obligations.rules.problems import problems_from_validation
 from obligations.yamlsource import YamlSyntaxError, load_yaml
@@ -52,6 +52,12 @@ class AdminContacts(_Strict):
     emails: list[str] = []
     mobiles: list[str] = []  # mentioned in robot messages
     channels: list[ChannelName] = []
+
+    @property
+    def contact(self) -> Contact:
+        """The administrators as one contact, with every address they listed."""
+        addresses = {ContactKind.EMAIL: tuple(self.emails), ContactKind.MOBILE: tuple(self.mobiles)}
+        return Contact(self.name, addresses, label="管理员（channels.yaml 的 admins）")
 
 
 class ReminderConfig(_Strict):
@@ -84,7 +90,7 @@ class ReminderConfig(_Strict):
     def reaches_admins(self, name: str) -> bool:
         """Whether channel ``name`` can carry a message to the administrators."""
         return name in self.admins.channels and (
-            not isinstance(self.channels[name], EmailConfig) or bool(self.admins.emails)
+            channel_class(self.channels[name]).reaches(self.admins.contact)
         )
 
 

@@ -29,16 +29,16 @@ from sqlalchemy import Table, and_, or_, select
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from obligations.channels import EmailConfig
+from obligations.channels import Contact, channel_class
 from obligations.models import (
     OrganizationChannel,
-    Person,
     ReminderCursor,
     ReminderItem,
     RoleAssignment,
     Task,
 )
 from obligations.reminders.config import ReminderConfig
+from obligations.reminders.contacts import person_contacts
 from obligations.reminders.recipients import Holding, TaskSubject, person_of, recipients
 from obligations.reminders.stages import (
     ScheduledStage,
@@ -253,7 +253,7 @@ class _Routes:
 
     config: ReminderConfig
     holdings: dict[int, list[Holding]]
-    people: dict[int, Person]
+    contacts: dict[int, Contact]
     org_channels: dict[int, list[str]]
 
     @classmethod
@@ -269,10 +269,7 @@ class _Routes:
             holdings[a.organization_id].append(Holding(a.person_id, a.role, a.start_on, a.end_on))
         person_ids = {h.person_id for hs in holdings.values() for h in hs}
         person_ids |= {t.person_id for t in tasks if t.person_id is not None}
-        people = {
-            p.id: p
-            for p in session.scalars(select(Person).where(id_in(session, Person.id, person_ids)))
-        }
+        contacts = person_contacts(session, person_ids)
         org_channels: dict[int, list[str]] = defaultdict(list)
         rows = session.scalars(
             select(OrganizationChannel)
@@ -281,7 +278,7 @@ class _Routes:
         )
         for row in rows:
             org_channels[row.organization_id].append(row.channel)
-        return cls(config, holdings, people, org_channels)
+        return cls(config, holdings, contacts, org_channels)
 
     @property
     def admin_channels(self) -> list[str]:
@@ -290,21 +287,19 @@ class _Routes:
     def channels_for(self, key: str, task: Task) -> list[str]:
         if key == ADMINS:
             return self.admin_channels
-        person = self.people.get(person_of(key) or -1)
-        if person is None:
+        contact = self.contacts.get(person_of(key) or -1)
+        if contact is None:
             return []
         chosen = (
             self.org_channels.get(task.organization_id)
             or self.org_channels.get(task.unit_id)
             or self.config.defaults
         )
-        return [name for name in chosen if self._reaches(name, person)]
+        return [name for name in chosen if self._reaches(name, contact)]
 
-    def _reaches(self, name: str, person: Person) -> bool:
+    def _reaches(self, name: str, contact: Contact) -> bool:
         config = self.config.channels.get(name)
-        if config is None:
-            return False
-        return bool(person.email) if isinstance(config, EmailConfig) else True
+        return config is not None and channel_class(config).reaches(contact)
 
 
 _ITEM_KEY = ["task_id", "stage", "recipient_key", "channel"]

@@ -37,6 +37,19 @@ class StageKind(enum.StrEnum):
         return self in (StageKind.ESCALATE_UNIT, StageKind.ESCALATE_COLLEGE)
 
 
+def stage_kind(name: str) -> StageKind:
+    """The kind of a stage from its name, as :func:`task_stages` names them (``before_3``,
+    ``overdue_1``, ``overdue_repeat_2``, ``escalate_unit``); raises ``ValueError`` on others."""
+    for prefix, kind in (
+        ("before_", StageKind.BEFORE),
+        ("overdue_repeat_", StageKind.OVERDUE_REPEAT),
+        ("overdue_", StageKind.OVERDUE),
+    ):
+        if name.startswith(prefix):
+            return kind
+    return StageKind(name)
+
+
 @dataclass(frozen=True, order=True)
 class Stage:
     day: date  # the nominal day, before moving to a working day

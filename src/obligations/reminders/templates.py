@@ -22,7 +22,7 @@ import jinja2
 from jinja2 import pass_context
 from jinja2.runtime import Context
 
-from obligations.channels.base import EmailRecipient, OutgoingMessage
+from obligations.channels import Contact, OutgoingMessage
 from obligations.errors import ServiceError
 from obligations.paths import shipped_dir
 from obligations.tasks.status import TaskStatus
@@ -135,21 +135,14 @@ class RenderedNotification:
     html: str
     markdown: str
 
-    def message(
-        self,
-        *,
-        emails: Sequence[EmailRecipient] = (),
-        mention_mobiles: Sequence[str] = (),
-        mention_user_ids: Sequence[str] = (),
-    ) -> OutgoingMessage:
+    def message(self, *, to: Sequence[Contact] = ()) -> OutgoingMessage:
+        """The message for the contacts ``to``; each channel picks their addresses it uses."""
         return OutgoingMessage(
             subject=self.subject,
             text=self.text,
             html=self.html,
             markdown=self.markdown,
-            emails=tuple(emails),
-            mention_mobiles=tuple(mention_mobiles),
-            mention_user_ids=tuple(mention_user_ids),
+            to=tuple(to),
         )
 
 

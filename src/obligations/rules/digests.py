@@ -2,8 +2,9 @@
 
 All the items a run sends to one recipient on one channel become one digest; a task reached by
 several stages at once (a stage moved past a holiday onto the next stage's day, or a run that
-catches up after an outage) is listed once. The message groups the tasks by unit and state
-(:attr:`obligations.reminders.templates.NotificationContext.groups`).
+catches up after an outage) is listed once. The message is written with the templates of the
+event its tasks share, or as a digest grouping them by unit and state when they mix events
+(:mod:`obligations.reminders.composing`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """task tallies: triggers built from the one task-state table
 
 Revision ID: 0011
-Revises: 0009
+Revises: 0010
 
 The triggers of 0007 spelled out by hand which outcome a tally row files a task under (done,
 done late, retired, waived or open), a copy of the decision in ``task_status``. These are
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
