@@ -23,7 +23,8 @@ from obligations.evidence.records import EvidenceInput, EvidencePolicy, Standing
 from obligations.evidence.storage import LocalBlobStore, StorageRefused, UploadLimits
 from obligations.models import AuditEntry, EvidenceRecord, Task
 from obligations.tasks import waivers
-from obligations.tasks.generation import RETIRED_RULE_GONE, generate_tasks
+from obligations.tasks.generation import generate_tasks
+from obligations.tasks.reconcile import RETIRED_RULE_GONE
 from obligations.tasks.state import task_state
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import EvidenceKind
