@@ -68,8 +68,9 @@ def extract_everywhere(archive: Path, tmp_path: Path) -> list[Path]:
 
 
 def test_export_bundle_and_backup_extract_with_long_chinese_and_emoji_names(
-    sessions: sessionmaker[Session], engine: Engine, tmp_path: Path
+    committed_sessions: sessionmaker[Session], engine: Engine, tmp_path: Path
 ) -> None:
+    sessions = committed_sessions  # the backup reads the database through its own connection
     store = LocalBlobStore(tmp_path / "data" / "evidence")
     with sessions.begin() as session:
         build(session, store)
