@@ -2,7 +2,15 @@
 
 PyYAML's ``safe_load`` forgets positions and silently keeps the last of two duplicate keys;
 here the document is composed once, duplicates are refused, and a map from each value's path
-(a tuple of keys and indexes) to its 1-based line is built beside the plain data.
+(a tuple of keys and indexes) to its 1-based line is built beside the plain data, with the
+source text of every scalar YAML turned into something else than that text (``0101``, ``yes``),
+so that errors can quote what was written.
+
+Rule files, org imports and the web admin's files all come through here, and a hostile file
+must not exhaust the machine: a file is refused beyond :data:`MAX_BYTES`, beyond
+:data:`MAX_DEPTH` levels of nesting (PyYAML composes recursively: 5,000 levels end in a
+RecursionError), beyond :data:`MAX_ALIASES` aliases, or when its aliases would add more than
+:data:`MAX_ALIAS_VALUES` values to the document (a 1 KB "billion laughs" expands to gigabytes).
 """
 
 from __future__ import annotations
@@ -16,6 +24,11 @@ import yaml
 
 Loc = tuple[str | int, ...]
 
+MAX_BYTES = 4 * 1024 * 1024  # the largest org import written by hand is a few hundred KB
+MAX_DEPTH = 64  # rule and import files nest fewer than 10 levels
+MAX_ALIASES = 100  # the shipped files use none; a few shared blocks are fine
+MAX_ALIAS_VALUES = 10_000  # values that aliases may add to the document, all together
+
 
 class YamlSyntaxError(ValueError):
     def __init__(self, path: Path, line: int | None, message: str) -> None:
@@ -28,6 +41,8 @@ class YamlDocument:
     path: Path
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    # The text of each scalar whose value is not that text: ``0101`` read as the number 65.
+    texts: dict[Loc, str] = field(default_factory=dict)
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """The line of ``loc`` or of its nearest ancestor that has one."""
@@ -39,40 +54,107 @@ class YamlDocument:
         return self.lines.get(())
 
 
+class _Refused(Exception):
+    """A bound of this module was passed; ``line`` is 1-based."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        self.line, self.message = line, message
+        super().__init__(message)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader composing no deeper than :data:`MAX_DEPTH` and with few aliases."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+        self.aliases = 0
+        self.nodes = 0  # composed, each alias counted once
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _Refused(line, f"别名（*引用）超过 {MAX_ALIASES} 个，文件被拒绝")
+        else:
+            self.nodes += 1
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(line, f"嵌套超过 {MAX_DEPTH} 层，文件被拒绝")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def load_yaml(path: Path) -> YamlDocument:
+    """Read and compose ``path``; raise :class:`YamlSyntaxError` (message in Chinese, with the
+    line where known) for a file that is not UTF-8 YAML, has a duplicate key or passes a bound."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlSyntaxError(path, None, f"文件过大（{size} 字节），上限 {MAX_BYTES} 字节")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(path, None, f"文件不是 UTF-8 编码：{exc}") from exc
+    loader = _BoundedLoader(text)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+    except _Refused as exc:
+        raise YamlSyntaxError(path, exc.line, exc.message) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise YamlSyntaxError(path, line, f"YAML 格式错误：{exc.problem}") from exc
+    except yaml.reader.ReaderError as exc:
+        line = text.count("\n", 0, exc.position) + 1
+        message = f"YAML 格式错误：含有不允许的控制字符 U+{exc.character:04X}，请删除后再导入"
+        raise YamlSyntaxError(path, line, message) from exc
+    finally:
+        loader.dispose()
     doc = YamlDocument(path, None)
     if node is None:
         return doc
-    constructor = yaml.SafeLoader("")
-    doc.data = _build(node, (), doc, constructor)
+    builder = _Builder(doc, budget=loader.nodes + MAX_ALIAS_VALUES)
+    try:
+        doc.data = builder.build(node, ())
+    except _Refused as exc:
+        raise YamlSyntaxError(path, exc.line, exc.message) from None
     return doc
 
 
-def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, constructor: yaml.SafeLoader) -> Any:
-    doc.lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
-            if key in result:
-                line = key_node.start_mark.line + 1
-                raise YamlSyntaxError(doc.path, line, f"键 {key!r} 重复出现")
-            result[key] = _build(value_node, (*loc, key), doc, constructor)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), doc, constructor) for i, item in enumerate(node.value)]
-    try:
-        return constructor.construct_object(node, deep=True)
-    except ValueError:
-        # An implicitly typed scalar that cannot be built (a date such as 2025-02-30) stays the
-        # text it was written as, so validation reports it with its line instead of crashing.
-        return node.value
+class _Builder:
+    """Plain data from composed nodes, with lines, texts and a budget of values to build."""
+
+    def __init__(self, doc: YamlDocument, budget: int) -> None:
+        self.doc, self.budget = doc, budget
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            message = f"别名（*引用）展开后超过 {MAX_ALIAS_VALUES} 个值，文件被拒绝"
+            raise _Refused(node.start_mark.line + 1, message)
+        self.doc.lines[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.constructor.construct_object(key_node, deep=True)
+                if key in result:
+                    line = key_node.start_mark.line + 1
+                    raise YamlSyntaxError(self.doc.path, line, f"键 {key!r} 重复出现")
+                result[key] = self.build(value_node, (*loc, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except ValueError:
+            # An implicitly typed scalar that cannot be built (a date such as 2025-02-30) stays
+            # the text it was written as, so validation reports it with its line instead of
+            # crashing.
+            return node.value
+        if value != node.value:
+            self.doc.texts[loc] = node.value
+        return value
