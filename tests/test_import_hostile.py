@@ -15,6 +15,7 @@ from tests.hostile_workbooks import DOCTYPES, SHEET, people_workbook, rewrite, w
 from obligations.cli.main import cli
 from obligations.models import Person
 from obligations.orgdata.fields import ImportProblem
+from obligations.orgdata.parse import CSV_HEADERS
 from obligations.orgdata.service import ImportRejected, import_path
 from obligations.orgdata.xlsx import parse_xlsx
 
@@ -104,3 +105,80 @@ def test_a_formula_saved_with_an_empty_text_result_is_an_empty_cell(tmp_path: Pa
     )
     batch = parse_xlsx(written(tmp_path, empty))
     assert [p.column for p in batch.problems] == []
+
+
+# --- control characters ----------------------------------------------------------------------
+
+_PEOPLE_COLUMNS = CSV_HEADERS["人员"].count(",") + 1
+
+
+def csv_people(code: str, name: str) -> bytes:
+    row = [code, name] + [""] * (_PEOPLE_COLUMNS - 2)
+    return (CSV_HEADERS["人员"] + "\n" + ",".join(row) + "\n").encode()
+
+
+def yaml_people(name: str) -> bytes:
+    return f'people:\n  - code: P1\n    name: "{name}"\n'.encode()
+
+
+def xlsx_people(name: str) -> bytes:
+    """A workbook whose B2 cell holds ``name`` as written in the XML (``_x0000_`` escapes)."""
+    return rewrite(people_workbook([("P1", "X")]), SHEET, lambda t: t.replace("<t>X</t>", name))
+
+
+# (file name, content, where the problem is: (sheet, line, column, field), the character)
+CONTROLS = {
+    "CSV NUL in a name": ("p.csv", csv_people("P1", "张\0三"), (None, 2, None, "name"), "0000"),
+    "CSV bell in a code": ("p.csv", csv_people("P\x071", "张三"), (None, 2, None, "code"), "0007"),
+    "CSV C1 in a name": ("p.csv", csv_people("P1", "张\x85三"), (None, 2, None, "name"), "0085"),
+    "CSV tab in a name": ("p.csv", csv_people("P1", "张\t三"), (None, 2, None, "name"), "0009"),
+    "YAML escaped NUL": (
+        "p.yaml",
+        yaml_people("张\\0三"),
+        (None, 3, None, "people[0].name"),
+        "0000",
+    ),
+    "YAML escaped escape": (
+        "p.yaml",
+        yaml_people("张\\e三"),
+        (None, 3, None, "people[0].name"),
+        "001B",
+    ),
+    "XLSX escaped NUL": (
+        "p.xlsx",
+        xlsx_people("<t>张_x0000_三</t>"),
+        ("人员", 2, "B", "姓名"),
+        "0000",
+    ),
+    "XLSX line break": (
+        "p.xlsx",
+        xlsx_people("<t>张&#10;三</t>"),
+        ("人员", 2, "B", "姓名"),
+        "000A",
+    ),
+    "XLSX C1": ("p.xlsx", xlsx_people("<t>张&#133;三</t>"), ("人员", 2, "B", "姓名"), "0085"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CONTROLS))
+def test_a_control_character_in_a_name_is_refused_where_it_stands_on_every_database(
+    case: str, sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    name, content, where, code = CONTROLS[case]
+    problems = rejected(sessions, written(tmp_path, content, name))
+    assert [(p.sheet, p.line, p.column, p.field) for p in problems] == [where]
+    assert f"（U+{code}）" in problems[0].message and "请删除后再导入" in problems[0].message
+
+
+def test_a_control_character_written_raw_in_a_yaml_file_is_refused_by_line(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    problems = rejected(sessions, written(tmp_path, yaml_people("张\x07三"), "p.yaml"))
+    assert [(p.line, p.message) for p in problems] == [
+        (3, "YAML 格式错误：含有不允许的控制字符 U+0007，请删除后再导入")
+    ]
+
+
+def test_an_escaped_underscore_in_a_workbook_is_a_plain_underscore(tmp_path: Path) -> None:
+    batch = parse_xlsx(written(tmp_path, xlsx_people("<t>张_x005F_x0041_三</t>")))
+    assert [r.values["name"] for r in batch.people] == ["张_x0041_三"]

@@ -99,7 +99,10 @@ def load_yaml(path: Path) -> YamlDocument:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(path, None, f"文件不是 UTF-8 编码：{exc}") from exc
-    loader = _BoundedLoader(text)
+    try:
+        loader = _BoundedLoader(text)  # the reader checks every character here
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(path, text, exc) from exc
     try:
         node = loader.get_single_node()
     except _Refused as exc:
@@ -107,10 +110,6 @@ def load_yaml(path: Path) -> YamlDocument:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise YamlSyntaxError(path, line, f"YAML 格式错误：{exc.problem}") from exc
-    except yaml.reader.ReaderError as exc:
-        line = text.count("\n", 0, exc.position) + 1
-        message = f"YAML 格式错误：含有不允许的控制字符 U+{exc.character:04X}，请删除后再导入"
-        raise YamlSyntaxError(path, line, message) from exc
     finally:
         loader.dispose()
     doc = YamlDocument(path, None)
@@ -122,6 +121,12 @@ def load_yaml(path: Path) -> YamlDocument:
     except _Refused as exc:
         raise YamlSyntaxError(path, exc.line, exc.message) from None
     return doc
+
+
+def _unprintable(path: Path, text: str, error: yaml.reader.ReaderError) -> YamlSyntaxError:
+    line = text.count("\n", 0, error.position) + 1
+    message = f"YAML 格式错误：含有不允许的控制字符 U+{error.character:04X}，请删除后再导入"
+    return YamlSyntaxError(path, line, message)
 
 
 class _Builder:

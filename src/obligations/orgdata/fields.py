@@ -8,6 +8,7 @@ clears the field.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -138,6 +139,7 @@ def _text(max_length: int, pattern: str | None = None, hint: str = "") -> Callab
         if not isinstance(value, str):
             raise Invalid(f'应为文本，不是 {value!r}（纯数字请加引号，如 "T0001"）')
         text = value.strip()
+        refuse_control_characters(text)
         if len(text) > max_length:
             raise Invalid(f"最长 {max_length} 个字符，实际 {len(text)} 个")
         if compiled and not compiled.fullmatch(text):
@@ -145,6 +147,20 @@ def _text(max_length: int, pattern: str | None = None, hint: str = "") -> Callab
         return text
 
     return convert
+
+
+_CONTROL_NAMES = {"\t": "制表符", "\n": "换行符", "\r": "回车符", "\0": "空字符 NUL"}
+
+
+def refuse_control_characters(text: str) -> None:
+    """Raise :class:`Invalid` naming the first control character (Unicode category Cc: C0,
+    DEL and C1) in ``text``: invisible, and PostgreSQL refuses NUL in text columns."""
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) == "Cc":
+            name = _CONTROL_NAMES.get(char, "控制字符")
+            raise Invalid(
+                f"第 {position} 个字符是不可见的{name}（U+{ord(char):04X}），请删除后再导入"
+            )
 
 
 code = _text(64, r"\S+", "编码不能包含空格")

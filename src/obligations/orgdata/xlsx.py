@@ -234,7 +234,7 @@ def _grid(worksheet: Any) -> Grid:
 def _value(value: Any, column: Column, epoch: datetime) -> Any:
     """What a cell means to the column's converter: text, a date, or None for an empty cell."""
     if isinstance(value, str):
-        text = value.strip()
+        text = _unescape(value).strip()
         if column.is_date and (match := _DATE_TEXT.fullmatch(text)):
             return "-".join(match.groups())
         return text or None
@@ -249,6 +249,15 @@ def _value(value: Any, column: Column, epoch: datetime) -> Any:
     if isinstance(value, datetime) and value.time() == time():
         return value.date().isoformat()
     return str(value)
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes (ECMA-376 Part 1, ST_Xstring) back to the characters typed:
+    how a workbook holds characters XML cannot (``_x0000_``); ``_x005F_`` is a plain ``_``."""
+    return _ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
 
 
 _DATE_TEXT = re.compile(r"(\d{4})\s*[年.]\s*(\d{1,2})\s*[月.]\s*(\d{1,2})\s*日?")
