@@ -3,11 +3,14 @@ saved without their results, control characters in names; errors quote what was 
 
 from __future__ import annotations
 
+import io
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests.hostile_workbooks import DOCTYPES, SHEET, people_workbook, rewrite, with_doctype
@@ -15,6 +18,7 @@ from tests.hostile_workbooks import DOCTYPES, SHEET, people_workbook, rewrite, w
 from obligations.cli.main import cli
 from obligations.models import Person
 from obligations.orgdata.fields import ImportProblem
+from obligations.orgdata.files import read_file
 from obligations.orgdata.parse import CSV_HEADERS
 from obligations.orgdata.service import ImportRejected, import_path
 from obligations.orgdata.xlsx import parse_xlsx
@@ -182,3 +186,77 @@ def test_a_control_character_written_raw_in_a_yaml_file_is_refused_by_line(
 def test_an_escaped_underscore_in_a_workbook_is_a_plain_underscore(tmp_path: Path) -> None:
     batch = parse_xlsx(written(tmp_path, xlsx_people("<t>张_x005F_x0041_三</t>")))
     assert [r.values["name"] for r in batch.people] == ["张_x0041_三"]
+
+
+# --- errors quote what was written -----------------------------------------------------------
+
+
+def workbook(title: str, header: list[str], row: list[Any]) -> bytes:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    sheet.append(header)
+    sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+_ROLE_HEADER = ["人员编号", "组织编码", "职务", "任职日期"]
+_YEAR_HEADER = ["学年", "开始日期", "结束日期"]
+ECHOES = {
+    "a Chinese date that does not exist": (
+        "r.xlsx",
+        workbook("职务", _ROLE_HEADER, ["P1", "U01", "书记", "2026年13月7日"]),
+        "'2026年13月7日'",
+        "2026-13-7",
+    ),
+    "a dotted date that does not exist": (
+        "r.xlsx",
+        workbook("职务", _ROLE_HEADER, ["P1", "U01", "书记", "2026.2.30"]),
+        "'2026.2.30'",
+        "2026-2-30",
+    ),
+    "a TRUE cell for a code": (
+        "p.xlsx",
+        workbook("人员", ["编号", "姓名"], [True, "张三"]),
+        "'TRUE'",
+        "True",
+    ),
+    "an Excel-escaped year key, shown as typed in Excel": (
+        "y.xlsx",
+        workbook("学年", _YEAR_HEADER, ["2025_x002D_2027", "2025-09-01", "2027-08-31"]),
+        "'2025-2027'",
+        "_x002D_",
+    ),
+    "a YAML code with a leading zero": (
+        "p.yaml",
+        b"people:\n  - code: 0101\n    name: X\n",
+        "'0101'",
+        "65",
+    ),
+    "a YAML code yes": ("p.yaml", b"people:\n  - code: yes\n    name: X\n", "'yes'", "True"),
+    "a YAML date with a time": (
+        "y.yaml",
+        b"calendar:\n  academic_years:\n"
+        b"    - {key: 2025-2026, start: 2025-9-1 8:00:00, end: 2026-08-31}\n",
+        "'2025-9-1 8:00:00'",
+        "2025-09-01 08:00:00",
+    ),
+    "a YAML term of 0x5 years": (
+        "u.yaml",
+        b"units:\n  - {code: U1, name: X, kind: general_branch, term_years: 0x5}\n",
+        "'0x5'",
+        "不是 5",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ECHOES))
+def test_an_error_quotes_the_value_as_the_user_wrote_it(case: str, tmp_path: Path) -> None:
+    name, content, quoted, not_shown = ECHOES[case]
+    batch = read_file(written(tmp_path, content, name))
+    messages = [p.message for p in batch.problems]
+    assert len(messages) == 1 and quoted in messages[0], messages
+    assert not_shown not in messages[0]

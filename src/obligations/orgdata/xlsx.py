@@ -176,11 +176,13 @@ class _Layout:
                     ImportProblem(batch.file, number, "", message, self.ref.name, letter)
                 )
         raw = {c.field: _value(_at(cells, i), c, epoch) for i, c in self.columns.items()}
+        shown = {c.field: _shown(_at(cells, i)) for i, c in self.columns.items()}
+        written = {k: text for k, text in shown.items() if text is not None and text != raw[k]}
         if self.note is not None and _at(cells, self.note) == EXAMPLE_NOTE:
             self._example_row(number, self.note, raw, epoch, batch)
             return
         place = Place(batch.file, row=number, sheet=self.ref)
-        values = f.read_fields(raw, self.sheet.spec, place, batch.problems)
+        values = f.read_fields(raw, self.sheet.spec, place, batch.problems, written=written)
         record = Record(place, {**values, **self.sheet.fixed})
         if self.sheet.order is not None:
             start, end, what = self.sheet.order
@@ -248,6 +250,21 @@ def _value(value: Any, column: Column, epoch: datetime) -> Any:
         return _number_text(value)
     if isinstance(value, datetime) and value.time() == time():
         return value.date().isoformat()
+    return str(value)
+
+
+def _shown(value: Any) -> str | None:
+    """A cell as the user sees it in Excel, for messages to quote: TRUE, 101, 2025年9月1日."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _unescape(value).strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else str(value)
     return str(value)
 
 
