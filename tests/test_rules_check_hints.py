@@ -3,15 +3,19 @@ shipped one inside the installed package."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from tests.helpers import OfficialThrough
+from tests.helpers import SAMPLE_CALENDAR, OfficialThrough
 
 from obligations.cli.main import cli
 from obligations.paths import shipped_dir
 from obligations.rules import workdays
+from obligations.rules.check import check_catalog
+from obligations.rules.periods import AcademicCalendar
+from obligations.rules.problems import Severity
 
 
 @pytest.fixture(autouse=True)
@@ -57,3 +61,17 @@ def test_checking_a_folder_points_to_that_folders_file(tmp_path: Path) -> None:
     (folder / "rules").mkdir(parents=True)
     line = holiday_warning(check(tmp_path / "data", str(folder)))
     assert f"请在 {folder / 'holidays.yaml'} 中录入" in line
+
+
+def test_rules_check_warns_of_an_academic_year_missing_from_the_calendar() -> None:
+    catalog, problems = check_catalog(
+        [shipped_dir("calendar_rules")],
+        calendar=AcademicCalendar(SAMPLE_CALENDAR.years[1:]),
+        start=date(2026, 1, 1),
+        through=date(2026, 6, 30),
+        local_dir=Path("calendar_rules"),
+    )
+    assert catalog is not None
+    (problem,) = [p for p in problems if p.rule_id == "branch-setup-survey"]
+    assert (problem.severity, problem.field, problem.line) == (Severity.WARNING, "period", 113)
+    assert "学年 2025-2026 没有校历数据，暂按 2025-09-01 至 2026-08-31 推算" in problem.message

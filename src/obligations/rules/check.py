@@ -7,7 +7,7 @@ from datetime import date
 from pathlib import Path
 
 from obligations.rules.catalog import HOLIDAYS_FILE, Catalog, catalog_files, load_catalog
-from obligations.rules.periods import AcademicCalendar, rule_periods
+from obligations.rules.periods import AcademicCalendar, guessed_year_message, rule_periods
 from obligations.rules.problems import CatalogInvalid, CatalogProblem, Severity
 from obligations.rules.schema import PeriodKind
 from obligations.rules.workdays import WorkdayCalendar
@@ -45,12 +45,15 @@ def check_catalog(
 def _calendar_coverage(
     catalog: Catalog, calendar: AcademicCalendar, start: date, through: date
 ) -> list[CatalogProblem]:
+    """Semester rules without semesters (an error: no task can be made) and academic-year
+    rules without their year (a warning: the tasks are made with a guessed span, 待定)."""
     problems = []
     for located in catalog.rules:
         rule = located.rule
-        if not rule.enabled or rule.period is not PeriodKind.SEMESTER:
+        if not rule.enabled or rule.period not in (PeriodKind.SEMESTER, PeriodKind.ACADEMIC_YEAR):
             continue
-        for gap_start, gap_end in rule_periods(rule, calendar, start, through).gaps:
+        result = rule_periods(rule, calendar, start, through)
+        for gap_start, gap_end in result.gaps:
             problems.append(
                 CatalogProblem(
                     located.file,
@@ -59,6 +62,17 @@ def _calendar_coverage(
                     "请先导入该学年的校历（obligations import）",
                     rule.id,
                     "period",
+                )
+            )
+        for period in result.guessed:
+            problems.append(
+                CatalogProblem(
+                    located.file,
+                    located.line_of("period"),
+                    guessed_year_message(period),
+                    rule.id,
+                    "period",
+                    severity=Severity.WARNING,
                 )
             )
     return problems
