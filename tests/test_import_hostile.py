@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from click.testing import CliRunner
 from openpyxl import Workbook
@@ -41,6 +42,10 @@ def written(tmp_path: Path, content: bytes, name: str = "导入.xlsx") -> Path:
 
 
 # --- DTDs and entities -----------------------------------------------------------------------
+
+
+def test_openpyxl_parses_through_defusedxml() -> None:
+    assert openpyxl.DEFUSEDXML is True
 
 
 @pytest.mark.parametrize("name", sorted(DOCTYPES))
@@ -83,6 +88,31 @@ def test_formulas_saved_without_results_are_reported_by_cell_and_nothing_is_impo
     assert cells == [("人员", 2, "A", "编号"), ("人员", 2, "B", "姓名"), ("人员", 4, "B", "姓名")]
     assert all("用 Excel 或 WPS 打开此文件、保存后再导入" in p.message for p in formulas)
     assert '="张"&"三"' in formulas[1].message
+
+
+def test_error_values_are_reported_by_cell_not_imported_as_text(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    errors = rewrite(
+        people_workbook([("P1", "=#REF!+1"), ("P2", "X")]),
+        SHEET,
+        lambda text: text.replace(
+            '<c r="B2"><f>#REF!+1</f><v></v></c>', '<c r="B2" t="e"><f>#REF!+1</f><v>#REF!</v></c>'
+        ).replace(
+            '<c r="B3" t="inlineStr"><is><t>X</t></is></c>', '<c r="B3" t="e"><v>#N/A</v></c>'
+        ),
+    )
+    problems = rejected(sessions, written(tmp_path, errors))
+    mistakes = [(p.line, p.column, p.message) for p in problems if "错误 #" in p.message]
+    assert mistakes == [
+        (
+            2,
+            "B",
+            "此单元格的值是错误 #REF!（公式 =#REF!+1），无法导入；"
+            "请在 Excel 或 WPS 中改正后保存再导入",
+        ),
+        (3, "B", "此单元格的值是错误 #N/A，无法导入；请在 Excel 或 WPS 中改正后保存再导入"),
+    ]
 
 
 def test_a_formula_whose_result_was_saved_imports_its_result(

@@ -39,7 +39,7 @@ from obligations.orgdata.sheets import (
     Column,
     Sheet,
 )
-from obligations.orgdata.xlsx_xml import HostileXml, Uncached, read_sheet, refuse_dtd
+from obligations.orgdata.xlsx_xml import HostileXml, NoValue, read_sheet, refuse_dtd
 
 Grid = list[list[Any]]  # cell values by row, then column, from row 1 and column A
 
@@ -85,7 +85,7 @@ def _read_sheet(worksheet: Any, epoch: datetime, batch: Batch) -> None:
         message = f"无法识别的工作表；可用的工作表：{allowed}（“{GUIDE_SHEET}”表不导入）"
         batch.problems.append(ImportProblem(batch.file, None, "", message, worksheet.title))
         return
-    _report_uncached(grid, worksheet.title, batch)
+    _report_no_value(grid, worksheet.title, batch)
     header_row, *rows = filled
     layout = _Layout.read(sheet, worksheet.title, header_row, grid[header_row - 1], batch)
     if layout is None:
@@ -98,17 +98,26 @@ def _filled(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
-def _report_uncached(grid: Grid, title: str, batch: Batch) -> None:
-    """Report each formula saved without its result, then read it as empty: the problem
-    rejects the import, so no row it stood in is skipped in silence."""
+def _no_value_message(cell: NoValue) -> str:
+    formula = f"（公式 ={cell.formula}）" if cell.formula is not None else ""
+    if cell.error is None:
+        return f"{_UNCACHED}{formula}"
+    return (
+        f"此单元格的值是错误 {cell.error}{formula}，无法导入；请在 Excel 或 WPS 中改正后保存再导入"
+    )
+
+
+def _report_no_value(grid: Grid, title: str, batch: Batch) -> None:
+    """Report each cell without a value (a formula saved without its result, an error value),
+    then read it as empty: the problem rejects the import, so no row is skipped in silence."""
     header_row = next((cells for cells in grid if any(map(_filled, cells))), [])
     for number, cells in enumerate(grid, start=1):
         for index, value in enumerate(cells):
-            if isinstance(value, Uncached):
+            if isinstance(value, NoValue):
                 header = _at(header_row, index)
                 shown = header.strip() if isinstance(header, str) else ""
                 letter = get_column_letter(index + 1)
-                message = f"{_UNCACHED}（公式 ={value.formula}）"
+                message = _no_value_message(value)
                 batch.problems.append(
                     ImportProblem(batch.file, number, shown, message, title, letter)
                 )
@@ -212,12 +221,12 @@ def _at(cells: list[Any], index: int) -> Any:
 
 def _grid(worksheet: Any) -> Grid:
     """Every row's values, row 1 first, with merged ranges filled from their top-left cell and
-    each formula saved without its result standing as an :class:`Uncached`."""
+    each cell without a value standing as a :class:`NoValue`."""
     worksheet.reset_dimensions()  # some writers store a wrong size; read what is there
     grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
     with worksheet._get_source() as source:
         found = read_sheet(source)
-    for cell in found.uncached:
+    for cell in found.no_value:
         grid.extend([] for _ in range(cell.row - len(grid)))
         cells = grid[cell.row - 1]
         cells.extend([None] * (cell.column - len(cells)))

@@ -8,9 +8,10 @@ openpyxl reads anything; openpyxl itself parses through ``defusedxml`` once it i
 forbidden.
 
 openpyxl's read-only mode does not give two things the importer needs, so :func:`read_sheet`
-reads them from the worksheet's XML: the merged ranges, and the formula cells saved without a
-computed value (tools that write workbooks without a spreadsheet engine leave ``<v>`` empty,
-and openpyxl then reads the cell as empty).
+reads them from the worksheet's XML: the merged ranges, and the cells that hold no value to
+import: formulas saved without a computed value (tools that write workbooks without a
+spreadsheet engine leave ``<v>`` empty, and openpyxl then reads the cell as empty) and error
+values such as ``#REF!`` (which openpyxl reads as that text).
 """
 
 from __future__ import annotations
@@ -65,22 +66,24 @@ def refuse_dtd(path: Path) -> None:
 
 
 @dataclass(frozen=True)
-class Uncached:
-    """A formula cell saved without its result: 1-based row and column, and the formula."""
+class NoValue:
+    """A cell without a value to import, at a 1-based row and column: a formula saved without
+    its result (``error`` None), or an error value such as ``#REF!``."""
 
     row: int
     column: int
-    formula: str
+    formula: str | None
+    error: str | None = None
 
 
 @dataclass
 class SheetXml:
     merged: list[str] = field(default_factory=list)  # "A2:A5"
-    uncached: list[Uncached] = field(default_factory=list)
+    no_value: list[NoValue] = field(default_factory=list)
 
 
 def read_sheet(source: IO[bytes]) -> SheetXml:
-    """Merged ranges and uncached formula cells of one worksheet's XML, in document order.
+    """Merged ranges and cells without a value of one worksheet's XML, in document order.
 
     Raises :class:`defusedxml.DefusedXmlException` for a DTD and ``ParseError`` for broken XML.
     """
@@ -96,9 +99,12 @@ def read_sheet(source: IO[bytes]) -> SheetXml:
                 row, column = coordinate_to_tuple(ref) if ref else (row, column + 1)
             continue
         if tag == _CELL:
-            if _is_uncached(element):
-                formula = element.findtext(_FORMULA) or ""
-                found.uncached.append(Uncached(row, column, formula))
+            formula = element.findtext(_FORMULA)
+            if element.get("t") == "e":
+                error = element.findtext(_VALUE) or "#VALUE!"
+                found.no_value.append(NoValue(row, column, formula, error))
+            elif _is_uncached(element):
+                found.no_value.append(NoValue(row, column, formula or ""))
             element.clear()
         elif tag == _MERGE_CELL:
             found.merged.append(element.get("ref"))
