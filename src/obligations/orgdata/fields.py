@@ -165,7 +165,7 @@ def _text(max_length: int, pattern: str | None = None, hint: str = "") -> Callab
         if not isinstance(value, str):
             raise Invalid('应为文本，不是 {value}（纯数字请加引号，如 "T0001"）', value)
         text = value.strip()
-        refuse_control_characters(text)
+        _refuse_control_characters(text)
         if len(text) > max_length:
             raise Invalid(f"最长 {max_length} 个字符，实际 {len(text)} 个")
         if compiled and not compiled.fullmatch(text):
@@ -178,7 +178,7 @@ def _text(max_length: int, pattern: str | None = None, hint: str = "") -> Callab
 _CONTROL_NAMES = {"\t": "制表符", "\n": "换行符", "\r": "回车符", "\0": "空字符 NUL"}
 
 
-def refuse_control_characters(text: str) -> None:
+def _refuse_control_characters(text: str) -> None:
     """Raise :class:`Invalid` naming the first control character (Unicode category Cc: C0,
     DEL and C1) in ``text``: invisible, and PostgreSQL refuses NUL in text columns."""
     for position, char in enumerate(text, start=1):
