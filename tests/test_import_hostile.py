@@ -4,6 +4,7 @@ saved without their results, control characters in names; errors quote what was 
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,24 @@ def test_formulas_saved_without_results_are_reported_by_cell_and_nothing_is_impo
     assert cells == [("人员", 2, "A", "编号"), ("人员", 2, "B", "姓名"), ("人员", 4, "B", "姓名")]
     assert all("用 Excel 或 WPS 打开此文件、保存后再导入" in p.message for p in formulas)
     assert '="张"&"三"' in formulas[1].message
+
+
+@pytest.mark.parametrize("strip", ["cells", "rows and cells", "the second cell"])
+def test_cells_written_without_references_are_located_by_counting(
+    strip: str, tmp_path: Path
+) -> None:
+    patterns = {
+        "cells": r' r="[A-Z]+\d+"',
+        "rows and cells": r' r="[A-Z]*\d+"',
+        "the second cell": r' r="B\d+"',
+    }
+    content = rewrite(
+        people_workbook([("P1", "张三"), ("P2", '="李"&"四"')]),
+        SHEET,
+        lambda text: re.sub(patterns[strip], "", text),
+    )
+    problems = parse_xlsx(written(tmp_path, content)).problems
+    assert [(p.line, p.column) for p in problems if "没有保存计算结果" in p.message] == [(3, "B")]
 
 
 def test_error_values_are_reported_by_cell_not_imported_as_text(

@@ -85,31 +85,35 @@ class SheetXml:
 def read_sheet(source: IO[bytes]) -> SheetXml:
     """Merged ranges and cells without a value of one worksheet's XML, in document order.
 
-    Raises :class:`defusedxml.DefusedXmlException` for a DTD and ``ParseError`` for broken XML.
+    Only end events are read (a row's cells end before the row does, so a cell written without
+    its ``r`` reference learns its row when the row ends). Raises
+    :class:`defusedxml.DefusedXmlException` for a DTD and ``ParseError`` for broken XML.
     """
     found = SheetXml()
-    row = column = 0
-    for event, element in iterparse(source, events=("start", "end"), forbid_dtd=True):
+    row = 0
+    anchor, offset = None, 0  # the row's last cell reference ("B5"), and cells since it
+    pending: list[tuple[int, str | None, str | None]] = []  # (column, formula, error) of a row
+    for _event, element in iterparse(source, forbid_dtd=True):
         tag = element.tag
-        if event == "start":
-            if tag == _ROW:
-                row, column = int(element.get("r") or row + 1), 0
-            elif tag == _CELL:
-                ref = element.get("r")
-                row, column = coordinate_to_tuple(ref) if ref else (row, column + 1)
-            continue
         if tag == _CELL:
-            formula = element.findtext(_FORMULA)
-            if element.get("t") == "e":
-                error = element.findtext(_VALUE) or "#VALUE!"
-                found.no_value.append(NoValue(row, column, formula, error))
-            elif _is_uncached(element):
-                found.no_value.append(NoValue(row, column, formula or ""))
+            ref = element.get("r")
+            anchor, offset = (ref, 0) if ref else (anchor, offset + 1)
+            # The schema puts <f> first: a cell without it is a plain value, the usual case.
+            if element.get("t") == "e" or (len(element) and element[0].tag == _FORMULA):
+                column = (coordinate_to_tuple(anchor)[1] if anchor else 0) + offset
+                formula = element.findtext(_FORMULA)
+                if element.get("t") == "e":
+                    pending.append((column, formula, element.findtext(_VALUE) or "#VALUE!"))
+                elif _is_uncached(element):
+                    pending.append((column, formula or "", None))
+            element.clear()
+        elif tag == _ROW:
+            row, anchor, offset = int(element.get("r") or row + 1), None, 0
+            found.no_value.extend(NoValue(row, *cell) for cell in pending)
+            pending.clear()
             element.clear()
         elif tag == _MERGE_CELL:
             found.merged.append(element.get("ref"))
-            element.clear()
-        elif tag == _ROW:
             element.clear()
     return found
 
