@@ -125,3 +125,18 @@ def test_import_refuses_a_hostile_file_naming_it(name: str, tmp_path: Path) -> N
 
     assert result.exit_code == 2, result.output
     assert str(path) in result.stderr and "文件被拒绝" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("x: 1\n? [a, b]\n: x\n", 2), ("a: &a {x: 1}\n? *a\n: y\n", 1)],  # an alias: its anchor
+)
+def test_a_list_or_mapping_as_a_key_is_refused_with_its_line(
+    text: str, line: int, tmp_path: Path
+) -> None:
+    path = tmp_path / "keys.yaml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(YamlSyntaxError) as caught:
+        load_yaml(path)
+    assert caught.value.message == "键只能是文本或数字，不能是列表或映射"
+    assert caught.value.line == line

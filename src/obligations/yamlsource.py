@@ -145,6 +145,9 @@ class _Builder:
         if isinstance(node, yaml.MappingNode):
             result: dict[Any, Any] = {}
             for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    line = key_node.start_mark.line + 1
+                    raise _Refused(line, "键只能是文本或数字，不能是列表或映射")
                 key = self.constructor.construct_object(key_node, deep=True)
                 if key in result:
                     line = key_node.start_mark.line + 1
