@@ -11,7 +11,7 @@ from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 
-from obligations.models import Organization, RoleAssignment, Task
+from obligations.models import AcademicYear, Organization, RoleAssignment, Task
 from obligations.rules.catalog import Catalog
 from obligations.rules.schema import DateOffset, HolidaysFile
 from obligations.tasks.generation import generate_tasks
@@ -342,3 +342,25 @@ def test_a_full_regeneration_reconciles_every_rule_and_finds_nothing_to_change(
         False,
         first.provisional,
     )
+
+
+def test_an_academic_year_missing_from_the_calendar_gives_provisional_tasks_until_imported(
+    sessions: sessionmaker[Session],
+) -> None:
+    where = (Task.rule_id == "branch-setup-survey", Task.period_key == "2025-2026")
+    with sessions.begin() as session:
+        factories.small_college(session)
+        missing = session.scalars(select(AcademicYear).where(AcademicYear.key == "2025-2026"))
+        session.delete(missing.one())
+        session.flush()
+        guessed = generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        before = set(session.execute(select(Task.due_on, Task.provisional).where(*where)))
+        session.add(
+            AcademicYear(key="2025-2026", start_on=date(2025, 9, 1), end_on=date(2026, 8, 28))
+        )
+        session.flush()
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        after = set(session.execute(select(Task.due_on, Task.provisional).where(*where)))
+    assert before == {(date(2026, 8, 31), True)}
+    assert any("学年 2025-2026 没有校历数据" in w for w in guessed.warnings)
+    assert after == {(date(2026, 8, 28), False)}

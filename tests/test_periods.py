@@ -170,11 +170,19 @@ def test_the_branch_setup_survey_is_owed_each_academic_year() -> None:
 
 def test_academic_years_missing_from_the_calendar_run_september_to_august() -> None:
     rule = shipped_rule("branch-setup-survey")
-    periods = rule_periods(rule, AcademicCalendar(), date(2028, 1, 1), date(2028, 12, 31)).periods
-    assert [(p.key, p.start, p.end) for p in periods] == [
+    result = rule_periods(rule, AcademicCalendar(), date(2028, 1, 1), date(2028, 12, 31))
+    assert [(p.key, p.start, p.end) for p in result.periods] == [
         ("2027-2028", date(2027, 9, 1), date(2028, 8, 31)),
         ("2028-2029", date(2028, 9, 1), date(2029, 8, 31)),
     ]
+    assert result.guessed == result.periods
+
+
+def test_only_the_academic_years_missing_from_the_calendar_are_guessed() -> None:
+    rule = shipped_rule("branch-setup-survey")
+    result = rule_periods(rule, SAMPLE_CALENDAR, date(2026, 1, 1), date(2027, 12, 31))
+    assert [p.key for p in result.periods] == ["2025-2026", "2026-2027", "2027-2028"]
+    assert [p.key for p in result.guessed] == ["2027-2028"]
 
 
 def test_a_three_year_term_elected_on_15_october_2023_expires_on_15_october_2026() -> None:

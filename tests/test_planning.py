@@ -7,6 +7,7 @@ from datetime import date
 
 from tests.helpers import SAMPLE_CALENDAR, shipped_catalog, shipped_rule
 
+from obligations.rules.periods import AcademicCalendar
 from obligations.rules.planning import BranchSnapshot, Holding, UnitSnapshot, plan_tasks
 from obligations.rules.workdays import WorkdayCalendar
 from obligations.vocabulary import OrgKind, Role
@@ -158,6 +159,23 @@ def test_semester_gaps_in_the_calendar_become_warnings() -> None:
         date(2027, 10, 1),
     )
     assert any("2027-09-01" in w for w in plan.warnings)
+
+
+def test_an_academic_year_missing_from_the_calendar_is_warned_and_its_tasks_are_provisional() -> (
+    None
+):
+    rule = shipped_rule("branch-setup-survey")
+    without_2025 = AcademicCalendar(SAMPLE_CALENDAR.years[1:])
+    guessed = plan_tasks([rule], [unit()], without_2025, WORKDAYS, date(2026, 6, 30))
+    known = plan_tasks([rule], [unit()], SAMPLE_CALENDAR, WORKDAYS, date(2026, 6, 30))
+
+    assert [(t.period.key, t.schedule.provisional) for t in guessed.tasks] == [("2025-2026", True)]
+    assert guessed.warnings == [
+        "规则 branch-setup-survey：学年 2025-2026 没有校历数据，暂按 2025-09-01 至 2026-08-31 "
+        "推算，任务标记为待定；请导入该学年的校历（obligations import）"
+    ]
+    assert [(t.period.key, t.schedule.provisional) for t in known.tasks] == [("2025-2026", False)]
+    assert known.warnings == []
 
 
 def test_the_full_catalog_plans_every_rule_for_a_general_branch() -> None:

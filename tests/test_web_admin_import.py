@@ -15,6 +15,7 @@ from urllib.parse import quote
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import func, select
+from tests.hostile_workbooks import DOCTYPES, with_doctype
 from tests.web_support import WebWorld, web, world_template
 
 from obligations.models import Organization, Person, RoleAssignment
@@ -168,3 +169,14 @@ def test_the_upload_refuses_a_request_without_the_csrf_token(web: WebWorld) -> N
     client, _ = web.login("admin")
     response = client.post("/admin/import", files=[("file", ("导入.xlsx", workbook(NEW), XLSX))])
     assert response.status_code == 403 and "CSRF" in response.text
+
+
+@pytest.mark.parametrize("name", sorted(DOCTYPES))
+def test_a_workbook_declaring_a_dtd_is_refused_with_a_message_not_a_500(
+    web: WebWorld, name: str
+) -> None:
+    before = counts(web)
+    response = upload(web, with_doctype(name))
+    assert response.status_code == 400
+    assert "含有 DTD 或实体声明" in response.text and "未导入任何数据" in response.text
+    assert counts(web) == before

@@ -64,7 +64,12 @@ class Settings(BaseSettings):
         replaces any shipped file of the same relative path and adds new ones.
         """
         dirs = [shipped_dir("calendar_rules")]
-        local = self.data_dir / "calendar_rules"
-        if local.is_dir():
-            dirs.append(local)
+        if self.local_rules_dir.is_dir():
+            dirs.append(self.local_rules_dir)
         return dirs
+
+    @property
+    def local_rules_dir(self) -> Path:
+        """The data directory's ``calendar_rules/``, where a college edits its catalog (whether
+        it exists yet or not): a file here overrides the shipped file of the same name."""
+        return self.data_dir / "calendar_rules"

@@ -2,24 +2,48 @@
 
 PyYAML's ``safe_load`` forgets positions and silently keeps the last of two duplicate keys;
 here the document is composed once, duplicates are refused, and a map from each value's path
-(a tuple of keys and indexes) to its 1-based line is built beside the plain data.
+(a tuple of keys and indexes) to its 1-based line is built beside the plain data, with the
+source text of every scalar YAML turned into something else than that text (``0101``, ``yes``),
+so that errors can quote what was written.
+
+Rule files, org imports and the web admin's files all come through here, and a hostile file
+must not exhaust the machine: a file is refused beyond :data:`MAX_BYTES`, beyond
+:data:`MAX_DEPTH` levels of nesting (PyYAML composes recursively: 5,000 levels end in a
+RecursionError), beyond :data:`MAX_ALIASES` aliases, or when its aliases would add more than
+:data:`MAX_ALIAS_VALUES` values to the document (a 1 KB "billion laughs" expands to gigabytes).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from obligations.paths import shipped_dir
+
 Loc = tuple[str | int, ...]
 
-# libyaml's parser when PyYAML has it (twenty times faster; the same nodes and marks).
-_COMPOSER: type[yaml.SafeLoader | yaml.CSafeLoader] = (
-    yaml.CSafeLoader if yaml.__with_libyaml__ else yaml.SafeLoader
-)
+MAX_BYTES = 4 * 1024 * 1024  # the largest org import written by hand is a few hundred KB
+MAX_DEPTH = 64  # rule and import files nest fewer than 10 levels
+MAX_ALIASES = 100  # the shipped files use none; a few shared blocks are fine
+MAX_ALIAS_VALUES = 10_000  # values that aliases may add to the document, all together
+
+# libyaml's parser, twenty times faster, for the package's own files only: its composer is
+# recursive C code with none of the bounds below, so files from outside never reach it.
+_FAST_LOADER: type[yaml.CSafeLoader] | None = yaml.CSafeLoader if yaml.__with_libyaml__ else None
+
+
+@cache
+def _shipped_root() -> Path:
+    return shipped_dir("calendar_rules").resolve()
+
+
+def _is_shipped(path: Path) -> bool:
+    return path.resolve().is_relative_to(_shipped_root())
 
 
 class YamlSyntaxError(ValueError):
@@ -33,6 +57,8 @@ class YamlDocument:
     path: Path
     data: Any
     lines: dict[Loc, int] = field(default_factory=dict)
+    # The text of each scalar whose value is not that text: ``0101`` read as the number 65.
+    texts: dict[Loc, str] = field(default_factory=dict)
 
     def line_of(self, loc: Sequence[str | int]) -> int | None:
         """The line of ``loc`` or of its nearest ancestor that has one."""
@@ -44,40 +70,119 @@ class YamlDocument:
         return self.lines.get(())
 
 
+class _Refused(Exception):
+    """A bound of this module was passed; ``line`` is 1-based."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        self.line, self.message = line, message
+        super().__init__(message)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader composing no deeper than :data:`MAX_DEPTH` and with few aliases."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.depth = 0
+        self.aliases = 0
+        self.nodes = 0  # composed, each alias counted once
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        event = self.peek_event()  # type: ignore[no-untyped-call]
+        line = event.start_mark.line + 1 if event.start_mark else None
+        if isinstance(event, yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > MAX_ALIASES:
+                raise _Refused(line, f"别名（*引用）超过 {MAX_ALIASES} 个，文件被拒绝")
+        else:
+            self.nodes += 1
+        if self.depth >= MAX_DEPTH:
+            raise _Refused(line, f"嵌套超过 {MAX_DEPTH} 层，文件被拒绝")
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
 def load_yaml(path: Path) -> YamlDocument:
+    """Read and compose ``path``; raise :class:`YamlSyntaxError` (message in Chinese, with the
+    line where known) for a file that is not UTF-8 YAML, has a duplicate key or passes a bound."""
     try:
+        size = path.stat().st_size
+        if size > MAX_BYTES:
+            raise YamlSyntaxError(path, None, f"文件过大（{size} 字节），上限 {MAX_BYTES} 字节")
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise YamlSyntaxError(path, None, f"文件不是 UTF-8 编码：{exc}") from exc
     try:
-        node = yaml.compose(text, Loader=_COMPOSER)
+        fast = _FAST_LOADER is not None and _is_shipped(path)
+        loader: yaml.CSafeLoader | _BoundedLoader = (
+            _FAST_LOADER(text) if fast and _FAST_LOADER else _BoundedLoader(text)
+        )  # the pure reader checks every character here
+    except yaml.reader.ReaderError as exc:
+        raise _unprintable(path, text, exc) from exc
+    try:
+        node = loader.get_single_node()
+    except _Refused as exc:
+        raise YamlSyntaxError(path, exc.line, exc.message) from None
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise YamlSyntaxError(path, line, f"YAML 格式错误：{exc.problem}") from exc
+    finally:
+        loader.dispose()
     doc = YamlDocument(path, None)
     if node is None:
         return doc
-    constructor = yaml.SafeLoader("")
-    doc.data = _build(node, (), doc, constructor)
+    nodes = loader.nodes if isinstance(loader, _BoundedLoader) else 10**9  # shipped: trusted
+    builder = _Builder(doc, budget=nodes + MAX_ALIAS_VALUES)
+    try:
+        doc.data = builder.build(node, ())
+    except _Refused as exc:
+        raise YamlSyntaxError(path, exc.line, exc.message) from None
     return doc
 
 
-def _build(node: yaml.Node, loc: Loc, doc: YamlDocument, constructor: yaml.SafeLoader) -> Any:
-    doc.lines[loc] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = constructor.construct_object(key_node, deep=True)
-            if key in result:
-                line = key_node.start_mark.line + 1
-                raise YamlSyntaxError(doc.path, line, f"键 {key!r} 重复出现")
-            result[key] = _build(value_node, (*loc, key), doc, constructor)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*loc, i), doc, constructor) for i, item in enumerate(node.value)]
-    try:
-        return constructor.construct_object(node, deep=True)
-    except ValueError:
-        # An implicitly typed scalar that cannot be built (a date such as 2025-02-30) stays the
-        # text it was written as, so validation reports it with its line instead of crashing.
-        return node.value
+def _unprintable(path: Path, text: str, error: yaml.reader.ReaderError) -> YamlSyntaxError:
+    line = text.count("\n", 0, error.position) + 1
+    message = f"YAML 格式错误：含有不允许的控制字符 U+{error.character:04X}，请删除后再导入"
+    return YamlSyntaxError(path, line, message)
+
+
+class _Builder:
+    """Plain data from composed nodes, with lines, texts and a budget of values to build."""
+
+    def __init__(self, doc: YamlDocument, budget: int) -> None:
+        self.doc, self.budget = doc, budget
+        self.constructor = yaml.SafeLoader("")
+
+    def build(self, node: yaml.Node, loc: Loc) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            message = f"别名（*引用）展开后超过 {MAX_ALIAS_VALUES} 个值，文件被拒绝"
+            raise _Refused(node.start_mark.line + 1, message)
+        self.doc.lines[loc] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    line = key_node.start_mark.line + 1
+                    raise _Refused(line, "键只能是文本或数字，不能是列表或映射")
+                key = self.constructor.construct_object(key_node, deep=True)
+                if key in result:
+                    line = key_node.start_mark.line + 1
+                    raise YamlSyntaxError(self.doc.path, line, f"键 {key!r} 重复出现")
+                result[key] = self.build(value_node, (*loc, key))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*loc, i)) for i, item in enumerate(node.value)]
+        try:
+            value = self.constructor.construct_object(node, deep=True)
+        except ValueError:
+            # An implicitly typed scalar that cannot be built (a date such as 2025-02-30) stays
+            # the text it was written as, so validation reports it with its line instead of
+            # crashing.
+            return node.value
+        if value != node.value:
+            self.doc.texts[loc] = node.value
+        return value

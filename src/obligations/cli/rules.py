@@ -42,6 +42,7 @@ def check(app: AppContext, path: Path | None, through: date | None) -> None:
         calendar=_calendar(app),
         start=today,
         through=through or default_through(today, app.settings),
+        local_dir=path or app.settings.local_rules_dir,
     )
     for problem in problems:
         click.echo(str(problem), err=True)

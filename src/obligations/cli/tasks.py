@@ -49,7 +49,7 @@ def generate(app: AppContext, through: date | None, full: bool) -> None:
         f"任务已生成至 {through}：新增 {report.created}，更新 {report.updated}，"
         f"恢复 {report.restored}，不再要求 {report.retired}，未变 {report.unchanged}"
         + (
-            f"；其中 {report.provisional} 项到期日待定（缺少节假日数据）"
+            f"；其中 {report.provisional} 项到期日待定（缺少节假日或校历数据）"
             if report.provisional
             else ""
         )

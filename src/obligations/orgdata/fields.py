@@ -8,6 +8,7 @@ clears the field.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -71,6 +72,10 @@ class Place:
             return self.row
         return self.doc.line_of((*self.loc, name) if name else self.loc)
 
+    def written(self, name: str) -> str | None:
+        """The source text of a YAML value read as something else (``0101`` as 65), or None."""
+        return None if self.doc is None else self.doc.texts.get((*self.loc, name))
+
     def path(self, name: str | None = None) -> str:
         """``units[0].branches[1].member_count`` in YAML; the column name in CSV."""
         if self.doc is None:
@@ -123,8 +128,30 @@ class Batch:
     problems: list[ImportProblem] = field(default_factory=list)
 
 
+_NO_VALUE: Any = object()
+
+
 class Invalid(ValueError):
-    """A value that cannot be used; the message says what is allowed."""
+    """A value that cannot be used; the message says what is allowed.
+
+    A message that quotes the value holds ``{value}`` where it goes and is given the value
+    read: :meth:`quoting` puts in its place what the user wrote instead, when that differs
+    (the cell 2026年13月7日 read as "2026-13-7"; YAML's 0101 read as the number 65).
+    """
+
+    def __init__(self, message: str, value: Any = _NO_VALUE) -> None:
+        self.template, self.value = message, value
+        super().__init__(message if value is _NO_VALUE else self.quoting(value))
+
+    def quoting(self, written: Any) -> str:
+        """The message quoting ``written`` (text in quotes, anything else as printed), or the
+        value read when it prints as written (the number 5 written 5)."""
+        if self.value is _NO_VALUE:
+            return self.template
+        if self.value is not written and str(written) == str(self.value):
+            return self.quoting(self.value)
+        shown = repr(written) if isinstance(written, str) else str(written)
+        return self.template.replace("{value}", shown)
 
 
 Convert = Callable[[Any], Any]
@@ -136,15 +163,30 @@ def _text(max_length: int, pattern: str | None = None, hint: str = "") -> Callab
 
     def convert(value: Any) -> str:
         if not isinstance(value, str):
-            raise Invalid(f'应为文本，不是 {value!r}（纯数字请加引号，如 "T0001"）')
+            raise Invalid('应为文本，不是 {value}（纯数字请加引号，如 "T0001"）', value)
         text = value.strip()
+        _refuse_control_characters(text)
         if len(text) > max_length:
             raise Invalid(f"最长 {max_length} 个字符，实际 {len(text)} 个")
         if compiled and not compiled.fullmatch(text):
-            raise Invalid(f"{text!r} 格式不对，{hint}")
+            raise Invalid(f"{{value}} 格式不对，{hint}", text)
         return text
 
     return convert
+
+
+_CONTROL_NAMES = {"\t": "制表符", "\n": "换行符", "\r": "回车符", "\0": "空字符 NUL"}
+
+
+def _refuse_control_characters(text: str) -> None:
+    """Raise :class:`Invalid` naming the first control character (Unicode category Cc: C0,
+    DEL and C1) in ``text``: invisible, and PostgreSQL refuses NUL in text columns."""
+    for position, char in enumerate(text, start=1):
+        if unicodedata.category(char) == "Cc":
+            name = _CONTROL_NAMES.get(char, "控制字符")
+            raise Invalid(
+                f"第 {position} 个字符是不可见的{name}（U+{ord(char):04X}），请删除后再导入"
+            )
 
 
 code = _text(64, r"\S+", "编码不能包含空格")
@@ -158,7 +200,7 @@ _DATE = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})")
 
 def day(value: Any) -> date:
     if isinstance(value, datetime):
-        raise Invalid(f"应为日期，不能带时间：{value}")
+        raise Invalid("应为日期，不能带时间：{value}", value)
     if isinstance(value, date):
         return value
     if isinstance(value, str) and (match := _DATE.fullmatch(value.strip())):
@@ -166,7 +208,7 @@ def day(value: Any) -> date:
             return date(*(int(part) for part in match.groups()))
         except ValueError:
             pass
-    raise Invalid(f"日期 {value!r} 无效，应为 YYYY-MM-DD 格式的真实日期，如 2025-09-01")
+    raise Invalid("日期 {value} 无效，应为 YYYY-MM-DD 格式的真实日期，如 2025-09-01", value)
 
 
 def _integer(value: Any) -> int:
@@ -174,27 +216,27 @@ def _integer(value: Any) -> int:
         return value
     if isinstance(value, str) and re.fullmatch(r"[+-]?\d+", value.strip()):
         return int(value)
-    raise Invalid(f"应为整数，不是 {value!r}")
+    raise Invalid("应为整数，不是 {value}", value)
 
 
 def count(value: Any) -> int:
     number = _integer(value)
     if number < 0:
-        raise Invalid(f"不能为负数，实际为 {number}")
+        raise Invalid("不能为负数，实际为 {value}", number)
     return number
 
 
 def term_years(value: Any) -> int:
     number = _integer(value)
     if number not in (3, 4):
-        raise Invalid(f"任期年限应为 3 或 4（年），不是 {number}")
+        raise Invalid("任期年限应为 3 或 4（年），不是 {value}", number)
     return number
 
 
 def semester_number(value: Any) -> int:
     number = _integer(value)
     if number not in (1, 2):
-        raise Invalid(f"学期序号应为 1（第一学期）或 2（第二学期），不是 {number}")
+        raise Invalid("学期序号应为 1（第一学期）或 2（第二学期），不是 {value}", number)
     return number
 
 
@@ -202,7 +244,7 @@ def year_key(value: Any) -> str:
     key = _text(16)(value)
     match = re.fullmatch(r"(\d{4})-(\d{4})", key)
     if not match or int(match[2]) != int(match[1]) + 1:
-        raise Invalid(f"学年编号 {key!r} 无效，应为“起始年-结束年”，如 2025-2026")
+        raise Invalid("学年编号 {value} 无效，应为“起始年-结束年”，如 2025-2026", key)
     return key
 
 
@@ -212,7 +254,7 @@ def _choice(options: Mapping[str, OrgKind | Role]) -> Convert:
     def convert(value: Any) -> OrgKind | Role:
         if isinstance(value, str) and value.strip() in options:
             return options[value.strip()]
-        raise Invalid(f"取值 {value!r} 无效，可选：{listed}")
+        raise Invalid(f"取值 {{value}} 无效，可选：{listed}", value)
 
     return convert
 
@@ -268,10 +310,13 @@ def read_fields(
     problems: list[ImportProblem],
     *,
     nested: Collection[str] = (),
+    written: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """Convert the fields of ``raw`` that ``spec`` knows; report unknown, missing and bad ones.
 
-    ``nested`` names keys the caller reads itself (a unit's ``branches``).
+    ``nested`` names keys the caller reads itself (a unit's ``branches``); ``written`` gives
+    what the user wrote for a field whose value in ``raw`` was read into another form (a
+    worksheet cell), so that problems quote it as written.
     """
     allowed = "、".join([*spec, *nested])
     for key in raw:
@@ -293,7 +338,8 @@ def read_fields(
         try:
             values[key] = convert(value)
         except Invalid as exc:
-            problems.append(place.problem(key, str(exc)))
+            shown = (written or {}).get(key, place.written(key))
+            problems.append(place.problem(key, str(exc) if shown is None else exc.quoting(shown)))
     return values
 
 

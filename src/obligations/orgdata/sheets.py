@@ -32,7 +32,7 @@ def _labelled(options: Iterable[OrgKind | Role]) -> tuple[Convert, tuple[str, ..
     def convert(value: Any) -> OrgKind | Role:
         if isinstance(value, str) and value.strip() in by_text:
             return by_text[value.strip()]
-        raise Invalid(f"取值 {value!r} 无效，可选：{'、'.join(labels)}")
+        raise Invalid(f"取值 {{value}} 无效，可选：{'、'.join(labels)}", value)
 
     return convert, labels
 

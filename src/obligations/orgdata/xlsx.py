@@ -4,7 +4,9 @@ Excel keeps what people type in its own way, so every cell is turned back into w
 before the converters shared with YAML and CSV see it: a code typed as a number (101, or 101.0
 from some tools) becomes "101"; a date may arrive as a datetime, a date, a serial day number,
 20250901 or text such as 2025年9月1日; a merged range gives its value to every row it covers;
-rows with nothing in them (Excel keeps formatted rows after the data) are skipped.
+rows with nothing in them (Excel keeps formatted rows after the data) are skipped. A formula
+saved without its result is reported by cell, never read as empty; a workbook declaring a DTD
+is refused (:mod:`obligations.orgdata.xlsx_xml`).
 """
 
 from __future__ import annotations
@@ -14,8 +16,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
+from xml.etree.ElementTree import ParseError
 from zipfile import BadZipFile
 
+from defusedxml import DefusedXmlException  # type: ignore[import-untyped, unused-ignore]
 from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils.cell import (  # type: ignore[import-untyped, unused-ignore]
     get_column_letter,
@@ -23,8 +27,6 @@ from openpyxl.utils.cell import (  # type: ignore[import-untyped, unused-ignore]
 )
 from openpyxl.utils.datetime import from_excel  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.utils.exceptions import InvalidFileException  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.xml.constants import SHEET_MAIN_NS  # type: ignore[import-untyped, unused-ignore]
-from openpyxl.xml.functions import iterparse  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.orgdata import fields as f
 from obligations.orgdata.fields import Batch, ImportProblem, Place, Record, SheetRef, refused
@@ -37,20 +39,34 @@ from obligations.orgdata.sheets import (
     Column,
     Sheet,
 )
+from obligations.orgdata.xlsx_xml import HostileXml, NoValue, read_sheet, refuse_dtd
 
 Grid = list[list[Any]]  # cell values by row, then column, from row 1 and column A
 
 
+_UNREADABLE = "无法读取：不是有效的 .xlsx 工作簿；请在 Excel 中另存为 .xlsx 后再导入"
+_UNCACHED = (
+    "此单元格是公式，但文件中没有保存计算结果（生成此文件的工具未计算公式），无法知道它的值；"
+    "请用 Excel 或 WPS 打开此文件、保存后再导入，或把公式改为数值"
+)
+
+
 def parse_xlsx(path: Path) -> Batch:
+    """Every record of the workbook at ``path``, and every problem found in it on its own; a
+    file that is not a readable workbook, or declares a DTD, gives one problem and no records."""
     try:
+        refuse_dtd(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, InvalidFileException, KeyError, ValueError):
-        message = "无法读取：不是有效的 .xlsx 工作簿；请在 Excel 中另存为 .xlsx 后再导入"
-        return refused(path, message)
+    except HostileXml as exc:
+        return refused(path, str(exc))
+    except (BadZipFile, InvalidFileException, KeyError, ValueError, SyntaxError):
+        return refused(path, _UNREADABLE)  # SyntaxError: ParseError, lxml's XMLSyntaxError
     batch = Batch(str(path))
     try:
         for worksheet in workbook.worksheets:
             _read_sheet(worksheet, workbook.epoch, batch)
+    except (DefusedXmlException, ParseError):  # a DTD was refused above: broken XML
+        return refused(path, _UNREADABLE)
     finally:
         workbook.close()
     check_duplicates(batch)
@@ -69,6 +85,7 @@ def _read_sheet(worksheet: Any, epoch: datetime, batch: Batch) -> None:
         message = f"无法识别的工作表；可用的工作表：{allowed}（“{GUIDE_SHEET}”表不导入）"
         batch.problems.append(ImportProblem(batch.file, None, "", message, worksheet.title))
         return
+    _report_no_value(grid, worksheet.title, batch)
     header_row, *rows = filled
     layout = _Layout.read(sheet, worksheet.title, header_row, grid[header_row - 1], batch)
     if layout is None:
@@ -79,6 +96,32 @@ def _read_sheet(worksheet: Any, epoch: datetime, batch: Batch) -> None:
 
 def _filled(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _no_value_message(cell: NoValue) -> str:
+    formula = f"（公式 ={cell.formula}）" if cell.formula is not None else ""
+    if cell.error is None:
+        return f"{_UNCACHED}{formula}"
+    return (
+        f"此单元格的值是错误 {cell.error}{formula}，无法导入；请在 Excel 或 WPS 中改正后保存再导入"
+    )
+
+
+def _report_no_value(grid: Grid, title: str, batch: Batch) -> None:
+    """Report each cell without a value (a formula saved without its result, an error value),
+    then read it as empty: the problem rejects the import, so no row is skipped in silence."""
+    header_row = next((cells for cells in grid if any(map(_filled, cells))), [])
+    for number, cells in enumerate(grid, start=1):
+        for index, value in enumerate(cells):
+            if isinstance(value, NoValue):
+                header = _at(header_row, index)
+                shown = header.strip() if isinstance(header, str) else ""
+                letter = get_column_letter(index + 1)
+                message = _no_value_message(value)
+                batch.problems.append(
+                    ImportProblem(batch.file, number, shown, message, title, letter)
+                )
+                cells[index] = None
 
 
 @dataclass
@@ -142,11 +185,13 @@ class _Layout:
                     ImportProblem(batch.file, number, "", message, self.ref.name, letter)
                 )
         raw = {c.field: _value(_at(cells, i), c, epoch) for i, c in self.columns.items()}
+        shown = {c.field: _shown(_at(cells, i)) for i, c in self.columns.items()}
+        written = {k: text for k, text in shown.items() if text is not None and text != raw[k]}
         if self.note is not None and _at(cells, self.note) == EXAMPLE_NOTE:
             self._example_row(number, self.note, raw, epoch, batch)
             return
         place = Place(batch.file, row=number, sheet=self.ref)
-        values = f.read_fields(raw, self.sheet.spec, place, batch.problems)
+        values = f.read_fields(raw, self.sheet.spec, place, batch.problems, written=written)
         record = Record(place, {**values, **self.sheet.fixed})
         if self.sheet.order is not None:
             start, end, what = self.sheet.order
@@ -173,14 +218,20 @@ def _at(cells: list[Any], index: int) -> Any:
 
 # --- cells -----------------------------------------------------------------------------------
 
-_MERGE_CELL = f"{{{SHEET_MAIN_NS}}}mergeCell"
-
 
 def _grid(worksheet: Any) -> Grid:
-    """Every row's values, row 1 first, with merged ranges filled from their top-left cell."""
+    """Every row's values, row 1 first, with merged ranges filled from their top-left cell and
+    each cell without a value standing as a :class:`NoValue`."""
     worksheet.reset_dimensions()  # some writers store a wrong size; read what is there
     grid = [list(row) for row in worksheet.iter_rows(values_only=True)]
-    for ref in _merged_ranges(worksheet):
+    with worksheet._get_source() as source:
+        found = read_sheet(source)
+    for cell in found.no_value:
+        grid.extend([] for _ in range(cell.row - len(grid)))
+        cells = grid[cell.row - 1]
+        cells.extend([None] * (cell.column - len(cells)))
+        cells[cell.column - 1] = cell
+    for ref in found.merged:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         if min_row > len(grid):
             continue
@@ -191,21 +242,10 @@ def _grid(worksheet: Any) -> Grid:
     return grid
 
 
-def _merged_ranges(worksheet: Any) -> list[str]:
-    """The merged ranges ("A2:A5"), which openpyxl does not read in read-only mode."""
-    refs = []
-    with worksheet._get_source() as source:
-        for _event, element in iterparse(source):
-            if element.tag == _MERGE_CELL:
-                refs.append(element.get("ref"))
-            element.clear()
-    return refs
-
-
 def _value(value: Any, column: Column, epoch: datetime) -> Any:
     """What a cell means to the column's converter: text, a date, or None for an empty cell."""
     if isinstance(value, str):
-        text = value.strip()
+        text = _unescape(value).strip()
         if column.is_date and (match := _DATE_TEXT.fullmatch(text)):
             return "-".join(match.groups())
         return text or None
@@ -220,6 +260,30 @@ def _value(value: Any, column: Column, epoch: datetime) -> Any:
     if isinstance(value, datetime) and value.time() == time():
         return value.date().isoformat()
     return str(value)
+
+
+def _shown(value: Any) -> str | None:
+    """A cell as the user sees it in Excel, for messages to quote: TRUE, 101, 2025年9月1日."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return _unescape(value).strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float):
+        return _number_text(value)
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else str(value)
+    return str(value)
+
+
+_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+
+
+def _unescape(text: str) -> str:
+    """Excel's ``_xHHHH_`` escapes (ECMA-376 Part 1, ST_Xstring) back to the characters typed:
+    how a workbook holds characters XML cannot (``_x0000_``); ``_x005F_`` is a plain ``_``."""
+    return _ESCAPE.sub(lambda match: chr(int(match[1], 16)), text)
 
 
 _DATE_TEXT = re.compile(r"(\d{4})\s*[年.]\s*(\d{1,2})\s*[月.]\s*(\d{1,2})\s*日?")

@@ -10,7 +10,8 @@ One function per question, all pure:
 Edge cases: ``due: {anchor: end, months: 1}`` from 31 January lands on 28/29 February
 (relativedelta clamps to the month's last day); a leap-day term start (2024-02-29) plus 3
 years is 2027-02-28; academic years missing from the calendar fall back to 1 September -
-31 August, while semesters cannot be guessed and are reported as gaps.
+31 August and are reported as guessed (their tasks are provisional, 待定), while semesters
+cannot be guessed and are reported as gaps.
 """
 
 from __future__ import annotations
@@ -63,6 +64,8 @@ class PeriodsResult:
     periods: list[Period]
     # Date ranges the rule needed the academic calendar for and found nothing.
     gaps: list[tuple[date, date]] = field(default_factory=list)
+    # Academic years missing from the calendar, given 1 September - 31 August meanwhile.
+    guessed: list[Period] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -82,13 +85,23 @@ def rule_periods(rule: Rule, calendar: AcademicCalendar, start: date, end: date)
     if kind is PeriodKind.SEMESTER:
         return _semesters(calendar, start, end)
     if kind is PeriodKind.ACADEMIC_YEAR:
-        return PeriodsResult(list(_academic_years(calendar, start, end)))
+        periods = list(_academic_years(calendar, start, end))
+        known = {year.key for year in calendar.years}
+        return PeriodsResult(periods, guessed=[p for p in periods if p.key not in known])
     periods = [
         p
         for p in _calendar_periods(kind, rule.months, start, end)
         if not (kind is PeriodKind.MONTH and p.start.month in rule.exempt_months)
     ]
     return PeriodsResult(periods)
+
+
+def guessed_year_message(period: Period) -> str:
+    """What to tell the user about an academic year missing from the calendar (Chinese)."""
+    return (
+        f"学年 {period.key} 没有校历数据，暂按 {period.start} 至 {period.end} 推算，"
+        "任务标记为待定；请导入该学年的校历（obligations import）"
+    )
 
 
 def term_period(term_start: date, term_years: int) -> Period:

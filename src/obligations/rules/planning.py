@@ -9,13 +9,14 @@ reconciles the plan with what is stored.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from obligations.rules.periods import (
     AcademicCalendar,
     Period,
     Schedule,
+    guessed_year_message,
     rule_periods,
     schedule,
     term_period,
@@ -107,17 +108,22 @@ def plan_tasks(
     earliest = min(u.active_from for u in units)
     for rule in rules:
         periods: list[Period] = []
+        guessed: list[Period] = []
         if rule.period is not PeriodKind.TERM:
             result = rule_periods(rule, calendar, earliest, through)
-            periods = result.periods
+            periods, guessed = result.periods, result.guessed
             for gap_start, gap_end in result.gaps:
                 plan.warn(
                     rule,
                     f"规则 {rule.id}：{gap_start} 至 {gap_end} 没有校历学期数据，"
                     "无法生成该时段的任务",
                 )
+            for period in guessed:
+                plan.warn(rule, f"规则 {rule.id}：{guessed_year_message(period)}")
         # Schedules depend only on rule and period: compute each once, not once per subject.
         schedules = {p.key: schedule(rule, p, workdays) for p in periods}
+        for period in guessed:  # dates the calendar may still move: 待定, like holidays
+            schedules[period.key] = replace(schedules[period.key], provisional=True)
         for unit in units:
             if unit.kind in rule.applies_to:
                 plan.tasks.extend(

@@ -21,7 +21,7 @@ from obligations.rules.schema import Rule
 
 # Part of every rule's input digest: bump it when planning or reconciliation changes, so the
 # next generation re-plans every rule instead of trusting stamps written by older code.
-PLANNING_VERSION = "1"
+PLANNING_VERSION = "2"  # 2: academic years guessed without a 校历 are provisional
 CHINESE_CALENDAR_VERSION = version("chinesecalendar")
 
 

@@ -59,6 +59,7 @@ def rules(request: Request, auth: PageUser) -> Response:
         calendar=calendar,
         start=today.replace(month=1, day=1),
         through=today.replace(month=12, day=31),
+        local_dir=web.settings.local_rules_dir,
     )
     shown = [located.rule for located in catalog.rules] if catalog else []
     return page(request, "admin.html", auth, tab="rules", rules=shown, problems=problems)

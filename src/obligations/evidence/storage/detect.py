@@ -12,6 +12,12 @@
   apart properly means walking the compound-file directory. Once the content has proved to be
   OLE2, the declared extension chooses between ``doc`` and ``xls``; any other extension is
   refused.
+
+A third family, HEIF (phone photos), is told from its ``ftyp`` box by hand too: filetype 1.2
+knows the ``heic`` major brand alone (and ``mif1``/``msf1`` listing ``heic``), so a 10-bit iPhone
+photo (``heix``), a burst (``hevc``), or a phone that lists HEVC brands only among the compatible
+brands was refused as of unknown type. Any HEVC-coded HEIF brand, major or compatible, makes a
+``heic`` (ISO/IEC 23008-12 annex B; brands as registered by the MP4 registration authority).
 """
 
 from __future__ import annotations
@@ -45,8 +51,31 @@ def declared_extension(filename: str) -> str:
     return extension.lower() if dot and stem else ""
 
 
+# HEVC-coded HEIF: still images (heic, heix: 10-bit, heim: multi-layer, heis: scalable) and
+# image sequences (hevc, hevx, hevm, hevs), as phones write them.
+HEVC_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs"})
+
+
+def ftyp_brands(head: bytes) -> tuple[bytes, frozenset[bytes]] | None:
+    """(major brand, compatible brands) of an ISO base media file's leading ``ftyp`` box, or
+    None when ``head`` does not start with one."""
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return None
+    size = int.from_bytes(head[0:4], "big")
+    end = min(size, len(head)) if size >= 16 else len(head)
+    compatible = frozenset(head[i : i + 4] for i in range(16, end - 3, 4))
+    return head[8:12], compatible
+
+
+def _is_heic(head: bytes) -> bool:
+    brands = ftyp_brands(head)
+    return brands is not None and bool(HEVC_BRANDS & {brands[0], *brands[1]})
+
+
 def sniff_head(head: bytes, declared: str) -> str | None:
     """A type label from the first bytes, ``ZIP_FAMILY`` to decide later, or None if unknown."""
+    if _is_heic(head):
+        return FileType.HEIC
     if head.startswith(OLE2_MAGIC):
         return _ole2_type(head, declared)
     if head.startswith(ZIP_MAGICS):
