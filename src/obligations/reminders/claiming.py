@@ -158,12 +158,11 @@ def finish(
         )
 
 
-def release(sessions: sessionmaker[Session], token: str, ids: Sequence[int]) -> None:
+def release(session: Session, token: str, ids: Sequence[int]) -> None:
     """Give items held under ``token`` back, unsent and due at once, for another sender."""
-    with sessions.begin() as session:
-        session.execute(
-            update(ReminderItem)
-            .where(ReminderItem.id.in_(ids), ReminderItem.claim_token == token)
-            .values(state=ItemState.PENDING, claim_token=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+    session.execute(
+        update(ReminderItem)
+        .where(ReminderItem.id.in_(ids), ReminderItem.claim_token == token)
+        .values(state=ItemState.PENDING, claim_token=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
