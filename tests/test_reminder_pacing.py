@@ -18,9 +18,11 @@ from tests.helpers import shipped_catalog
 from tests.reminder_support import NOW, many_branches
 from tests.test_reminder_workers import finished, item_states, remind
 
+from obligations.channels import Channel, ChannelKind, DeliveryReceipt, OutgoingMessage, WeComConfig
+from obligations.channels.pacing import RateLimit
 from obligations.models import DeliveryAttempt, ReminderItem
 from obligations.reminders.config import ReminderConfig, load_reminder_config
-from obligations.reminders.pacing import DatabaseSendLog
+from obligations.reminders.pacing import DatabaseSendLog, pause_channel
 from obligations.reminders.planning import plan_reminders
 from obligations.reminders.routing import build_channels
 from obligations.reminders.sweep import Sender, SweepReport, sweep
@@ -122,6 +124,64 @@ def test_a_dingtalk_robot_blocked_for_ten_minutes_is_left_alone_for_ten_minutes(
     assert report.paused == {"ding": NOW + timedelta(minutes=10)}
     assert (len(provider.requests), nine_minutes.sent_items) == (1, 0)
     assert run(sessions, config, http, NOW + timedelta(minutes=10)).sent_items == 3
+
+
+def test_send_logs_of_one_channel_share_its_slots_and_other_channels_have_their_own(
+    sessions: sessionmaker[Session],
+) -> None:
+    limits = [RateLimit(2, 60.0)]
+    first, second = DatabaseSendLog(sessions, "robot"), DatabaseSendLog(sessions, "robot")
+    other = DatabaseSendLog(sessions, "other-robot")
+    assert [first.reserve(limits, 1000.0), second.reserve(limits, 1010.0)] == [0.0, 0.0]
+    assert first.reserve(limits, 1020.0) == pytest.approx(40.0)  # until 1000 + 60
+    assert other.reserve(limits, 1020.0) == 0.0
+    assert second.reserve(limits, 1060.5) == 0.0  # the first send has left the window
+
+
+class PausedByAnotherWorker(Channel):
+    """A robot that, once its first message went out, is paused by another worker (which got
+    the rate-limit answer) before this worker's next send."""
+
+    kind = ChannelKind.WECOM
+    config_class = WeComConfig
+
+    def __init__(self, robot: Channel, sessions: sessionmaker[Session], until: datetime) -> None:
+        self.robot, self.sessions, self.until = robot, sessions, until
+
+    def send(self, message: OutgoingMessage) -> DeliveryReceipt:
+        receipt = self.robot.send(message)
+        with self.sessions.begin() as session:
+            pause_channel(session, "robot", self.until, "45009", NOW)
+        return receipt
+
+
+def test_a_pause_set_by_another_worker_stops_the_next_send_and_its_items_wait_unattempted(
+    sessions: sessionmaker[Session], provider: robots.FakeProvider, http: httpx.Client
+) -> None:
+    config = ReminderConfig.model_validate(robot_channels(provider.url))
+    planned(sessions, config, branches=3)
+    until = NOW + timedelta(seconds=45)
+    wecom = build_channels(config, http_client=http)["robot"]
+    robot = PausedByAnotherWorker(wecom, sessions, until)
+    sender = Sender.create(
+        {"robot": robot}, NotificationRenderer.for_data_dir(None), shipped_catalog(), config
+    )
+
+    report = sweep(sessions, sender, NOW, "test")
+
+    assert len(provider.requests) == 1
+    assert (report.sent_items, report.deferred_items, report.paused) == (1, 1, {"robot": until})
+    with sessions() as session:
+        pending = session.execute(
+            select(ReminderItem.attempts, ReminderItem.next_attempt_at).where(
+                ReminderItem.state == ItemState.PENDING
+            )
+        ).all()
+        attempts = session.scalar(select(func.count()).select_from(DeliveryAttempt))
+    # The one it had claimed waits for the end of the pause; the other was never claimed.
+    (untouched, claimed) = sorted(at for _, at in pending)
+    assert [n for n, _ in pending] == [0, 0] and untouched <= NOW and claimed == until
+    assert attempts == 1  # no attempt was recorded for the message not sent
 
 
 def most_in_any_window(arrivals: list[float], window: float) -> int:

@@ -207,8 +207,9 @@ def _start_attempt(
     with sessions.begin() as session:
         until = paused_until(session, digest.channel, now)
         if until is not None:
-            release(session, token, digest.item_ids)
-            report.deferred_items += defer_items(session, digest.channel, until, _PAUSED)
+            # Only these: the sender that paused the channel put off its other items.
+            release(session, token, digest.item_ids, next_attempt_at=until, last_error=_PAUSED)
+            report.deferred_items += len(digest.item_ids)
             report.paused[digest.channel] = until
             return None
         session.add(attempt)
