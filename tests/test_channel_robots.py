@@ -8,6 +8,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -33,7 +34,7 @@ from obligations.channels import (
     build_channel,
     parse_channel_config,
 )
-from obligations.channels.pacing import Pacer, RateLimit
+from obligations.channels.pacing import MemorySendLog, Pacer, RateLimit
 from obligations.channels.splitting import split_lines
 
 NOW = 1_780_000_000.25  # wall clock for signatures: 2026-05-28, frozen
@@ -54,6 +55,7 @@ class Request:
     path: str  # with the raw query string
     headers: dict[str, str]
     body: bytes
+    at: float = field(default_factory=time.monotonic)  # when it arrived
 
     @property
     def json(self) -> Any:
@@ -404,6 +406,42 @@ def test_feishu_rate_limit_is_transient(
     assert failure.value.retry_after is not None
 
 
+@pytest.mark.parametrize(
+    ("kind", "answer", "pause"),
+    [
+        ("wecom", {"errcode": 45009, "errmsg": "api freq out of limit"}, 60.0),
+        ("dingtalk", {"errcode": 130101, "errmsg": "send too fast"}, 600.0),
+        ("feishu", {"code": 11232, "msg": "frequency limited psm"}, 60.0),
+        ("feishu", {"code": 9499, "msg": "too many request"}, 60.0),
+    ],
+)
+def test_each_robots_rate_limit_answer_asks_to_pause_the_robot_for_its_window(
+    make: Callable[..., RobotChannel[Any]],
+    provider: FakeProvider,
+    kind: str,
+    answer: dict[str, Any],
+    pause: float,
+) -> None:
+    provider.answer_always(200, answer)
+    with pytest.raises(DeliveryError) as failure:
+        make(kind).send(MESSAGE)
+    assert failure.value.rate_limited and not failure.value.permanent
+    assert failure.value.retry_after == pause
+
+
+def test_http_429_pauses_the_robot_for_its_retry_after_and_a_busy_system_does_not(
+    make: Callable[..., RobotChannel[Any]], provider: FakeProvider
+) -> None:
+    provider.respond = lambda request: (429, {"errcode": 45009})
+    with pytest.raises(DeliveryError) as limited:
+        make("wecom").send(MESSAGE)
+    provider.answer_always(200, {"errcode": -1, "errmsg": "system busy"})
+    with pytest.raises(DeliveryError) as busy:
+        make("wecom").send(MESSAGE)
+    assert limited.value.rate_limited and limited.value.retry_after == 60.0
+    assert not busy.value.rate_limited and not busy.value.permanent
+
+
 def test_feishu_mentions_user_ids_in_the_card_and_cannot_mention_mobiles(
     make: Callable[..., RobotChannel[Any]], provider: FakeProvider
 ) -> None:
@@ -572,6 +610,27 @@ def test_pacer_counts_only_the_sends_inside_the_sliding_window(clock: FakeClock)
     assert pacer.wait() == 0.0
     assert pacer.wait() == pytest.approx(20.0)  # until 1030 + 60
     assert clock.sleeps == [pytest.approx(20.0)]
+
+
+def test_two_pacers_sharing_one_send_log_together_stay_under_the_limit(clock: FakeClock) -> None:
+    log = MemorySendLog()
+    limits = [RateLimit(3, 60.0)]
+    first, second = (
+        Pacer(limits, log=log, clock=clock.monotonic, sleep=clock.sleep) for _ in range(2)
+    )
+    assert [first.wait(), second.wait(), first.wait()] == [0.0, 0.0, 0.0]
+    assert second.wait() == pytest.approx(60.0)  # the fourth send of the minute waits
+    assert clock.sleeps == [pytest.approx(60.0)]
+
+
+def test_a_robot_built_with_a_send_log_paces_in_it(
+    provider: FakeProvider, http: httpx.Client
+) -> None:
+    log = MemorySendLog()
+    config = WeComConfig(key="k", base_url=provider.url, per_minute=2)
+    for _ in range(2):
+        build_channel(config, http_client=http, send_log=log).send(MESSAGE)
+    assert log.reserve([RateLimit(2, 60.0)], time.time()) > 0  # both sends were counted there
 
 
 # --- splitting and the registry -------------------------------------------------------------

@@ -5,11 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner
 from sqlalchemy.orm import Session, sessionmaker
+from tests import test_channel_robots as robots
 from tests.reminder_support import Inbox, channels_file, inbox_server, many_branches
 
 from obligations.cli.main import cli
+
+provider = robots.provider  # the fake robot server, a fixture
 
 
 @pytest.fixture
@@ -65,3 +69,25 @@ def test_a_bad_channels_file_names_the_field(tmp_path: Path, env: dict[str, str]
     (tmp_path / "channels.yaml").write_text("defaults: [missing]\n", encoding="utf-8")
     code, out = run(tmp_path, env, "channels", "list")
     assert code == 2 and "missing" in out
+
+
+def test_remind_says_which_robot_is_paused_after_a_rate_limit_and_until_when(
+    tmp_path: Path, env: dict[str, str], sqlite_url: str, provider: robots.FakeProvider
+) -> None:
+    from obligations.db import make_engine, session_factory
+
+    engine = make_engine(sqlite_url)
+    with session_factory(engine).begin() as session:
+        many_branches(session, units=1, branches=3, tasks_per_branch=1)
+    engine.dispose()
+    provider.answer_always(200, {"errcode": 45009, "errmsg": "api freq out of limit"})
+    robot = {"kind": "wecom", "key": "k", "base_url": provider.url}
+    config = {"channels": {"robot": robot}, "defaults": ["robot"]}
+    (tmp_path / "channels.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    result = CliRunner().invoke(
+        cli, ["--data-dir", str(tmp_path), "remind", "--now", "2026-03-24T09:30"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    assert "渠道 robot 被服务方限流，09:31:00 前暂停发送" in result.stderr
+    assert "无法发送 0 条，限流暂缓 2 条" in result.stdout
+    assert len(provider.requests) == 1

@@ -8,7 +8,10 @@ holds the one table from kind to class. The rest of the program hands channels n
 and never asks which kind a channel is.
 
 ``build_channel(config)`` turns a validated config into a channel; reuse the channel between
-sends so its pacer can keep the robot under its rate limit.
+sends so its pacer can keep the robot under its rate limit, and give it a shared
+:class:`~obligations.channels.pacing.SendLog` (``send_log=``) for the pacing to hold across
+processes. A robot's rate-limit answer raises a ``DeliveryError`` with ``rate_limited`` set:
+the caller sends nothing more to it for ``retry_after`` seconds.
 
 To add a channel (say ``sms``):
 

@@ -19,6 +19,8 @@ from typing import ClassVar, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict
 
+from obligations.channels.pacing import SendLog
+
 
 class ChannelKind(enum.StrEnum):
     EMAIL = "email"
@@ -123,8 +125,10 @@ class DeliveryReceipt:
 class DeliveryError(Exception):
     """A delivery failed. ``permanent``: retrying the same message cannot help.
 
-    ``retry_after`` (seconds) is the provider's hint for transient failures, such as a rate
-    limit; ``parts_sent`` counts the parts of a split message that did go out before the failure.
+    ``retry_after`` (seconds) is the provider's hint for transient failures; ``rate_limited``
+    says the provider refused because of its rate limit, so that nothing more should be sent on
+    the channel for ``retry_after`` seconds (every later message would be refused too);
+    ``parts_sent`` counts the parts of a split message that did go out before the failure.
     """
 
     def __init__(
@@ -133,18 +137,21 @@ class DeliveryError(Exception):
         *,
         permanent: bool,
         retry_after: float | None = None,
+        rate_limited: bool = False,
         parts_sent: int = 0,
     ) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = permanent
         self.retry_after = retry_after
+        self.rate_limited = rate_limited
         self.parts_sent = parts_sent
 
     def __repr__(self) -> str:
         return (
             f"DeliveryError({self.message!r}, permanent={self.permanent}, "
-            f"retry_after={self.retry_after}, parts_sent={self.parts_sent})"
+            f"retry_after={self.retry_after}, rate_limited={self.rate_limited}, "
+            f"parts_sent={self.parts_sent})"
         )
 
 
@@ -160,8 +167,16 @@ class Channel(ABC):
     config_class: ClassVar[type[ChannelSettings]]
 
     @classmethod
-    def build(cls, config: ChannelSettings, *, http_client: httpx.Client | None = None) -> Channel:
-        """The channel for ``config`` (of :attr:`config_class`); robots use ``http_client``."""
+    def build(
+        cls,
+        config: ChannelSettings,
+        *,
+        http_client: httpx.Client | None = None,
+        send_log: SendLog | None = None,
+    ) -> Channel:
+        """The channel for ``config`` (of :attr:`config_class`); robots use ``http_client`` and
+        pace their sends in ``send_log`` (shared by every process that sends on the channel;
+        by default one of this instance's own)."""
         raise NotImplementedError(f"{cls.__name__} cannot be built from a config")
 
     @classmethod

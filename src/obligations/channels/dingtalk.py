@@ -26,6 +26,7 @@ from obligations.channels.base import (
     OutgoingMessage,
     expect_config,
 )
+from obligations.channels.pacing import SendLog
 from obligations.channels.robot import (
     AnswerCodes,
     Payload,
@@ -67,7 +68,8 @@ class DingTalkChannel(RobotChannel[DingTalkConfig]):
     config_class = DingTalkConfig
     label = ChannelKind.DINGTALK.label
     codes = AnswerCodes(
-        transient={SEND_TOO_FAST: BLOCKED_SECONDS, SYSTEM_BUSY: None},
+        rate_limited={SEND_TOO_FAST: BLOCKED_SECONDS},
+        transient={SYSTEM_BUSY: None},
         hints={
             REJECTED: "请检查机器人的加签密钥、关键词或 IP 地址白名单设置",
             TOKEN_NOT_FOUND: "access_token 不存在，请检查机器人是否已被移除",
@@ -76,9 +78,13 @@ class DingTalkChannel(RobotChannel[DingTalkConfig]):
 
     @classmethod
     def build(
-        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+        cls,
+        config: ChannelSettings,
+        *,
+        http_client: httpx.Client | None = None,
+        send_log: SendLog | None = None,
     ) -> DingTalkChannel:
-        return cls(expect_config(config, DingTalkConfig), client=http_client)
+        return cls(expect_config(config, DingTalkConfig), client=http_client, send_log=send_log)
 
     def payloads(self, message: OutgoingMessage) -> list[Payload]:
         mentioned = message.addresses(ContactKind.MOBILE)

@@ -33,6 +33,7 @@ from obligations.channels.base import (
     OutgoingMessage,
     expect_config,
 )
+from obligations.channels.pacing import SendLog
 
 
 class SmtpSecurity(enum.StrEnum):
@@ -106,7 +107,11 @@ class EmailChannel(Channel):
 
     @classmethod
     def build(
-        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+        cls,
+        config: ChannelSettings,
+        *,
+        http_client: httpx.Client | None = None,
+        send_log: SendLog | None = None,
     ) -> EmailChannel:
         return cls(expect_config(config, EmailConfig))
 

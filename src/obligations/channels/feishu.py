@@ -26,7 +26,7 @@ from obligations.channels.base import (
     OutgoingMessage,
     expect_config,
 )
-from obligations.channels.pacing import RateLimit
+from obligations.channels.pacing import RateLimit, SendLog
 from obligations.channels.robot import (
     AnswerCodes,
     Payload,
@@ -37,7 +37,9 @@ from obligations.channels.robot import (
 )
 from obligations.channels.splitting import json_string_size, utf8_size
 
-RATE_LIMITED = 11232
+RATE_LIMITED = 11232  # "frequency limited"
+TOO_MANY_REQUESTS = 9499  # "too many request", the gateway's answer to the same
+RATE_WINDOW_SECONDS = 60.0
 BAD_SIGNATURE = 19021
 IP_NOT_ALLOWED = 19022
 KEYWORD_MISSING = 19024
@@ -67,7 +69,7 @@ class FeishuChannel(RobotChannel[FeishuConfig]):
     config_class = FeishuConfig
     label = ChannelKind.FEISHU.label
     codes = AnswerCodes(
-        transient={RATE_LIMITED: 60.0},
+        rate_limited={RATE_LIMITED: RATE_WINDOW_SECONDS, TOO_MANY_REQUESTS: RATE_WINDOW_SECONDS},
         hints={
             BAD_SIGNATURE: "签名校验失败，请检查机器人的签名密钥和服务器时间",
             IP_NOT_ALLOWED: "请求 IP 不在机器人的白名单内",
@@ -77,12 +79,16 @@ class FeishuChannel(RobotChannel[FeishuConfig]):
 
     @classmethod
     def build(
-        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+        cls,
+        config: ChannelSettings,
+        *,
+        http_client: httpx.Client | None = None,
+        send_log: SendLog | None = None,
     ) -> FeishuChannel:
-        return cls(expect_config(config, FeishuConfig), client=http_client)
+        return cls(expect_config(config, FeishuConfig), client=http_client, send_log=send_log)
 
     def rate_limits(self) -> list[RateLimit]:
-        return [RateLimit(self.config.per_minute, 60.0), RateLimit(5, 1.0)]
+        return [RateLimit(self.config.per_minute, self.config.window_seconds), RateLimit(5, 1.0)]
 
     def payloads(self, message: OutgoingMessage) -> list[Payload]:
         text = message.robot_text

@@ -18,6 +18,7 @@ from obligations.channels.base import Channel, ChannelKind, ChannelSettings
 from obligations.channels.dingtalk import DingTalkChannel, DingTalkConfig
 from obligations.channels.email import EmailChannel, EmailConfig
 from obligations.channels.feishu import FeishuChannel, FeishuConfig
+from obligations.channels.pacing import SendLog
 from obligations.channels.wecom import WeComChannel, WeComConfig
 
 CHANNELS: Mapping[ChannelKind, type[Channel]] = {
@@ -42,9 +43,16 @@ def channel_class(config: ChannelSettings) -> type[Channel]:
     return CHANNELS[config.kind]
 
 
-def build_channel(config: ChannelSettings, *, http_client: httpx.Client | None = None) -> Channel:
-    """The channel for ``config``; robots use ``http_client`` when given (proxies, tests).
+def build_channel(
+    config: ChannelSettings,
+    *,
+    http_client: httpx.Client | None = None,
+    send_log: SendLog | None = None,
+) -> Channel:
+    """The channel for ``config``; robots use ``http_client`` when given (proxies, tests) and
+    pace their sends in ``send_log`` (give every process the same shared log for the pacing
+    to hold across processes; by default the channel keeps its own).
 
     Reuse the channel between sends so its pacer can keep the robot under its rate limit.
     """
-    return channel_class(config).build(config, http_client=http_client)
+    return channel_class(config).build(config, http_client=http_client, send_log=send_log)

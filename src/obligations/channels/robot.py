@@ -1,8 +1,10 @@
 """What the WeCom, DingTalk and Feishu group robots share: an HTTP POST of JSON, paced.
 
 All three answer HTTP 200 when they refuse a message and put the verdict in the body
-(``errcode`` or ``code``), so a 200 proves nothing: every answer is read. Rate-limit codes are
-transient, with the provider's waiting time as ``retry_after``; unknown codes are permanent.
+(``errcode`` or ``code``), so a 200 proves nothing: every answer is read. Rate-limit codes (each
+channel module lists its own, with how long the provider holds the robot back) are transient
+and ``rate_limited``, with that time as ``retry_after``: the caller sends nothing more to the
+robot until then. Other transient codes are retried later; unknown codes are permanent.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from obligations.channels.base import (
     DeliveryReceipt,
     OutgoingMessage,
 )
-from obligations.channels.pacing import Pacer, RateLimit
+from obligations.channels.pacing import Pacer, RateLimit, SendLog
 from obligations.channels.splitting import split_lines, utf8_size
 
 
@@ -35,6 +37,9 @@ class RobotConfig(ChannelSettings):
     timeout: float = Field(default=10.0, gt=0)
     # Every robot allows 20 messages a minute (Feishu more); pace below it, not at it.
     per_minute: int = Field(default=20, ge=1, le=100)
+    # The window ``per_minute`` is counted in: the providers' minute. Shorter windows let more
+    # messages through, so keep 60 outside tests (which shorten it not to wait a minute).
+    window_seconds: float = Field(default=60.0, gt=0, le=60.0)
     # "Keyword" security: each message must contain one of the robot's words.
     keyword: str | None = None
 
@@ -54,9 +59,11 @@ _DEFAULT_HTTP_RETRY_AFTER = 60.0
 
 @dataclass(frozen=True)
 class AnswerCodes:
-    """How one provider's answer codes read: which are transient, and hints for the rest."""
+    """How one provider's answer codes read: its rate-limit codes, the other transient ones,
+    and hints for the rest (permanent)."""
 
-    transient: Mapping[int, float | None]  # code -> seconds to wait (None: no hint)
+    rate_limited: Mapping[int, float]  # code -> seconds the provider holds the robot back
+    transient: Mapping[int, float | None] = field(default_factory=dict)  # None: no hint
     hints: Mapping[int, str] = field(default_factory=dict)
 
 
@@ -77,17 +84,19 @@ class RobotChannel(Channel, Generic[ConfigT]):
         config: ConfigT,
         *,
         client: httpx.Client | None = None,
-        pacer: Pacer | None = None,
+        send_log: SendLog | None = None,
         wall_clock: Callable[[], float] = time.time,
     ) -> None:
+        """``send_log`` records the robot's sends for the pacer: shared by every process that
+        sends to it, or this instance's own by default."""
         self.config = config
         self._own_client = client is None
         self._client = client if client is not None else httpx.Client()
-        self.pacer = pacer if pacer is not None else Pacer(self.rate_limits())
+        self.pacer = Pacer(self.rate_limits(), log=send_log)
         self._wall_clock = wall_clock
 
     def rate_limits(self) -> list[RateLimit]:
-        return [RateLimit(self.config.per_minute, 60.0)]
+        return [RateLimit(self.config.per_minute, self.config.window_seconds)]
 
     def close(self) -> None:
         if self._own_client:
@@ -159,6 +168,7 @@ class RobotChannel(Channel, Generic[ConfigT]):
                 f"{self.label}限流（HTTP 429），请稍后重试",
                 permanent=False,
                 retry_after=_retry_after(response),
+                rate_limited=True,
             )
         if status >= 500:
             raise DeliveryError(f"{self.label}服务暂时不可用（HTTP {status}）", permanent=False)
@@ -178,6 +188,13 @@ class RobotChannel(Channel, Generic[ConfigT]):
             return
         if not isinstance(code, int):
             raise DeliveryError(f"{self.label}的应答缺少错误码：{answer}", permanent=False)
+        if code in self.codes.rate_limited:
+            raise DeliveryError(
+                f"{self.label}限流（错误码 {code}：{text}），暂停向它发送，稍后重试",
+                permanent=False,
+                retry_after=self.codes.rate_limited[code],
+                rate_limited=True,
+            )
         if code in self.codes.transient:
             raise DeliveryError(
                 f"{self.label}暂时拒绝了消息（错误码 {code}：{text}），请稍后重试",

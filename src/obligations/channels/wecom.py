@@ -20,6 +20,7 @@ from obligations.channels.base import (
     OutgoingMessage,
     expect_config,
 )
+from obligations.channels.pacing import SendLog
 from obligations.channels.robot import (
     AnswerCodes,
     Payload,
@@ -31,7 +32,8 @@ from obligations.channels.splitting import split_lines
 
 TEXT_MAX_BYTES = 2048
 
-RATE_LIMITED = 45009
+RATE_LIMITED = 45009  # "api freq out of limit": 20 messages a minute
+RATE_WINDOW_SECONDS = 60.0
 INVALID_WEBHOOK = 93000
 SYSTEM_BUSY = -1
 
@@ -50,7 +52,8 @@ class WeComChannel(RobotChannel[WeComConfig]):
     config_class = WeComConfig
     label = ChannelKind.WECOM.label
     codes = AnswerCodes(
-        transient={RATE_LIMITED: 60.0, SYSTEM_BUSY: None},
+        rate_limited={RATE_LIMITED: RATE_WINDOW_SECONDS},
+        transient={SYSTEM_BUSY: None},
         hints={
             INVALID_WEBHOOK: "Webhook 地址无效，请检查机器人的 key 是否正确、机器人是否已被移除"
         },
@@ -58,9 +61,13 @@ class WeComChannel(RobotChannel[WeComConfig]):
 
     @classmethod
     def build(
-        cls, config: ChannelSettings, *, http_client: httpx.Client | None = None
+        cls,
+        config: ChannelSettings,
+        *,
+        http_client: httpx.Client | None = None,
+        send_log: SendLog | None = None,
     ) -> WeComChannel:
-        return cls(expect_config(config, WeComConfig), client=http_client)
+        return cls(expect_config(config, WeComConfig), client=http_client, send_log=send_log)
 
     def payloads(self, message: OutgoingMessage) -> list[Payload]:
         text = message.robot_text

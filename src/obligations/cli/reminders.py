@@ -74,6 +74,9 @@ def remind_command(app: AppContext, dry_run: bool, now: datetime | None) -> None
 def _print_report(report: RemindReport, dry_run: bool) -> None:
     for name, reason in report.sweep.broken.items():
         click.echo(f"警告：渠道 {name} 故障：{reason}", err=True)
+    for name, until in report.sweep.paused.items():
+        resume = until.astimezone(LOCAL_TZ).strftime("%H:%M:%S")
+        click.echo(f"警告：渠道 {name} 被服务方限流，{resume} 前暂停发送", err=True)
     plan = report.plan
     click.echo(f"已安排提醒 {plan.items} 条（检查任务 {plan.looked_at} 项）")
     if report.sweep.outside_hours:
@@ -96,6 +99,7 @@ def _print_report(report: RemindReport, dry_run: bool) -> None:
             f"合计：发送 {sweep.sent_items} 条，"
             f"取消 {sweep.cancelled_items} 条（任务已完成或豁免），"
             f"无法发送 {sweep.failed_items} 条"
+            + (f"，限流暂缓 {sweep.deferred_items} 条" if sweep.deferred_items else "")
         )
 
 

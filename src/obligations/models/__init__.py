@@ -14,6 +14,7 @@ from obligations.models.ledger import LedgerFigure, LedgerNote
 from obligations.models.org import Organization, Person, PersonContact, RoleAssignment
 from obligations.models.reminders import (
     ChannelHealth,
+    ChannelPacing,
     DeliveryAttempt,
     OrganizationChannel,
     ReminderCursor,
@@ -28,6 +29,7 @@ __all__ = [
     "Base",
     "CalendarFeedToken",
     "ChannelHealth",
+    "ChannelPacing",
     "DeliveryAttempt",
     "EvidenceFile",
     "EvidenceRecord",

@@ -125,3 +125,22 @@ class OrganizationChannel(Base):
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"), primary_key=True)
     channel: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(default=0)
+
+
+class ChannelPacing(Base):
+    """What every sender process shares about one channel's pace.
+
+    ``sends``: the instants (wall-clock seconds since the epoch) of the channel's sends inside
+    its longest rate-limit window, oldest first, at most as many as its largest limit counts;
+    a sender takes a slot by appending to it under the row's lock. ``paused_until``: after the
+    provider answered "rate limited", nothing is sent on the channel before this instant (the
+    sweep's time), for ``pause_reason``.
+    """
+
+    __tablename__ = "channel_pacing"
+
+    channel: Mapped[str] = mapped_column(String(64), primary_key=True)
+    sends: Mapped[list[float]] = mapped_column(JSON, default=list)
+    paused_until: Mapped[datetime | None]
+    pause_reason: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]

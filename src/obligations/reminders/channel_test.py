@@ -23,6 +23,7 @@ from obligations.channels import (
 )
 from obligations.errors import NotFound
 from obligations.reminders.config import ReminderConfig
+from obligations.reminders.pacing import DatabaseSendLog
 from obligations.reminders.routing import mark_broken, mark_working
 
 TEST_SUBJECT = "【党建任务提醒】渠道测试"
@@ -68,7 +69,9 @@ def send_test_message(
         raise NotFound(f"没有名为 {name} 的渠道；已配置：{known}")
     channel_config = config.channels[name]
     message = build_test_message(name, tuple(to) or tuple(config.admins.emails))
-    channel = build_channel(channel_config, http_client=http_client)
+    # Paced with the senders: a test message counts against the robot's limit too.
+    send_log = DatabaseSendLog(sessions, name)
+    channel = build_channel(channel_config, http_client=http_client, send_log=send_log)
     try:
         receipt = channel.send(message)
     except DeliveryError as error:

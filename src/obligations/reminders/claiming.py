@@ -158,12 +158,12 @@ def finish(
         )
 
 
-def release(sessions: sessionmaker[Session], token: str, ids: Sequence[int]) -> None:
-    """Give items held under ``token`` back, unsent and due at once, for another sender."""
-    with sessions.begin() as session:
-        session.execute(
-            update(ReminderItem)
-            .where(ReminderItem.id.in_(ids), ReminderItem.claim_token == token)
-            .values(state=ItemState.PENDING, claim_token=None, lease_until=None)
-            .execution_options(synchronize_session=False)
-        )
+def release(session: Session, token: str, ids: Sequence[int], **values: Any) -> None:
+    """Give items held under ``token`` back, unsent and no attempt counted: due at once, for
+    another sender, unless ``values`` say otherwise (``next_attempt_at``, ``last_error``)."""
+    session.execute(
+        update(ReminderItem)
+        .where(ReminderItem.id.in_(ids), ReminderItem.claim_token == token)
+        .values(state=ItemState.PENDING, claim_token=None, lease_until=None, **values)
+        .execution_options(synchronize_session=False)
+    )

@@ -8,7 +8,7 @@ changes: the broken mark remembers the digest of the configuration that failed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from obligations.channels import Channel, ChannelConfig, ChannelKind, build_channel
+from obligations.channels.pacing import SendLog
 from obligations.errors import InvalidRequest, NotFound
 from obligations.models import ChannelHealth, Organization, OrganizationChannel
 from obligations.models.reminders import ReminderItem
@@ -25,11 +26,20 @@ from obligations.vocabulary import ItemState
 
 
 def build_channels(
-    config: ReminderConfig, *, http_client: httpx.Client | None = None
+    config: ReminderConfig,
+    *,
+    http_client: httpx.Client | None = None,
+    send_logs: Callable[[str], SendLog] | None = None,
 ) -> dict[str, Channel]:
-    """One channel instance per configured name (reuse them: robots pace their sends)."""
+    """One channel instance per configured name (reuse them: robots pace their sends), each
+    pacing its sends in ``send_logs(name)`` when given (every process's channels of one name
+    then share one log)."""
     return {
-        name: build_channel(channel, http_client=http_client)
+        name: build_channel(
+            channel,
+            http_client=http_client,
+            send_log=send_logs(name) if send_logs is not None else None,
+        )
         for name, channel in config.channels.items()
     }
 

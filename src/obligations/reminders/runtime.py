@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from obligations.channels import Channel
 from obligations.orgdata.setup import default_through
 from obligations.reminders.config import ReminderConfig
+from obligations.reminders.pacing import DatabaseSendLog
 from obligations.reminders.planning import PlanReport, plan_reminders
 from obligations.reminders.routing import build_channels, close_channels
 from obligations.reminders.sweep import Sender, SweepReport, preview, sweep
@@ -26,6 +27,12 @@ from obligations.rules.catalog import Catalog
 from obligations.settings import Settings
 from obligations.tasks.generation import GenerationReport, generate_tasks
 from obligations.timeutil import local_date
+
+
+def shared_channels(config: ReminderConfig, sessions: sessionmaker[Session]) -> dict[str, Channel]:
+    """The configured channels, pacing their sends in the database, so that the robots' rate
+    limits hold across every process that sends."""
+    return build_channels(config, send_logs=lambda name: DatabaseSendLog(sessions, name))
 
 
 def default_worker_id() -> str:
@@ -60,9 +67,10 @@ class ReminderRuntime:
     ) -> ReminderRuntime:
         """The runtime over ``config`` (doors get both from
         :meth:`obligations.composition.Root.reminder_runtime`); ``channels`` replaces the
-        configured channels (tests), ``worker_id`` names this process in claims."""
+        configured channels (tests; by default they pace their sends in the database),
+        ``worker_id`` names this process in claims."""
         sender = Sender.create(
-            channels if channels is not None else build_channels(config),
+            channels if channels is not None else shared_channels(config, sessions),
             NotificationRenderer.for_data_dir(settings.data_dir),
             catalog,
             config,

@@ -20,6 +20,10 @@ Delivery guarantee, stated honestly:
   lease that may have expired (a second sender could hold them).
 - Transient errors put the items back with a growing delay (kept inside sending hours);
   permanent errors mark the channel broken and the items wait until it works again.
+- A rate-limit answer pauses the channel for every sender process until the time the provider
+  gave (:mod:`obligations.reminders.pacing`): this run sends nothing more on it, and its
+  waiting items are put off until then, as transient (no attempt counted), not failed. A sender
+  checks the pause again just before each send, so another process's pause stops it too.
 - Messages go out only on working days within the sending hours.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -37,6 +42,7 @@ from obligations.channels import DeliveryError
 from obligations.models import DeliveryAttempt, ReminderItem
 from obligations.reminders.claiming import claim_group, due, finish, release, set_items
 from obligations.reminders.composing import Prepared, digest_items, prepare
+from obligations.reminders.pacing import defer_items, pause_channel, paused_channels, paused_until
 from obligations.reminders.routing import broken_channels, mark_broken, mark_working
 from obligations.reminders.sender import Sender
 from obligations.reminders.stages import retry_at
@@ -47,6 +53,10 @@ log = logging.getLogger(__name__)
 
 # Give the items back rather than start a send this close to the end of the lease.
 _LEASE_MARGIN = timedelta(seconds=60)
+# How long to pause a channel whose provider said "rate limited" without saying for how long.
+_DEFAULT_PAUSE = timedelta(seconds=60)
+
+_PAUSED = "渠道被服务方限流，暂停发送，到时自动重试"
 
 __all__ = ["Message", "Sender", "SweepReport", "preview", "sweep"]
 
@@ -70,7 +80,9 @@ class SweepReport:
     sent_items: int = 0
     cancelled_items: int = 0
     failed_items: int = 0
+    deferred_items: int = 0  # put off until a rate-limit pause ends
     broken: dict[str, str] = field(default_factory=dict)  # channels found or marked broken
+    paused: dict[str, datetime] = field(default_factory=dict)  # channel -> end of its pause
 
 
 def sweep(
@@ -91,15 +103,21 @@ def sweep(
             return preview(session, sender, now)
     with sessions() as session:
         report.broken = broken_channels(session, sender.config)
-    usable = [name for name in sender.channels if name not in report.broken]
+        report.paused = paused_channels(session, now)
+    usable = _usable(sender.channels, report)
     while usable:
         token = str(uuid.uuid4())
         claimed_at = sender.monotonic()
         if not claim_group(sessions, token, now, now + sender.lease, usable):
             break
         _deliver(sessions, sender, token, now, worker_id, claimed_at, report)
-        usable = [name for name in usable if name not in report.broken]
+        usable = _usable(usable, report)
     return report
+
+
+def _usable(names: Iterable[str], report: SweepReport) -> list[str]:
+    """The channels of ``names`` neither broken nor paused."""
+    return [name for name in names if name not in report.broken and name not in report.paused]
 
 
 def _deliver(
@@ -127,9 +145,12 @@ def _deliver(
         report.failed_items += len(digest.item_ids)
         return
     if sender.monotonic() - claimed_at > (sender.lease - _LEASE_MARGIN).total_seconds():
-        release(sessions, token, digest.item_ids)  # the lease may be gone: do not send
+        with sessions.begin() as session:  # the lease may be gone: do not send
+            release(session, token, digest.item_ids)
         return
-    attempt_id = _start_attempt(sessions, token, worker_id, prepared, now)
+    attempt_id = _start_attempt(sessions, token, worker_id, prepared, now, report)
+    if attempt_id is None:  # another sender paused the channel
+        return
     channel = sender.channels[digest.channel]
     try:
         receipt = channel.send(prepared.message)
@@ -165,7 +186,10 @@ def _start_attempt(
     worker_id: str,
     prepared: Prepared,
     now: datetime,
-) -> int:
+    report: SweepReport,
+) -> int | None:
+    """Record the attempt about to be made, or, if the channel is paused by now, give the
+    items back to wait for the end of the pause and return None."""
     digest = prepared.digest
     attempt = DeliveryAttempt(
         claim_token=token,
@@ -181,6 +205,13 @@ def _start_attempt(
         parts=0,
     )
     with sessions.begin() as session:
+        until = paused_until(session, digest.channel, now)
+        if until is not None:
+            # Only these: the sender that paused the channel put off its other items.
+            release(session, token, digest.item_ids, next_attempt_at=until, last_error=_PAUSED)
+            report.deferred_items += len(digest.item_ids)
+            report.paused[digest.channel] = until
+            return None
         session.add(attempt)
         session.flush()
         return attempt.id
@@ -245,7 +276,20 @@ def _failed(
             last_error=error.message,
         )
         _end_attempt(session, attempt_id, result, now, parts=error.parts_sent, error=error.message)
+        if error.rate_limited:
+            _pause(session, digest.channel, error, now, report)
     report.messages.append(_message(prepared, result, error.message))
+
+
+def _pause(
+    session: Session, channel: str, error: DeliveryError, now: datetime, report: SweepReport
+) -> None:
+    """Pause ``channel`` for the time the provider gave and put its waiting items off."""
+    wait = _DEFAULT_PAUSE if error.retry_after is None else timedelta(seconds=error.retry_after)
+    until = now + wait
+    pause_channel(session, channel, until, error.message, now)
+    report.deferred_items += defer_items(session, channel, until, _PAUSED)
+    report.paused[channel] = until
 
 
 def preview(session: Session, sender: Sender, now: datetime) -> SweepReport:
