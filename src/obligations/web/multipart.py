@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 from fastapi import Request
+from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from obligations.accounts.access import Forbidden
@@ -22,6 +23,7 @@ from obligations.errors import InvalidRequest
 MAX_FIELD_BYTES = 64 * 1024  # all text fields together
 CSRF_FIELD = "csrf_token"
 CSRF_REFUSED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"
+MALFORMED = "提交的表单数据已损坏（multipart 格式错误，例如文件名中含有换行），请刷新页面后重新提交"
 
 
 class FormParts:
@@ -122,9 +124,12 @@ async def feed(request: Request, parts: FormParts) -> None:
     if content_type != b"multipart/form-data" or not boundary:
         raise InvalidRequest("请以 multipart/form-data 方式提交表单")
     parser = MultipartParser(boundary, parts.callbacks())
-    async for chunk in request.stream():
-        if chunk:
-            await anyio.to_thread.run_sync(parser.write, chunk)
-    await anyio.to_thread.run_sync(parser.finalize)
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                await anyio.to_thread.run_sync(parser.write, chunk)
+        await anyio.to_thread.run_sync(parser.finalize)
+    except MultipartParseError:
+        raise InvalidRequest(MALFORMED) from None
     if not parts.csrf_ok:
         raise Forbidden(CSRF_REFUSED)
