@@ -13,6 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from obligations.accounts.access import Forbidden
 from obligations.accounts.throttle import ThrottlePolicy
@@ -89,6 +90,10 @@ def create_app(
         app.include_router(module.router)
     _add_error_handlers(app)
     app.middleware("http")(_security_headers)
+    if settings.trusted_proxy_list:
+        # Outermost, so that every part of the app (the login throttle above all) sees the
+        # client's address. Only the named proxies are believed; the server trusts none.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
 
 
