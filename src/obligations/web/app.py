@@ -15,10 +15,8 @@ from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from obligations.accounts.access import Forbidden
 from obligations.accounts.throttle import ThrottlePolicy
-from obligations.errors import NotFound, ServiceError
-from obligations.evidence.storage import FileTooLarge, FileTypeRefused
+from obligations.errors import ServiceError
 from obligations.ledger.errors import LedgerRenderError
 from obligations.safety.verify import GRACE
 from obligations.scratch import scratch_dir, sweep_scratch
@@ -36,6 +34,7 @@ from obligations.web import (
     pages_task,
 )
 from obligations.web.auth import LoginRequired
+from obligations.web.errors import status_for
 from obligations.web.headers import SecurityHeaders, docs_page
 from obligations.web.state import WebState
 from obligations.web.templating import page
@@ -48,6 +47,7 @@ HEADINGS = {
     404: "未找到",
     413: "文件过大",
     415: "文件类型不允许",
+    507: "存储空间不足",
     503: "暂时无法生成",
 }
 
@@ -99,18 +99,6 @@ def create_app(
         # client's address. Only the named proxies are believed; the server trusts none.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
-
-
-def status_for(exc: ServiceError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Forbidden):
-        return 403
-    if isinstance(exc, FileTooLarge):
-        return 413
-    if isinstance(exc, FileTypeRefused):
-        return 415
-    return 400
 
 
 def _is_api(request: Request) -> bool:

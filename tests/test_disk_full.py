@@ -1,0 +1,151 @@
+"""A full disk refuses an upload cleanly: a Chinese message (the web 507 Insufficient Storage on
+the page where it happened, the form kept; the CLI exit 1, no traceback) and nothing
+half-written: no record, no object, no temporary file.
+
+The evidence folder is a 2 MiB tmpfs of its own, so the disk really fills.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from freezegun import freeze_time
+from sqlalchemy import func, select
+from tests.storage_samples import PDF
+from tests.web_support import FAST_HASHER, NOW, WebWorld, make_web_world, world_template
+
+from obligations.accounts import users as accounts
+from obligations.cli.main import cli
+from obligations.models import EvidenceFile, EvidenceRecord
+
+__all__ = ["world_template"]
+
+MIB = 1024 * 1024
+FULL = "服务器存储空间不足"
+FIELDS = {"title": "十月支部党员大会", "held_on": "2026-10-20", "notes": "会议记录及照片"}
+MORE = {"kind": "photos", "participants": "15", "hours": "1.5"}
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Iterator[Path]:
+    """A data directory whose evidence folder is a 2 MiB tmpfs."""
+    data_dir = tmp_path / "data"
+    evidence = data_dir / "evidence"
+    evidence.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(evidence)], check=True)
+    try:
+        yield data_dir
+    finally:
+        subprocess.run(["umount", "-l", str(evidence)], check=True)
+
+
+@pytest.fixture
+def web(
+    world_template: tuple[Path, dict[str, int]], tiny_disk: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WebWorld]:
+    monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
+    yield from make_web_world(world_template, tiny_disk, max_upload_mb=8)
+
+
+def pdf(size: int) -> bytes:
+    """``size`` bytes a type check accepts as a PDF (random: nothing can shrink it)."""
+    return PDF + os.urandom(size - len(PDF))
+
+
+def free_bytes(path: Path) -> int:
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
+
+
+def disk_state(evidence: Path) -> tuple[list[str], list[str], int]:
+    """The stored objects, the temporary files and the free space."""
+    objects = sorted(p.name for p in (evidence / "objects").rglob("*") if p.is_file())
+    temporary = sorted(p.name for p in (evidence / "tmp").iterdir())
+    return objects, temporary, free_bytes(evidence)
+
+
+def record_counts(web: WebWorld) -> tuple[int, int]:
+    with web.sessions() as db:
+        records = db.scalar(select(func.count()).select_from(EvidenceRecord))
+        files = db.scalar(select(func.count()).select_from(EvidenceFile))
+    return int(records or 0), int(files or 0)
+
+
+def too_much(evidence: Path) -> dict[str, list[tuple[str, bytes]]]:
+    """Uploads the disk cannot hold: one file past the free space; two files each of which
+    fits but not both (the first stored, then the second fills the disk)."""
+    free = free_bytes(evidence)
+    return {
+        "one file past the free space": [("大文件.pdf", pdf(free + MIB))],
+        "the second of two files": [
+            ("记录.pdf", pdf(free * 6 // 10)),
+            ("照片.pdf", pdf(free * 6 // 10)),
+        ],
+    }
+
+
+CASES = ["one file past the free space", "the second of two files"]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_full_disk_answers_the_upload_page_with_507_and_keeps_the_form(
+    web: WebWorld, case: str
+) -> None:
+    evidence = web.settings.evidence_dir
+    uploads = too_much(evidence)[case]
+    before, on_disk = record_counts(web), disk_state(evidence)
+    client, csrf = web.login("b1_secretary")
+    task = web.ids["task_b1"]
+    response = client.post(
+        f"/tasks/{task}/evidence",
+        data={"csrf_token": csrf, **FIELDS, **MORE},
+        files=[("files", (name, content, "application/pdf")) for name, content in uploads],
+    )
+    assert response.status_code == 507 and FULL in response.text
+    assert f'action="/tasks/{task}/evidence"' in response.text  # the task's own page
+    for name, value in (FIELDS | MORE).items():  # what was typed is still there
+        assert f'value="{value}"' in response.text or f">{value}</textarea>" in response.text, name
+    assert f'value="{MORE["kind"]}" selected' in response.text
+    assert record_counts(web) == before and disk_state(evidence) == on_disk
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_full_disk_answers_the_api_upload_with_507(web: WebWorld, case: str) -> None:
+    evidence = web.settings.evidence_dir
+    uploads = too_much(evidence)[case]
+    before, on_disk = record_counts(web), disk_state(evidence)
+    response = web.api("b1_secretary").post(
+        f"/api/tasks/{web.ids['task_b1']}/evidence",
+        data=FIELDS,
+        files=[("files", (name, content, "application/pdf")) for name, content in uploads],
+    )
+    assert response.status_code == 507 and FULL in response.json()["detail"]
+    assert record_counts(web) == before and disk_state(evidence) == on_disk
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_full_disk_makes_evidence_add_exit_1_with_a_message_and_nothing_kept(
+    world_template: tuple[Path, dict[str, int]], tiny_disk: Path, tmp_path: Path, case: str
+) -> None:
+    for world in make_web_world(world_template, tiny_disk, max_upload_mb=8):
+        evidence = world.settings.evidence_dir
+        paths = []
+        for name, content in too_much(evidence)[case]:
+            paths.append(tmp_path / name)
+            paths[-1].write_bytes(content)
+        before, on_disk = record_counts(world), disk_state(evidence)
+        with freeze_time(NOW, tick=True):
+            result = CliRunner(env={"OBLIGATIONS_USER": "组织部"}).invoke(
+                cli,
+                ["--data-dir", str(tiny_disk), "evidence", "add", str(world.ids["task_b1"]),
+                 *map(str, paths), "--held-on", FIELDS["held_on"], "--title", FIELDS["title"]],
+            )  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert FULL in result.output and "Traceback" not in result.output
+        assert not isinstance(result.exception, OSError)
+        assert record_counts(world) == before and disk_state(evidence) == on_disk
