@@ -22,6 +22,7 @@ from tests.web_support import FAST_HASHER, NOW, WebWorld, make_web_world, world_
 from obligations.accounts import users as accounts
 from obligations.cli.main import cli
 from obligations.models import EvidenceFile, EvidenceRecord
+from obligations.scratch import scratch_dir
 
 __all__ = ["world_template"]
 
@@ -149,3 +150,35 @@ def test_a_full_disk_makes_evidence_add_exit_1_with_a_message_and_nothing_kept(
         assert FULL in result.output and "Traceback" not in result.output
         assert not isinstance(result.exception, OSError)
         assert record_counts(world) == before and disk_state(evidence) == on_disk
+
+
+@pytest.fixture
+def tiny_scratch(
+    world_template: tuple[Path, dict[str, int]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[WebWorld]:
+    """The web world with its scratch folder (where uploaded workbooks land) a 2 MiB tmpfs."""
+    monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
+    data_dir = tmp_path / "data"
+    scratch = scratch_dir(data_dir)
+    scratch.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(scratch)], check=True)
+    try:
+        yield from make_web_world(world_template, data_dir)
+    finally:
+        subprocess.run(["umount", "-l", str(scratch)], check=True)
+
+
+def test_a_full_disk_answers_the_workbook_import_with_507_on_its_page_and_keeps_nothing(
+    tiny_scratch: WebWorld,
+) -> None:
+    scratch = scratch_dir(tiny_scratch.settings.data_dir)
+    workbook = os.urandom(free_bytes(scratch) + MIB)  # under the 10 MiB workbook limit
+    client, csrf = tiny_scratch.login("admin")
+    response = client.post(
+        "/admin/import",
+        data={"csrf_token": csrf, "dry_run": "1"},
+        files=[("file", ("组织人员.xlsx", workbook, "application/octet-stream"))],
+    )
+    assert response.status_code == 507 and FULL in response.text
+    assert 'action="/admin/import"' in response.text  # the import page, its form again
+    assert list(scratch.iterdir()) == []

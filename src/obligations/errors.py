@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 
 class ServiceError(Exception):
@@ -31,3 +33,15 @@ OUT_OF_SPACE = (
 def is_out_of_space(exc: OSError) -> bool:
     """Whether ``exc`` says the disk or the quota is full (ENOSPC, EDQUOT)."""
     return exc.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
+@contextmanager
+def full_disk_refused() -> Iterator[None]:
+    """Inside: a full disk (or quota) raises :class:`OutOfSpace`; other OS errors pass as
+    they are. The caller removes what it had begun writing."""
+    try:
+        yield
+    except OSError as exc:
+        if is_out_of_space(exc):
+            raise OutOfSpace(OUT_OF_SPACE) from exc
+        raise

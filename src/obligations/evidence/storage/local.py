@@ -24,12 +24,11 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from obligations.errors import OUT_OF_SPACE, OutOfSpace, is_out_of_space
+from obligations.errors import full_disk_refused
 from obligations.evidence.storage.base import (
     CHUNK_BYTES,
     BlobStore,
@@ -145,7 +144,7 @@ class _LocalWriter(BlobWriter):
         self._store = store
         self._check = UploadCheck(limits, filename)
         self._digest = hashlib.sha256()
-        with _full_disk_refused():
+        with full_disk_refused():
             fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=store._tmp)
         self._path: Path | None = Path(name)
         self._file = os.fdopen(fd, "wb")
@@ -154,7 +153,7 @@ class _LocalWriter(BlobWriter):
     def write(self, chunk: bytes) -> None:
         if self._path is None:
             raise RuntimeError("upload already finished")
-        with _full_disk_refused():
+        with full_disk_refused():
             try:
                 self._check.feed(chunk)  # before writing: a refused chunk never reaches the disk
                 self._digest.update(chunk)
@@ -167,7 +166,7 @@ class _LocalWriter(BlobWriter):
         path = self._path
         if path is None:
             raise RuntimeError("upload already finished")
-        with _full_disk_refused():
+        with full_disk_refused():
             return self._commit(path)
 
     def _commit(self, path: Path) -> StoredBlob:
@@ -216,17 +215,6 @@ class _LocalWriter(BlobWriter):
                 self._path.unlink(missing_ok=True)
                 self._path = None
             self.release()
-
-
-@contextmanager
-def _full_disk_refused() -> Iterator[None]:
-    """A full disk (or quota) as :class:`OutOfSpace`; other OS errors as they are."""
-    try:
-        yield
-    except OSError as exc:
-        if is_out_of_space(exc):
-            raise OutOfSpace(OUT_OF_SPACE) from exc
-        raise
 
 
 def _hold_existing(target: Path) -> int | None:
