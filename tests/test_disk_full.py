@@ -182,3 +182,62 @@ def test_a_full_disk_answers_the_workbook_import_with_507_on_its_page_and_keeps_
     assert response.status_code == 507 and FULL in response.text
     assert 'action="/admin/import"' in response.text  # the import page, its form again
     assert list(scratch.iterdir()) == []
+
+
+# -- the database's disk full: the file fits, the record does not ---------------------------
+
+
+@pytest.fixture
+def tiny_data_dir(tmp_path: Path) -> Iterator[Path]:
+    """A data directory (the SQLite database and the evidence) wholly on a 2 MiB tmpfs."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(data_dir)], check=True)
+    try:
+        yield data_dir
+    finally:
+        subprocess.run(["umount", "-l", str(data_dir)], check=True)
+
+
+def filling(data_dir: Path) -> bytes:
+    """A file that takes the last free pages: stored, it leaves the database no room."""
+    return pdf(free_bytes(data_dir) - 200)
+
+
+def test_a_database_on_a_full_disk_answers_the_upload_page_with_507_and_withdraws_the_file(
+    world_template: tuple[Path, dict[str, int]],
+    tiny_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
+    for world in make_web_world(world_template, tiny_data_dir, max_upload_mb=8):
+        client, csrf = world.login("b1_secretary")
+        evidence = world.settings.evidence_dir
+        before, on_disk = record_counts(world), disk_state(evidence)[:2]
+        response = client.post(
+            f"/tasks/{world.ids['task_b1']}/evidence",
+            data={"csrf_token": csrf, **FIELDS},
+            files=[("files", ("记录.pdf", filling(tiny_data_dir), "application/pdf"))],
+        )
+        assert response.status_code == 507 and FULL in response.text
+        assert f'value="{FIELDS["title"]}"' in response.text
+        assert record_counts(world) == before and disk_state(evidence)[:2] == on_disk
+
+
+def test_a_database_on_a_full_disk_makes_evidence_add_exit_1_and_withdraws_the_file(
+    world_template: tuple[Path, dict[str, int]], tiny_data_dir: Path, tmp_path: Path
+) -> None:
+    for world in make_web_world(world_template, tiny_data_dir, max_upload_mb=8):
+        evidence = world.settings.evidence_dir
+        upload = tmp_path / "记录.pdf"
+        before, on_disk = record_counts(world), disk_state(evidence)[:2]
+        upload.write_bytes(filling(tiny_data_dir))
+        with freeze_time(NOW, tick=True):
+            result = CliRunner(env={"OBLIGATIONS_USER": "组织部"}).invoke(
+                cli,
+                ["--data-dir", str(tiny_data_dir), "evidence", "add", str(world.ids["task_b1"]),
+                 str(upload), "--held-on", FIELDS["held_on"], "--title", FIELDS["title"]],
+            )  # fmt: skip
+        assert result.exit_code == 1, result.output
+        assert FULL in result.output and "Traceback" not in result.output
+        assert record_counts(world) == before and disk_state(evidence)[:2] == on_disk

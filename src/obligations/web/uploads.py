@@ -19,6 +19,7 @@ from fastapi import Request
 
 from obligations.accounts import access
 from obligations.accounts.access import Principal
+from obligations.db import full_database_refused
 from obligations.errors import InvalidRequest
 from obligations.evidence import intake
 from obligations.evidence.intake import Receiver, StoredUpload, TaskTarget
@@ -128,7 +129,7 @@ async def upload_to_task(
 
 def _record(state: WebState, principal: Principal, task_id: int, form: ParsedForm) -> int:
     data = evidence_input(form.fields)
-    with state.sessions.begin() as db:
+    with full_database_refused(), state.sessions.begin() as db:
         record = intake.record(
             db,
             state.evidence_policy,
