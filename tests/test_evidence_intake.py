@@ -128,9 +128,10 @@ POLICY = EvidencePolicy(limits=UploadLimits(max_bytes=1 * MIB))
 
 
 @pytest.fixture
-def october_task(sessions: sessionmaker[Session]) -> Task:
-    """U01's central-group study of October 2026."""
-    with sessions.begin() as session:
+def october_task(committed_sessions: sessionmaker[Session]) -> Task:
+    """U01's central-group study of October 2026, committed: the uploads below run in threads
+    of their own, each with its own connection."""
+    with committed_sessions.begin() as session:
         orgs = factories.small_college(session)
         generate_tasks(session, shipped_catalog(), through=date(2026, 12, 31), now=NOW)
         return session.scalars(
@@ -143,8 +144,9 @@ def october_task(sessions: sessionmaker[Session]) -> Task:
 
 
 def test_sixteen_identical_uploads_at_once_half_refused_keep_every_valid_record_and_its_file(
-    sessions: sessionmaker[Session], october_task: Task, tmp_path: Path
+    committed_sessions: sessionmaker[Session], october_task: Task, tmp_path: Path
 ) -> None:
+    sessions = committed_sessions
     store = LocalBlobStore(tmp_path / "evidence")
     content = PDF + os.urandom(256 * 1024)
     catalog = shipped_catalog()
