@@ -76,6 +76,14 @@ def sign_in(page, base: str, username: str) -> None:  # type: ignore[no-untyped-
     page.click("button[type=submit]")
 
 
+def watch_csp(page, violations: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Collect the page's Content-Security-Policy violations as Chromium reports them."""
+    page.on(
+        "console",
+        lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None,
+    )
+
+
 def done_on_time_and_late(page) -> tuple[str, str]:  # type: ignore[no-untyped-def]
     row = page.locator("#units tr[data-unit=U01]")
     cells = row.locator("td.num")
@@ -97,6 +105,8 @@ def test_a_branch_secretary_closes_an_overdue_task_and_the_college_sees_it(
         browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         admin = browser.new_context(accept_downloads=True)
         admin_page = admin.new_page()
+        violations: list[str] = []
+        watch_csp(admin_page, violations)
         sign_in(admin_page, base, "admin")
         admin_page.wait_for_selector("#units")
         before = done_on_time_and_late(admin_page)
@@ -104,6 +114,7 @@ def test_a_branch_secretary_closes_an_overdue_task_and_the_college_sees_it(
 
         phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
         page = phone.new_page()
+        watch_csp(page, violations)
         sign_in(page, base, "b1_secretary")
         page.wait_for_url(re.compile(r"/units/|/my"))
         page.goto(f"{base}/my")
@@ -136,4 +147,13 @@ def test_a_branch_secretary_closes_an_overdue_task_and_the_college_sees_it(
         download.save_as(str(saved))
         assert saved.read_bytes()[:2] == b"PK"
         admin_page.screenshot(path=str(ARTIFACTS / "6-ledger.png"), full_page=True)
+        admin_page.goto(f"{base}/units/U01/ledger/2026.html")  # its own inline stylesheet
+        admin_page.wait_for_selector("h1")
+        assert violations == []  # every page above works within its policy
+        # The watch does see a violation: an inline style attribute, which the policy refuses.
+        admin_page.evaluate(
+            "document.body.insertAdjacentHTML('beforeend', '<p style=\"color:red\">x</p>')"
+        )
+        admin_page.wait_for_timeout(200)
+        assert len(violations) == 1 and "style-src" in violations[0], violations
         browser.close()

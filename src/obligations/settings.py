@@ -5,6 +5,7 @@ There is no time-zone setting: local dates are always :data:`obligations.timeuti
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 from pydantic import Field, field_validator
@@ -27,6 +28,29 @@ class Settings(BaseSettings):
     allowed_file_types: list[str] = Field(
         default=["pdf", "docx", "xlsx", "doc", "xls", "jpg", "png", "heic", "mp4", "zip"]
     )
+
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed: addresses or
+    # networks, comma-separated (e.g. "127.0.0.1" for nginx on the same machine). Empty: the
+    # peer's own address is the client's, whatever headers it sends.
+    trusted_proxies: str = ""
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_addresses(cls, value: str) -> str:
+        entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+        for entry in entries:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"受信任的代理应为 IP 地址或网段（如 127.0.0.1、10.0.0.0/8），而不是 {entry!r}"
+                ) from None
+        return ",".join(entries)
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        """The proxies of ``trusted_proxies`` one by one (no entry: trust none)."""
+        return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
     @field_validator("allowed_file_types")
     @classmethod

@@ -200,8 +200,14 @@ def end_session(session: Session, token: str) -> None:
     session.execute(delete(WebSession).where(WebSession.id_hash == digest(token)))
 
 
-def csrf_matches(expected: str, given: str | None) -> bool:
-    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    """Whether a form's CSRF token ``given`` is the one ``expected`` (the session's, or the
+    login cookie's), compared in constant time. Every form's check goes through here. An
+    empty or missing token never matches, not even another empty one: a forged login with
+    neither the cookie nor the field must not pass."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 # Personal tokens

@@ -38,7 +38,10 @@ def serve(app: AppContext, host: str, port: int, no_scheduler: bool, secure_cook
     web = create_app(app.settings, secure_cookies=secure_cookies)
     click.echo(f"网页看板：http://{host}:{port}/  （API 文档：/api/docs）")
     try:
-        uvicorn.run(web, host=host, port=port, log_level="info")
+        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback
+        # (its default), letting any local client pick its address; the app trusts only the
+        # proxies named by OBLIGATIONS_TRUSTED_PROXIES.
+        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

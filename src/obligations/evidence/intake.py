@@ -25,6 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.accounts.access import Principal
+from obligations.db import full_database_refused
 from obligations.errors import InvalidRequest
 from obligations.evidence import records
 from obligations.evidence.records import (
@@ -190,7 +191,7 @@ def add(
     stored = store_uploads(store, policy.limits, uploads, in_use=in_use)
     recorded = False
     try:
-        with sessions.begin() as session:
+        with full_database_refused(), sessions.begin() as session:
             new = record(
                 session, policy, catalog, target=target, data=data, files=stored, by=by, now=now
             )

@@ -16,7 +16,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from obligations.accounts import access
-from obligations.errors import InvalidRequest
+from obligations.errors import InvalidRequest, OutOfSpace
 from obligations.evidence.storage.limits import format_size
 from obligations.orgdata.service import ImportProblem, ImportRejected, ImportReport, import_path
 from obligations.scratch import scratch_dir, scratch_folder
@@ -96,7 +96,12 @@ async def import_workbook(request: Request, auth: PageUser) -> Response:
     web = state_of(request)
     with scratch_folder(scratch_dir(web.settings.data_dir), prefix="import-") as folder:
         target = folder / "workbook.xlsx"
-        received = await receive_file(request, target, csrf=auth.csrf, max_bytes=MAX_WORKBOOK_BYTES)
+        try:
+            received = await receive_file(
+                request, target, csrf=auth.csrf, max_bytes=MAX_WORKBOOK_BYTES
+            )
+        except OutOfSpace as exc:  # the import page again, the message above its form
+            return _import_page(request, auth, status_code=507, error=str(exc))
         if received.filename is None or received.size == 0:
             raise InvalidRequest("请选择要导入的 Excel 文件（.xlsx）")
         if not received.filename.lower().endswith(".xlsx"):

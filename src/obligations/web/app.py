@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -13,11 +13,10 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from obligations.accounts.access import Forbidden
 from obligations.accounts.throttle import ThrottlePolicy
-from obligations.errors import NotFound, ServiceError
-from obligations.evidence.storage import FileTooLarge, FileTypeRefused
+from obligations.errors import ServiceError
 from obligations.ledger.errors import LedgerRenderError
 from obligations.safety.verify import GRACE
 from obligations.scratch import scratch_dir, sweep_scratch
@@ -35,6 +34,8 @@ from obligations.web import (
     pages_task,
 )
 from obligations.web.auth import LoginRequired
+from obligations.web.errors import status_for
+from obligations.web.headers import SecurityHeaders, docs_page
 from obligations.web.state import WebState
 from obligations.web.templating import page
 
@@ -47,6 +48,7 @@ HEADINGS = {
     413: "文件过大",
     415: "文件类型不允许",
     503: "暂时无法生成",
+    507: "存储空间不足",
 }
 
 
@@ -62,7 +64,7 @@ def create_app(
         title="党组织标准化建设 API",
         description="任务、佐证材料与年度台账。认证：个人 API 令牌（Authorization: Bearer）。",
         version="1",
-        docs_url="/api/docs",
+        docs_url=None,  # served below, with a content security policy of its own
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -75,6 +77,9 @@ def create_app(
     )
     sweep_scratch(scratch_dir(settings.data_dir), older_than=GRACE, now=clock())
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.get("/api/docs", include_in_schema=False)(
+        lambda: docs_page("/api/openapi.json", f"{app.title} - Swagger UI")
+    )
     for module in (
         pages_auth,
         pages_main,
@@ -88,31 +93,12 @@ def create_app(
     ):
         app.include_router(module.router)
     _add_error_handlers(app)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders)
+    if settings.trusted_proxy_list:
+        # Outermost, so that every part of the app (the login throttle above all) sees the
+        # client's address. Only the named proxies are believed; the server trusts none.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
-
-
-async def _security_headers(
-    request: Request, call_next: Callable[[Request], Awaitable[Response]]
-) -> Response:
-    response = await call_next(request)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    # Keeps calendar-feed tokens and task ids out of other sites' logs.
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
-
-
-def status_for(exc: ServiceError) -> int:
-    if isinstance(exc, NotFound):
-        return 404
-    if isinstance(exc, Forbidden):
-        return 403
-    if isinstance(exc, FileTooLarge):
-        return 413
-    if isinstance(exc, FileTypeRefused):
-        return 415
-    return 400
 
 
 def _is_api(request: Request) -> bool:

@@ -12,7 +12,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 
@@ -30,6 +30,7 @@ from obligations.rules.catalog import Catalog
 from obligations.scratch import new_scratch_file, scratch_dir
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
+from obligations.web.headers import self_contained_page
 from obligations.web.pages_main import YEAR
 from obligations.web.state import WebState, state_of
 from obligations.web.templating import page
@@ -160,7 +161,7 @@ async def ledger_bundle(request: Request, auth: PageUser, code: str, year: YearP
 
 @router.get("/units/{code}/ledger/{year}.html")
 def ledger_html(request: Request, auth: PageUser, code: str, year: int) -> Response:
-    return HTMLResponse(render_html(_document(request, auth, code, year)))
+    return self_contained_page(render_html(_document(request, auth, code, year)))
 
 
 @router.get("/units/{code}/ledger/{year}.{fmt}")

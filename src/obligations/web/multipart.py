@@ -24,6 +24,7 @@ MAX_FIELD_BYTES = 64 * 1024  # all text fields together
 CSRF_FIELD = "csrf_token"
 CSRF_REFUSED = "表单已过期或来源不明（CSRF 校验失败），请刷新页面后重试"
 MALFORMED = "提交的表单数据已损坏（multipart 格式错误，例如文件名中含有换行），请刷新页面后重新提交"
+NAMELESS_FILE = "上传的文件没有文件名，未登记任何内容；请选择带文件名的文件后重试"
 
 
 class FormParts:
@@ -39,6 +40,7 @@ class FormParts:
         self._name = ""
         self._text: bytearray | None = None
         self._in_file = False
+        self._nameless = False  # a file part with an empty name: must stay empty
         self._field_bytes = 0
 
     # -- what a subclass does with files --------------------------------------------------
@@ -82,18 +84,21 @@ class FormParts:
         _, options = parse_options_header(self._headers.get(b"content-disposition", b""))
         self._name = options.get(b"name", b"").decode("utf-8", "replace")
         raw_name = options.get(b"filename")
-        self._text, self._in_file = None, False
-        if raw_name is None:
+        self._text, self._in_file, self._nameless = None, False, False
+        if raw_name is None and not _typed_as_file(self._headers):
             self._text = bytearray()
             return
         if not self.csrf_ok:
             raise Forbidden(CSRF_REFUSED)
-        if raw_name == b"":
-            return  # a file input left empty
+        if not raw_name:
+            self._nameless = True  # a file input left empty, unless bytes follow
+            return
         self.file_begins(raw_name)
         self._in_file = True
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
+        if self._nameless and end > start:
+            raise InvalidRequest(NAMELESS_FILE)
         if self._in_file:
             self.file_data(data[start:end])
         elif self._text is not None:
@@ -114,6 +119,13 @@ class FormParts:
                 self.csrf_ok = True
             self.fields[self._name] = value
         self._text = None
+
+
+def _typed_as_file(headers: dict[bytes, bytes]) -> bool:
+    """A part without a file name that still says it holds a file (a content type other than
+    text): what some clients send for a file whose name is empty."""
+    content_type, _ = parse_options_header(headers.get(b"content-type", b""))
+    return content_type not in (b"", b"text/plain")
 
 
 async def feed(request: Request, parts: FormParts) -> None:

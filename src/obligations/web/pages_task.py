@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from obligations.accounts import access
-from obligations.errors import InvalidRequest
+from obligations.errors import InvalidRequest, OutOfSpace
 from obligations.evidence import records as evidence
 from obligations.evidence.storage.limits import format_size
 from obligations.models import Organization, Person, Task
@@ -18,6 +18,7 @@ from obligations.tasks.state import recorded_on_by_task, state_of
 from obligations.vocabulary import EvidenceKind
 from obligations.web.auth import PageAuth, PageUser
 from obligations.web.downloads import content_disposition
+from obligations.web.errors import status_for
 from obligations.web.state import WebState
 from obligations.web.state import state_of as web_state
 from obligations.web.templating import page
@@ -25,6 +26,7 @@ from obligations.web.uploads import upload_to_task
 
 router = APIRouter(include_in_schema=False)
 CsrfField = Annotated[str, Form(max_length=200)]
+KEPT_FIELDS = ("title", "held_on", "kind", "participants", "hours", "notes")
 ReasonField = Annotated[str, Form(max_length=2000)]
 
 
@@ -82,8 +84,21 @@ def _back(task_id: int, message: str) -> Response:
 
 @router.post("/tasks/{task_id}/evidence")
 async def upload(request: Request, auth: PageUser, task_id: int) -> Response:
+    """A refused upload (a bad field, a refused file, a full disk) answers with the task page,
+    the message above it and what was typed kept in the form (files must be chosen again)."""
     web = web_state(request)
-    await upload_to_task(request, web, auth.principal, task_id, csrf=auth.csrf)
+    typed: dict[str, str] = {}
+    try:
+        await upload_to_task(request, web, auth.principal, task_id, csrf=auth.csrf, fields=typed)
+    except (InvalidRequest, OutOfSpace) as exc:
+        with web.sessions() as db:
+            task = access.require_task(db, auth.principal, task_id)
+            context = task_context(db, web, auth, task)
+        kept = {name: value for name, value in typed.items() if name in KEPT_FIELDS}
+        status = status_for(exc)
+        return page(
+            request, "task.html", auth, status_code=status, error=str(exc), form=kept, **context
+        )
     return _back(task_id, "材料已登记")
 
 

@@ -19,6 +19,7 @@ from fastapi import Request
 
 from obligations.accounts import access
 from obligations.accounts.access import Principal
+from obligations.db import full_database_refused
 from obligations.errors import InvalidRequest
 from obligations.evidence import intake
 from obligations.evidence.intake import Receiver, StoredUpload, TaskTarget
@@ -38,8 +39,9 @@ class ParsedForm:
 class _Collector(FormParts):
     """Text fields into memory (capped), files into the store as they arrive."""
 
-    def __init__(self, state: WebState, csrf: str | None) -> None:
+    def __init__(self, state: WebState, csrf: str | None, fields: dict[str, str]) -> None:
         super().__init__(csrf)
+        self.fields = fields  # the caller's: what was typed survives a refusal
         self.receiver = Receiver(state.store, state.evidence_policy.limits)
         self.form = ParsedForm(fields=self.fields, files=self.receiver.stored)
 
@@ -57,11 +59,14 @@ class _Collector(FormParts):
         self.receiver.end()
 
 
-async def parse_upload(request: Request, state: WebState, *, csrf: str | None) -> ParsedForm:
+async def parse_upload(
+    request: Request, state: WebState, *, csrf: str | None, fields: dict[str, str] | None = None
+) -> ParsedForm:
     """Stream a multipart body into the store (step 1; the files stay held until settled).
     With ``csrf`` given, the form's CSRF field must come before any file (the page's form puts
-    it first) and match."""
-    collector = _Collector(state, csrf)
+    it first) and match. The text fields go into ``fields`` as they arrive (if given, so that
+    a page can show them again after a refusal)."""
+    collector = _Collector(state, csrf, {} if fields is None else fields)
     try:
         await feed(request, collector)
     except BaseException:
@@ -98,14 +103,21 @@ def evidence_input(fields: dict[str, str]) -> EvidenceInput:
 
 
 async def upload_to_task(
-    request: Request, state: WebState, principal: Principal, task_id: int, *, csrf: str | None
+    request: Request,
+    state: WebState,
+    principal: Principal,
+    task_id: int,
+    *,
+    csrf: str | None,
+    fields: dict[str, str] | None = None,
 ) -> int:
     """Stream the files (step 1), record the evidence (step 2); the new record's id. Access
-    is checked before the body is read (so a refused user uploads nothing) and by step 2."""
+    is checked before the body is read (so a refused user uploads nothing) and by step 2.
+    ``fields`` as :func:`parse_upload` fills it."""
     with state.sessions() as db:
         task = access.require_task(db, principal, task_id)
         access.require_can_add_evidence(principal, task)
-    form = await parse_upload(request, state, csrf=csrf)
+    form = await parse_upload(request, state, csrf=csrf, fields=fields)
     recorded = False
     try:
         record_id = await anyio.to_thread.run_sync(_record, state, principal, task_id, form)
@@ -117,7 +129,7 @@ async def upload_to_task(
 
 def _record(state: WebState, principal: Principal, task_id: int, form: ParsedForm) -> int:
     data = evidence_input(form.fields)
-    with state.sessions.begin() as db:
+    with full_database_refused(), state.sessions.begin() as db:
         record = intake.record(
             db,
             state.evidence_policy,

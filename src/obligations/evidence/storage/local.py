@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
+from obligations.errors import full_disk_refused
 from obligations.evidence.storage.base import (
     CHUNK_BYTES,
     BlobStore,
@@ -143,7 +144,8 @@ class _LocalWriter(BlobWriter):
         self._store = store
         self._check = UploadCheck(limits, filename)
         self._digest = hashlib.sha256()
-        fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=store._tmp)
+        with full_disk_refused():
+            fd, name = tempfile.mkstemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=store._tmp)
         self._path: Path | None = Path(name)
         self._file = os.fdopen(fd, "wb")
         self._held: tuple[int, str, bool] | None = None  # descriptor, digest, placed by us
@@ -151,18 +153,23 @@ class _LocalWriter(BlobWriter):
     def write(self, chunk: bytes) -> None:
         if self._path is None:
             raise RuntimeError("upload already finished")
-        try:
-            self._check.feed(chunk)  # before writing: a refused chunk never reaches the disk
-            self._digest.update(chunk)
-            self._file.write(chunk)
-        except BaseException:
-            self.abort()
-            raise
+        with full_disk_refused():
+            try:
+                self._check.feed(chunk)  # before writing: a refused chunk never reaches the disk
+                self._digest.update(chunk)
+                self._file.write(chunk)
+            except BaseException:
+                self.abort()
+                raise
 
     def commit(self) -> StoredBlob:
         path = self._path
         if path is None:
             raise RuntimeError("upload already finished")
+        with full_disk_refused():
+            return self._commit(path)
+
+    def _commit(self, path: Path) -> StoredBlob:
         try:
             self._file.flush()
             file_type = self._check.finish(lambda: path.open("rb"))
@@ -199,11 +206,15 @@ class _LocalWriter(BlobWriter):
             self.release()
 
     def abort(self) -> None:
-        self._file.close()
-        if self._path is not None:
-            self._path.unlink(missing_ok=True)
-            self._path = None
-        self.release()
+        try:
+            self._file.close()
+        except OSError:
+            pass  # its buffered bytes could not be written (a full disk): dropped with the file
+        finally:
+            if self._path is not None:
+                self._path.unlink(missing_ok=True)
+                self._path = None
+            self.release()
 
 
 def _hold_existing(target: Path) -> int | None:
