@@ -214,13 +214,10 @@ def test_a_qualitative_item_with_neither_evidence_nor_narrative_is_pending(
     with sessions() as session:
         implementation, verdict, gaps = by_item(word_rows(session))["6.2"]
     assert (implementation, verdict) == ("", "待补充")
-    assert gaps == (
-        "尚未登记佐证材料（应备：班子分工文件、党政领导沟通记录）\n"
-        "尚无佐证材料和情况说明，请登记材料或填写落实情况"
-    )
+    assert gaps == "尚未登记佐证材料：班子分工文件、党政领导沟通记录"
 
 
-def test_a_narrative_alone_meets_a_qualitative_item_and_asks_for_evidence(
+def test_a_narrative_alone_leaves_a_qualitative_item_pending_and_names_the_evidence(
     sessions: sessionmaker[Session],
 ) -> None:
     with sessions.begin() as session:
@@ -228,8 +225,8 @@ def test_a_narrative_alone_meets_a_qualitative_item_and_asks_for_evidence(
         _note(session, "6.2", narrative="班子分工明确，每周党政碰头会。", measures=None)
     with sessions() as session:
         implementation, verdict, gaps = by_item(word_rows(session))["6.2"]
-    assert (implementation, verdict) == ("班子分工明确，每周党政碰头会。", "达标")
-    assert gaps == "尚未登记佐证材料（应备：班子分工文件、党政领导沟通记录）"
+    assert (implementation, verdict) == ("班子分工明确，每周党政碰头会。", "待补充")
+    assert gaps == "尚未登记佐证材料：班子分工文件、党政领导沟通记录"
 
 
 def test_notes_survive_regeneration_and_measures_follow_the_gaps(
@@ -263,20 +260,26 @@ def test_notes_survive_regeneration_and_measures_follow_the_gaps(
     assert second[2] == "中心组理论学习：5月未开展\n措施：建立学习提醒，由组织员每月核对。"
 
 
-def test_rejected_and_withdrawn_records_do_not_count(sessions: sessionmaker[Session]) -> None:
+def test_withdrawn_records_do_not_count_and_rejected_ones_are_reported_as_returned(
+    sessions: sessionmaker[Session],
+) -> None:
     def reject_and_withdraw(session: Session, unit: Organization) -> None:
         tasks = tasks_due(session, unit, "staff-political-study")
         for task, change in zip(tasks[:2], ("reject", "withdraw"), strict=True):
             for record in session.scalars(_records_of(task.id)):
                 if change == "reject":
                     record.review_state = ReviewState.REJECTED
+                    record.review_reason = "照片与记录不符"
                 else:
                     record.withdrawn_at, record.withdrawn_by = NOW, "测试"
 
     implementation, verdict, gaps = ledger_after(sessions, reject_and_withdraw)["5.1"]
     assert verdict == "未达标"
     assert "实际开展10次" in implementation
-    assert gaps == "教职工政治学习：1月、2月未开展"
+    assert gaps == (
+        "教职工政治学习：2月未开展\n"
+        "教职工政治学习：1月材料已退回（原因：照片与记录不符），待重新提交"
+    )
 
 
 def test_a_task_not_yet_due_is_noted_but_not_held_against_the_unit(
@@ -330,7 +333,7 @@ def test_a_small_committee_without_a_discipline_member_fails_the_structural_item
     )
     assert ledger["7.1"][1:] == (
         "未达标",
-        "未配备专兼职组织员\n尚未登记佐证材料（应备：专兼职党务工作人员名单）",
+        "未配备专兼职组织员\n尚未登记佐证材料：专兼职党务工作人员名单",
     )
 
 

@@ -82,9 +82,9 @@ def test_a_ratio_without_development_targets_is_not_computed_and_not_failed() ->
     )
 
 
-def test_a_missing_figure_fails_and_says_what_to_fill_in() -> None:
+def test_a_missing_figure_leaves_the_item_incomplete_and_says_what_to_fill_in() -> None:
     part = compose_metric(RATIO, {"activists": FigureFact(Decimal(6))})
-    assert part.failed
+    assert part.incomplete and not part.failed
     assert part.gaps == (
         "入党积极分子与发展对象人数之比：尚未填报发展对象人数，无法核对（标准不低于3:1）",
     )

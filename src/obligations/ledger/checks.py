@@ -53,7 +53,7 @@ def _member_count(unit: UnitFacts, params: Params) -> Part:
     count = unit.member_count
     if count is None:
         gap = "未登记党员人数，无法核对组织设置形式（请在组织数据中补充党员人数）"
-        return Part(lines=(f"设立{unit.kind.label}，党员人数未登记",), gaps=(gap,), failed=True)
+        return Part(lines=(f"设立{unit.kind.label}，党员人数未登记",), gaps=(gap,), incomplete=True)
     limit = int(
         params.get(
             "direct_branch_max_members"
@@ -118,7 +118,7 @@ def _term_length(unit: UnitFacts, params: Params) -> Part:
     allowed_text = "或".join(str(y) for y in allowed)
     if unit.term_start is None or unit.term_years is None:
         gap = "未登记本届任期的起始日期或年限（请在组织数据中补充）"
-        return Part(lines=("任期信息未登记",), gaps=(gap,), failed=True)
+        return Part(lines=("任期信息未登记",), gaps=(gap,), incomplete=True)
     expiry = unit.term_start + relativedelta(years=unit.term_years)
     line = f"本届任期自{day_text(unit.term_start)}起，{unit.term_years}年，{day_text(expiry)}届满"
     if unit.term_years in allowed:

@@ -25,6 +25,7 @@ from obligations.ledger.data import (
 from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict, empty_document
 from obligations.ledger.items import ItemInputs, compose_item
 from obligations.ledger.period import LedgerPeriod, calendar_year, date_range
+from obligations.ledger.periodic import Window
 from obligations.lookup import find_unit
 from obligations.models import Organization
 from obligations.rules.catalog import Catalog
@@ -152,7 +153,10 @@ def _row(
         narrative=(note.narrative or "") if note else "",
         measures=(note.measures or "") if note else "",
     )
-    outcome = compose_item(inputs, data.unit_facts, data.figures, plain_year=period.plain_year)
+    window = Window(period.start, period.end, period.plain_year)
+    outcome = compose_item(
+        inputs, data.unit_facts, data.figures, plain_year=period.plain_year, window=window
+    )
     return dataclasses.replace(
         row,
         implementation=outcome.implementation,

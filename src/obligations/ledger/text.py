@@ -21,8 +21,9 @@ class Part:
 
     lines: tuple[str, ...] = ()  # for 落实情况
     gaps: tuple[str, ...] = ()  # for 存在的主要差距
-    failed: bool = False  # a task missed, a threshold or a check not met
+    failed: bool = False  # a task missed, a threshold or a check not met (未达标)
     evidence: int = 0  # evidence records behind it (an item with none may be 待补充)
+    incomplete: bool = False  # information is missing, named in ``gaps`` (待补充)
 
 
 def day_text(day: date, plain_year: int | None = None) -> str:

@@ -1,0 +1,204 @@
+"""What a year's ledger reports (activities held in it, tasks whose period overlaps it) and how
+its verdicts are earned (one rule for every item), on a scripted year of one unit."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import NOW
+from tests.helpers import shipped_catalog
+from tests.ledger_scenarios import TODAY, UNIT, YEAR, build_unit, fill_year
+
+from obligations.ledger.document import Verdict
+from obligations.ledger.notes import set_note
+from obligations.ledger.period import LedgerPeriod, academic_year, calendar_year
+from obligations.ledger.service import compose_unit_ledger
+from obligations.models import EvidenceRecord, LedgerFigure, Organization, Task
+from obligations.rules.calendars import load_academic_calendar
+from obligations.tasks.state import refresh_done_on
+from obligations.tasks.waivers import waive
+from obligations.vocabulary import ReviewState
+
+Rows = dict[str, tuple[str, Verdict, str]]
+# Words of a gap cell that name something missing (information, not a failure).
+MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明")
+
+
+def rows(session: Session, period: LedgerPeriod | None = None, today: date = TODAY) -> Rows:
+    composed = compose_unit_ledger(
+        session,
+        shipped_catalog(),
+        unit_code=UNIT,
+        period=period or calendar_year(YEAR),
+        today=today,
+    )
+    return {r.item_id: (r.implementation, r.verdict, r.gaps) for r in composed.document.rows}
+
+
+def task(session: Session, rule_id: str, period_key: str) -> Task:
+    return session.scalars(
+        select(Task).where(Task.rule_id == rule_id, Task.period_key == period_key)
+    ).one()
+
+
+def records(session: Session, task_id: int) -> list[EvidenceRecord]:
+    return list(session.scalars(select(EvidenceRecord).where(EvidenceRecord.task_id == task_id)))
+
+
+def withdraw(record: EvidenceRecord) -> None:
+    record.withdrawn_at, record.withdrawn_by = NOW, "测试"
+
+
+def move_held_on(session: Session, rule_id: str, period_key: str, day: date) -> None:
+    for record in records(session, task(session, rule_id, period_key).id):
+        record.held_on = day
+
+
+def test_a_year_reports_the_checks_held_in_it_not_those_of_the_year_before(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        fill_year(session, build_unit(session))
+        move_held_on(session, "mobile-member-check", "2025-2026-1", date(2025, 12, 10))
+        move_held_on(session, "mobile-member-check", "2026-2027-1", date(2026, 11, 18))
+    with sessions() as session:
+        implementation, verdict, gaps = rows(session)["3.5"]
+    assert (
+        implementation == "流动党员排查：应开展2次，实际开展2次（3月10日、11月18日），佐证材料4份"
+    )
+    assert (verdict, gaps) == (Verdict.MET, "")
+
+
+def test_a_semester_running_at_year_end_is_in_progress_never_a_gap(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        fill_year(session, build_unit(session))
+        for record in records(session, task(session, "mobile-member-check", "2026-2027-1").id):
+            withdraw(record)
+    with sessions() as session:
+        # Made in March, after the semester's due date: still in progress at the year's end.
+        implementation, verdict, gaps = rows(session, today=date(YEAR + 1, 3, 1))["3.5"]
+    assert implementation == (
+        "流动党员排查：应开展1次，实际开展1次（3月10日），佐证材料2份；"
+        "2026-2027学年第一学期进行中（至2027年1月22日）"
+    )
+    assert (verdict, gaps) == (Verdict.MET, "")
+
+
+def test_an_academic_year_reports_a_calendar_year_task_done_inside_it(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        fill_year(session, build_unit(session))
+    with sessions() as session:
+        period = academic_year("2025-2026", load_academic_calendar(session))
+        implementation, verdict, _ = rows(session, period)["2.4"]
+    # The 2026 training (January to December) was held in January, inside the academic year.
+    assert "班子成员集中培训：应完成3人次，实际完成3人次（张书记2026年1月9日" in implementation
+    assert verdict is Verdict.MET
+
+
+def scripted_year(session: Session) -> None:
+    """Most tasks done on time; March's study missing; a waived month; a rejected record and
+    some pending ones; a narrative without evidence; figures entered
+    for some metrics only."""
+    unit = build_unit(session)
+    fill_year(session, unit)
+    march = task(session, "central-group-study", f"{YEAR}-03")
+    for record in records(session, march.id):
+        withdraw(record)
+    august = task(session, "staff-political-study", f"{YEAR}-08")
+    for record in records(session, august.id):
+        withdraw(record)
+    session.flush()
+    refresh_done_on(session, [march.id, august.id])
+    waive(session, task_id=august.id, reason="暑假", actor="组织部", now=NOW)
+    for record in records(session, task(session, "theme-party-day", f"{YEAR}-06").id):
+        record.review_state, record.review_reason = ReviewState.REJECTED, "照片与记录不符"
+    for record in records(session, task(session, "dues-disclosure", f"{YEAR}-07").id):
+        record.review_state = ReviewState.PENDING
+    for record in session.scalars(
+        select(EvidenceRecord).where(
+            EvidenceRecord.ledger_item == "6.2", EvidenceRecord.task_id.is_(None)
+        )
+    ):
+        withdraw(record)
+    set_note(
+        session,
+        shipped_catalog(),
+        unit_code=UNIT,
+        item_id="6.2",
+        year=YEAR,
+        narrative="班子分工明确，党政主要负责人每周沟通。",
+        measures=None,
+        actor="测试",
+        now=NOW,
+    )
+    session.execute(delete(LedgerFigure).where(LedgerFigure.key == "member-subscription-rate"))
+
+
+def test_no_item_of_a_scripted_year_is_met_while_its_gaps_name_something_missing(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        scripted_year(session)
+    with sessions() as session:
+        ledger = rows(session)
+    met_yet_missing = {
+        item: gaps
+        for item, (_, verdict, gaps) in ledger.items()
+        if verdict is Verdict.MET and any(word in gaps for word in MISSING_WORDS)
+    }
+    assert met_yet_missing == {}
+    assert ledger["2.4"][1:] == (Verdict.NOT_MET, "中心组理论学习：3月未开展")
+    assert ledger["5.1"][1:] == (Verdict.MET, "")
+    assert "8月已豁免（暑假）" in ledger["5.1"][0]
+    assert ledger["6.2"][1:] == (
+        Verdict.PENDING,
+        "尚未登记佐证材料：班子分工文件、党政领导沟通记录",
+    )
+    assert ledger["3.2"][1] is Verdict.PENDING
+    assert "党员微信订阅率：尚未填报党员微信订阅率" in ledger["3.2"][2]
+
+
+def test_returned_material_is_reported_with_its_reason_and_never_as_not_held(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        scripted_year(session)
+    with sessions() as session:
+        implementation, verdict, gaps = rows(session)["4.3"]
+    assert verdict is Verdict.PENDING
+    assert "主题党日（党员活动日）：6月材料已退回（原因：照片与记录不符），待重新提交" in gaps
+    assert "未开展" not in gaps
+    assert "主题党日（党员活动日）：应开展12次，实际开展11次" in implementation
+
+
+def test_pending_material_is_marked_and_earns_no_met_verdict(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        scripted_year(session)
+    with sessions() as session:
+        implementation, verdict, gaps = rows(session)["3.3"]
+    assert implementation == (
+        "党费收缴情况公布：应开展2次，实际开展2次（1月9日、7月9日），佐证材料4份"
+        "（其中1次材料待审核）"
+    )
+    assert (verdict, gaps) == (Verdict.PENDING, "党费收缴情况公布：7月材料待审核")
+
+
+def test_an_item_with_nothing_held_yet_is_not_met_on_zero_of_zero(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        build_unit(session)
+        unit = session.scalars(select(Organization).where(Organization.code == UNIT)).one()
+        assert unit.code == UNIT
+    with sessions() as session:
+        implementation, verdict, gaps = rows(session, today=date(YEAR, 1, 5))["6.3"]
+    assert "尚未到期" in implementation
+    assert (verdict, gaps) == (Verdict.PENDING, "本期尚无已开展的活动记录，请登记材料")
