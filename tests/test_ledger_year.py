@@ -11,15 +11,17 @@ from tests.factories import NOW
 from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import TODAY, UNIT, YEAR, build_unit, fill_year
 
+from obligations.ledger.checks import Holder, UnitFacts, run_check
 from obligations.ledger.document import Verdict
 from obligations.ledger.notes import set_note
 from obligations.ledger.period import LedgerPeriod, academic_year, calendar_year
 from obligations.ledger.service import compose_unit_ledger
+from obligations.ledger.text import Part
 from obligations.models import EvidenceRecord, LedgerFigure, Organization, Task
 from obligations.rules.calendars import load_academic_calendar
 from obligations.tasks.state import refresh_done_on
 from obligations.tasks.waivers import waive
-from obligations.vocabulary import ReviewState
+from obligations.vocabulary import OrgKind, ReviewState, Role
 
 Rows = dict[str, tuple[str, Verdict, str]]
 # Words of a gap cell that name something missing (information, not a failure).
@@ -202,3 +204,56 @@ def test_an_item_with_nothing_held_yet_is_not_met_on_zero_of_zero(
         implementation, verdict, gaps = rows(session, today=date(YEAR, 1, 5))["6.3"]
     assert "尚未到期" in implementation
     assert (verdict, gaps) == (Verdict.PENDING, "本期尚无已开展的活动记录，请登记材料")
+
+
+def unit_facts(kind: OrgKind, members: int, *roles: Role) -> UnitFacts:
+    holders = tuple(Holder(f"委员{n}", role) for n, role in enumerate(roles))
+    return UnitFacts(kind=kind, member_count=members, term_start=None, term_years=None,
+                     holders=holders)  # fmt: skip
+
+
+def check(check_id: str, unit: UnitFacts) -> Part:
+    indicator = next(
+        i for i in shipped_catalog().indicators if any(c.id == check_id for c in i.checks)
+    )
+    return run_check(next(c for c in indicator.checks if c.id == check_id), unit)
+
+
+def test_a_direct_branch_of_fifty_members_is_allowed_and_fifty_one_are_not() -> None:
+    assert not check("member_count_matches_kind", unit_facts(OrgKind.DIRECT_BRANCH, 50)).failed
+    over = check("member_count_matches_kind", unit_facts(OrgKind.DIRECT_BRANCH, 51))
+    assert over.failed
+    assert over.gaps == ("党员51人，超过50人，应设立党总支",)
+
+
+def test_a_small_direct_branch_with_its_secretary_alone_needs_no_discipline_member() -> None:
+    alone = check("discipline_member_present", unit_facts(OrgKind.DIRECT_BRANCH, 6, Role.SECRETARY))
+    assert (alone.failed, alone.lines) == (False, ("党员6人，只设书记1人，不单设纪律检查委员",))
+    larger = unit_facts(OrgKind.DIRECT_BRANCH, 8, Role.SECRETARY)
+    assert check("discipline_member_present", larger).failed
+
+
+def test_duties_the_standard_gives_the_general_branch_are_not_asked_of_a_direct_branch(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        fill_year(session, build_unit(session))
+    with sessions() as session:
+        ledger = rows(session)
+    assert ledger["4.1"] == ("本项标准由党总支落实，本单位为直属党支部，不适用", Verdict.MET, "")
+    assert "班子成员讲党课" not in ledger["4.3"][0]
+
+
+def test_the_forms_title_and_school_name_come_from_the_imported_college(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        build_unit(session)
+        college = session.scalars(select(Organization).where(Organization.code == "C")).one()
+        college.name = "江淮理工学院"
+    with sessions() as session:
+        document = compose_unit_ledger(
+            session, shipped_catalog(), unit_code=UNIT, period=calendar_year(YEAR), today=TODAY
+        ).document
+    assert document.school_name == "江淮理工学院"
+    assert document.title == "江淮理工学院党总支（直属党支部）标准化建设工作台账"

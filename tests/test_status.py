@@ -89,3 +89,30 @@ def test_settled_states_are_the_ones_reminders_skip() -> None:
         TaskStatus.WAIVED,
         TaskStatus.RETIRED,
     }
+
+
+def test_a_record_on_the_periods_last_day_is_on_time_when_the_due_date_was_moved_earlier() -> None:
+    # 2026-05-31 is a Sunday: the due date moved earlier to Friday 29 May.
+    moved = {"opens_on": date(2026, 5, 1), "due_on": date(2026, 5, 29), "min_count": 1}
+    on_time = task_status(
+        **moved,
+        recorded_on=[date(2026, 5, 31)],
+        today=date(2026, 6, 1),
+        due_soon_days=0,
+        period_end=date(2026, 5, 31),
+    )
+    assert on_time is TaskStatus.DONE
+
+
+def test_a_due_date_set_early_in_a_long_period_still_makes_a_later_record_late() -> None:
+    # The training plan is due by 31 March of a year-long period.
+    late = task_status(
+        opens_on=date(2026, 1, 1),
+        due_on=date(2026, 3, 31),
+        min_count=1,
+        recorded_on=[date(2026, 4, 2)],
+        today=date(2026, 4, 2),
+        due_soon_days=0,
+        period_end=date(2026, 12, 31),
+    )
+    assert late is TaskStatus.DONE_LATE

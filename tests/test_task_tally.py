@@ -31,7 +31,7 @@ from obligations.schema import alembic_config, upgrade
 from obligations.tasks import dashboard, waivers
 from obligations.tasks.generation import generate_tasks
 from obligations.tasks.state import recorded_on_by_task
-from obligations.tasks.status import completed_on
+from obligations.tasks.status import counted_done_on
 from obligations.vocabulary import EvidenceKind
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -107,7 +107,12 @@ def assert_consistent(session: Session) -> None:
     wrong = {
         t.id: (t.done_on, expected)
         for t in tasks
-        if t.done_on != (expected := completed_on(recorded.get(t.id, []), t.min_count))
+        if t.done_on
+        != (
+            expected := counted_done_on(
+                recorded.get(t.id, []), t.min_count, due_on=t.due_on, period_end=t.period_end
+            )
+        )
     }
     assert wrong == {}
     assert tally(session, TaskTally) == recount(tasks, item=False)
@@ -171,10 +176,13 @@ def test_a_late_record_crossing_local_midnight_files_the_task_as_done_late(
     sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
 ) -> None:
     with sessions.begin() as session:
-        task = study(session, college, "2026-10")
+        # September's due date is its last day (October's moved earlier to Friday 30th, and a
+        # record on the 31st would be on time).
+        task = study(session, college, "2026-09")
+        assert task.due_on == task.period_end
         # 16:00 UTC on the due date is midnight in Shanghai: the next local day.
         due_midnight = datetime.combine(task.due_on, datetime.min.time(), UTC)
-        add(session, store, task, date(2026, 10, 9), now=due_midnight + timedelta(hours=16))
+        add(session, store, task, date(2026, 9, 9), now=due_midnight + timedelta(hours=16))
         assert task.done_on == task.due_on + timedelta(days=1)
         assert_consistent(session)
         summaries = dashboard.item_counts(
@@ -253,3 +261,19 @@ def test_the_migration_fills_done_on_and_the_tallies_from_existing_data(
         assert {t.id: t.done_on for t in session.scalars(select(Task))} == expected
         assert sum(1 for d in expected.values() if d is not None) == 2
         assert_consistent(session)
+
+
+def test_a_record_on_the_last_day_of_a_month_whose_due_date_moved_earlier_is_on_time(
+    sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
+) -> None:
+    with sessions.begin() as session:
+        task = study(session, college, "2026-10")  # due Friday 30 October, the 31st a Saturday
+        assert (task.due_on, task.period_end) == (date(2026, 10, 30), date(2026, 10, 31))
+        last_day_noon = datetime(2026, 10, 31, 4, tzinfo=UTC)  # 12:00 in Shanghai
+        add(session, store, task, date(2026, 10, 31), now=last_day_noon)
+        assert task.done_on == task.due_on
+        assert_consistent(session)
+        summaries = dashboard.item_counts(
+            session, unit_id=college["U01"], year=2026, today=TODAY, due_soon_days=7
+        )
+        assert summaries[task.ledger_item].by_status.get(dashboard.TaskStatus.DONE) == 1

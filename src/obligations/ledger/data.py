@@ -271,6 +271,7 @@ def _load_tasks(
             due_soon_days=0,
             waived=task.waived_at is not None,
             retired=task.retired_at is not None,
+            period_end=task.period_end,
         )
         data.statuses.append(status)
         own = task.organization_id == unit.id

@@ -51,6 +51,7 @@ class ItemInputs:
     standing: Sequence[StandingFact] = ()
     narrative: str = ""
     measures: str = ""
+    not_applicable: str = ""  # why the item's obligations do not apply to this kind of unit
 
 
 @dataclass(frozen=True)
@@ -69,7 +70,11 @@ def compose_item(
     plain_year: int | None,
     window: Window | None = None,
 ) -> ItemOutcome:
-    """The row of ``inputs.item`` over ``window`` (default: every record counts)."""
+    """The row of ``inputs.item`` over ``window`` (default: every record counts). An item
+    whose obligations do not apply to the unit (``inputs.not_applicable``) says so and is met:
+    nothing is expected of the unit."""
+    if inputs.not_applicable and not (inputs.checks or inputs.metrics or inputs.standing):
+        return ItemOutcome(inputs.not_applicable, Verdict.MET, inputs.measures.strip())
     rules = [compose_rule(rule, plain_year=plain_year, window=window) for rule in inputs.rules]
     parts = [
         *(run_check(check, unit) for check in inputs.checks),

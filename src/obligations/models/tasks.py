@@ -44,9 +44,11 @@ class Task(Base):
     waived_by: Mapped[str | None] = mapped_column(String(100))
     waived_reason: Mapped[str | None] = mapped_column(String(500))
     # A stored copy of a derived fact: the local date the task reached ``min_count`` qualifying
-    # records (None if it has not). The records stay the source of truth; every change to them
-    # or to ``min_count`` calls ``task_state.refresh_done_on`` in the same transaction. It lets
-    # the database count states without reading records (see ``TaskTally``).
+    # records (None if it has not), read as the due date when it fell after a due date moved
+    # earlier from the period's end but not after that end (``status.counted_done_on``),
+    # so ``done_on <= due_on`` means on time. The records stay the source of truth; every
+    # change to them or to ``min_count`` calls ``task_state.refresh_done_on`` in the same
+    # transaction. It lets the database count states without reading records (``TaskTally``).
     done_on: Mapped[date | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

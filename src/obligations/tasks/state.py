@@ -14,7 +14,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.orm import Session
 
 from obligations.models import EvidenceRecord, Task
-from obligations.tasks.status import TaskStatus, completed_on, task_status
+from obligations.tasks.status import TaskStatus, counted_done_on, task_status
 from obligations.timeutil import local_date
 from obligations.vocabulary import ReviewState
 
@@ -65,7 +65,7 @@ def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
 
 def _refresh(session: Session, ids: list[int]) -> None:
     stored = session.execute(
-        select(Task.id, Task.min_count, Task.done_on)
+        select(Task.id, Task.min_count, Task.due_on, Task.period_end, Task.done_on)
         .where(Task.id.in_(ids))
         .order_by(Task.id)
         .with_for_update()
@@ -73,8 +73,13 @@ def _refresh(session: Session, ids: list[int]) -> None:
     recorded = recorded_on_by_task(session, ids)
     changed = [
         {"id": task_id, "done_on": done_on}
-        for task_id, min_count, old in stored
-        if (done_on := completed_on(recorded.get(task_id, []), min_count)) != old
+        for task_id, min_count, due_on, period_end, old in stored
+        if (
+            done_on := counted_done_on(
+                recorded.get(task_id, []), min_count, due_on=due_on, period_end=period_end
+            )
+        )
+        != old
     ]
     if not changed:
         return
@@ -95,6 +100,7 @@ def state_of(task: Task, recorded_on: list[date], *, today: date, due_soon_days:
         due_soon_days=due_soon_days,
         waived=task.waived_at is not None,
         retired=task.retired_at is not None,
+        period_end=task.period_end,
     )
 
 
