@@ -364,29 +364,35 @@ def _past_term(row: Row[Any], planned_terms: dict[tuple[str, str], date]) -> boo
 
 
 def load_unit_snapshots(session: Session, *, default_start: date) -> list[UnitSnapshot]:
-    """Every unit with its branches and committee role holders, in two queries."""
+    """Every unit with its branches and the role holders of both, in two queries."""
     orgs = list(session.scalars(select(Organization).order_by(Organization.code)))
     college_start = next(
         (o.active_from for o in orgs if o.kind is OrgKind.COLLEGE and o.active_from), None
     )
     start = college_start or default_start
-    branches: dict[int, list[BranchSnapshot]] = {}
-    for org in orgs:
-        if org.kind is OrgKind.BRANCH and org.parent_id is not None:
-            branches.setdefault(org.parent_id, []).append(
-                BranchSnapshot(org.id, org.active_from, org.active_until)
-            )
     units = [o for o in orgs if o.kind.is_unit]
     holdings: dict[int, list[Holding]] = {}
     assignments = session.scalars(
         select(RoleAssignment)
-        .where(RoleAssignment.organization_id.in_([u.id for u in units]))
+        .where(
+            RoleAssignment.organization_id.in_(
+                [o.id for o in orgs if o.kind is not OrgKind.COLLEGE]
+            )
+        )
         .order_by(RoleAssignment.id)
     )
     for a in assignments:
         holdings.setdefault(a.organization_id, []).append(
             Holding(a.person_id, a.role, a.start_on, a.end_on)
         )
+    branches: dict[int, list[BranchSnapshot]] = {}
+    for org in orgs:
+        if org.kind is OrgKind.BRANCH and org.parent_id is not None:
+            branches.setdefault(org.parent_id, []).append(
+                BranchSnapshot(
+                    org.id, org.active_from, org.active_until, tuple(holdings.get(org.id, ()))
+                )
+            )
     return [
         UnitSnapshot(
             id=u.id,
