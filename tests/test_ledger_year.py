@@ -242,6 +242,8 @@ def test_duties_the_standard_gives_the_general_branch_are_not_asked_of_a_direct_
         ledger = rows(session)
     assert ledger["4.1"] == ("本项标准由党总支落实，本单位为直属党支部，不适用", Verdict.MET, "")
     assert "班子成员讲党课" not in ledger["4.3"][0]
+    # Its own secretary's training is the committee's; it has no branch secretaries.
+    assert "支部书记集中培训" not in ledger["3.2"][0]
 
 
 def test_the_forms_title_and_school_name_come_from_the_imported_college(

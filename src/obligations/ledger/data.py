@@ -329,6 +329,8 @@ def _owes_nothing(rule: Rule, data: UnitLedgerData) -> bool:
         return True
     # A general branch without branches owes no branch tasks (a direct branch acts as its own).
     no_branches = data.unit_facts.branch_count == 0 and data.unit.kind is OrgKind.GENERAL_BRANCH
+    if rule.in_branches and data.unit_facts.branch_count == 0:
+        return True  # the branches' role holders: a unit without branches has none
     return rule.scope is Scope.BRANCH and no_branches
 
 
