@@ -125,7 +125,7 @@ def test_a_missed_month_fails_the_item_and_names_the_month(sessions: sessionmake
         "中心组理论学习：应开展12次，实际开展11次（1月9日、2月9日、3月9日、4月9日、6月9日"
         in implementation
     )
-    assert gaps == "中心组理论学习：5月未开展"
+    assert gaps == "中心组理论学习：5月未开展\n（整改措施待填写）"
 
 
 def test_a_late_record_meets_the_standard_and_is_noted_in_the_gaps(
@@ -183,7 +183,9 @@ def test_an_unmet_three_to_one_ratio_fails_recruitment(sessions: sessionmaker[Se
     implementation, verdict, gaps = ledger_after(sessions, low_ratio)["3.1"]
     assert verdict == "未达标"
     assert "入党积极分子5人，发展对象2人，比例为2.5:1（标准不低于3:1）" in implementation
-    assert gaps == "入党积极分子与发展对象人数之比为2.5:1，未达到标准（不低于3:1）"
+    assert (
+        gaps == "入党积极分子与发展对象人数之比为2.5:1，未达到标准（不低于3:1）\n（整改措施待填写）"
+    )
 
 
 def test_training_hours_below_the_threshold_fail_the_training_item(
@@ -203,7 +205,9 @@ def test_training_hours_below_the_threshold_fail_the_training_item(
 
     _, verdict, gaps = ledger_after(sessions, few_hours)["3.2"]
     assert verdict == "未达标"
-    assert gaps == "党员年度集中学习培训学时为30.5学时，未达到标准（不低于32学时）"
+    assert (
+        gaps == "党员年度集中学习培训学时为30.5学时，未达到标准（不低于32学时）\n（整改措施待填写）"
+    )
 
 
 def test_a_qualitative_item_with_neither_evidence_nor_narrative_is_pending(
@@ -278,7 +282,8 @@ def test_withdrawn_records_do_not_count_and_rejected_ones_are_reported_as_return
     assert "实际开展10次" in implementation
     assert gaps == (
         "教职工政治学习：2月未开展\n"
-        "教职工政治学习：1月材料已退回（原因：照片与记录不符），待重新提交"
+        "教职工政治学习：1月材料已退回（原因：照片与记录不符），待重新提交\n"
+        "（整改措施待填写）"
     )
 
 
@@ -325,15 +330,15 @@ def test_a_small_committee_without_a_discipline_member_fails_the_structural_item
     with sessions() as session:
         ledger = by_item(word_rows(session, unit_code="U02"))
     assert ledger["1.1"] == ("党员20人，设立直属党支部，符合规定", "达标", "")
-    assert ledger["1.3"][1:] == ("未达标", "委员会中未设纪律检查委员")
+    assert ledger["1.3"][1:] == ("未达标", "委员会中未设纪律检查委员\n（整改措施待填写）")
     assert ledger["2.1"] == (
         "委员会共1人：书记王书记",
         "未达标",
-        "委员会共1人，直属党支部一般应设委员3-5人",
+        "委员会共1人，直属党支部一般应设委员3-5人\n（整改措施待填写）",
     )
     assert ledger["7.1"][1:] == (
         "未达标",
-        "未配备专兼职组织员\n尚未登记佐证材料：专兼职党务工作人员名单",
+        "未配备专兼职组织员\n尚未登记佐证材料：专兼职党务工作人员名单\n（整改措施待填写）",
     )
 
 

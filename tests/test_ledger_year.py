@@ -155,7 +155,7 @@ def test_no_item_of_a_scripted_year_is_met_while_its_gaps_name_something_missing
         if verdict is Verdict.MET and any(word in gaps for word in MISSING_WORDS)
     }
     assert met_yet_missing == {}
-    assert ledger["2.4"][1:] == (Verdict.NOT_MET, "中心组理论学习：3月未开展")
+    assert ledger["2.4"][1:] == (Verdict.NOT_MET, "中心组理论学习：3月未开展\n（整改措施待填写）")
     assert ledger["5.1"][1:] == (Verdict.MET, "")
     assert "8月已豁免（暑假）" in ledger["5.1"][0]
     assert ledger["6.2"][1:] == (
@@ -259,3 +259,26 @@ def test_the_forms_title_and_school_name_come_from_the_imported_college(
         ).document
     assert document.school_name == "江淮理工学院"
     assert document.title == "江淮理工学院党总支（直属党支部）标准化建设工作台账"
+
+
+def test_a_gap_without_the_units_measure_asks_for_one(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        scripted_year(session)
+    with sessions() as session:
+        before = rows(session)["2.4"][2]
+    with sessions.begin() as session:
+        set_note(
+            session,
+            shipped_catalog(),
+            unit_code=UNIT,
+            item_id="2.4",
+            year=YEAR,
+            narrative=None,
+            measures="4月已补学。",
+            actor="测试",
+            now=NOW,
+        )
+    with sessions() as session:
+        after = rows(session)["2.4"][2]
+    assert before == "中心组理论学习：3月未开展\n（整改措施待填写）"
+    assert after == "中心组理论学习：3月未开展\n措施：4月已补学。"

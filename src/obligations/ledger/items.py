@@ -6,7 +6,8 @@ not entered, an expected kind of evidence not on file, a narrative without evide
 returned or not yet reviewed, nothing at all to show) gives 待补充,
 the gaps naming what is missing; 达标 only when everything the catalog expects is there. Late
 records are noted in the gaps without changing the verdict. The gaps column lists the gaps
-found, then the unit's measures.
+found, then the unit's measures, or for a 未达标 item "（整改措施待填写）" until it writes some
+(a 待补充 item's gaps already say what to supply).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from obligations.vocabulary import ReviewState
 
 NOTHING_TO_SHOW = "尚无佐证材料和情况说明，请登记材料或填写落实情况"
 NOTHING_HELD = "本期尚无已开展的活动记录，请登记材料"
+NO_MEASURES = "（整改措施待填写）"  # after the gaps of a 未达标 item, until the unit writes one
 
 MAX_LISTED_RECORDS = 10
 
@@ -95,6 +97,8 @@ def compose_item(
     measures = inputs.measures.strip()
     if measures:
         gaps.append(f"措施：{measures}")
+    elif verdict is Verdict.NOT_MET:
+        gaps.append(NO_MEASURES)
     return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
 
 
