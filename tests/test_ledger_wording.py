@@ -9,10 +9,11 @@ import pytest
 from tests.helpers import shipped_catalog
 
 from obligations.ledger.checks import Holder, UnitFacts, run_check
+from obligations.ledger.data import short_branch_name
 from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
 from obligations.ledger.period import PeriodInvalid, academic_year, date_range
 from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
-from obligations.ledger.text import dates_text, period_text
+from obligations.ledger.text import dates_text, months_text, period_text
 from obligations.rules.periods import AcademicCalendar
 from obligations.rules.schema import Check, Metric, Scope
 from obligations.tasks.status import TaskStatus
@@ -165,3 +166,27 @@ def test_a_backwards_date_range_is_refused() -> None:
     with pytest.raises(PeriodInvalid, match="早于"):
         date_range(date(2026, 5, 1), date(2026, 4, 1))
     assert date_range(date(2026, 3, 1), date(2026, 8, 31)).label == "2026年3月1日至2026年8月31日"
+
+
+def test_many_activities_read_as_month_ranges_and_few_as_dates() -> None:
+    days = [date(2026, m, 9) for m in (1, 2, 4, 5, 6, 12)]
+    assert months_text(days, 2026) == "1—2月、4—6月、12月"
+    assert months_text(days, None) == dates_text(days, None)
+
+
+def test_people_owing_the_same_period_are_named_once_with_it() -> None:
+    tasks = tuple(
+        TaskFact(n, "2026", date(2026, 12, 31), 1, TaskStatus.OPEN, (), person=name)
+        for n, name in enumerate(("张书记", "李纪检", "王委员"))
+    )
+    part = compose_rule(RuleFacts("r", "班子成员集中培训", Scope.PERSON, tasks), plain_year=2026)
+    assert part.lines == (
+        "班子成员集中培训：应完成3人次，实际完成0人次，佐证材料0份；"
+        "张书记、李纪检、王委员2026年度尚未到期",
+    )
+
+
+def test_a_branch_is_named_without_its_units_prefix() -> None:
+    unit = "机电工程学院党总支"
+    assert short_branch_name("机电工程学院学生第三党支部", unit) == "学生第三党支部"
+    assert short_branch_name("U01-B02 组织", "U01 党总支") == "U01-B02 组织"

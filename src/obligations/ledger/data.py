@@ -74,6 +74,14 @@ class UnitLedgerData:
     statuses: list[TaskStatus] = field(default_factory=list)
 
 
+def short_branch_name(branch: str, unit: str) -> str:
+    """A branch named inside its unit's ledger without the unit's prefix: 学生第三党支部 for
+    机电工程学院学生第三党支部 in 机电工程学院党总支 (the name itself if nothing is left)."""
+    prefix = unit.removesuffix("党总支").removesuffix("直属党支部")
+    short = branch.removeprefix(prefix) if prefix else branch
+    return short.strip() or branch
+
+
 def college_name(session: Session, unit: Organization) -> str:
     """The name of the college the unit belongs to (学校名称), or empty."""
     current: Organization | None = unit
@@ -284,7 +292,7 @@ def _load_tasks(
             min_count=task.min_count,
             status=status,
             records=tuple(_record_fact(r) for r in mine),
-            branch=None if own else task.org_name,
+            branch=None if own else short_branch_name(task.org_name, unit.name),
             person=task.person_name,
             waived_reason=task.waived_reason,
         )

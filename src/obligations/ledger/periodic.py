@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from obligations.ledger.text import Part, dates_text, day_text, joined, period_text
+from obligations.ledger.text import Part, dates_text, day_text, joined, months_text, period_text
 from obligations.rules.schema import Scope
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import ReviewState
@@ -80,6 +80,7 @@ class Window:
     plain_year: int | None = None
 
 
+MAX_DATED = 4  # past this many activities, a rule's line gives the months, not the dates
 _MISSED = (TaskStatus.OVERDUE,)
 _NOT_YET_DUE = (TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON)
 _FOREVER = Window(date.min, date.max)
@@ -186,8 +187,7 @@ def _missing_evidence(
             gaps.append(f"{when}材料已退回{reason}，待重新提交")
     pending = [r for r in reported if any(x.review is ReviewState.PENDING for x in r.held)]
     if pending:
-        owned = [f"{r.task.owner}{period_text(r.task.period_key, plain_year)}" for r in pending]
-        gaps.append(f"{'、'.join(owned)}材料待审核")
+        gaps.append(f"{_labels([r.task for r in pending], plain_year)}材料待审核")
     return [f"{facts.title}：{'；'.join(gaps)}"] if gaps else []
 
 
@@ -206,7 +206,10 @@ def _detail(scope: Scope, reported: Sequence[_Reported], plain_year: int | None)
         branches[r.task.owner] += len(r.held)
     if scope is Scope.BRANCH and len(branches) > 1:
         return joined([f"{name}{count}次" for name, count in branches.items()])
-    return dates_text((x.held_on for r in reported for x in r.held), plain_year)
+    days = [x.held_on for r in reported for x in r.held]
+    if len(days) > MAX_DATED:
+        return months_text(days, plain_year)
+    return dates_text(days, plain_year)
 
 
 def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:
@@ -233,7 +236,7 @@ def _missed(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | N
         empty = [t for t in owned if not held[t.task_id]]
         short = [t for t in owned if held[t.task_id]]
         if empty:
-            parts.append(f"{owner}{_labels(empty, plain_year)}未{_verb(facts)}")
+            parts.append(f"{owner}{_labels(empty, plain_year, owners=False)}未{_verb(facts)}")
         parts.extend(
             f"{owner}{period_text(t.period_key, plain_year)}仅{_verb(facts)}"
             f"{len(held[t.task_id])}次（应{t.min_count}次）"
@@ -261,8 +264,17 @@ def _verb(facts: RuleFacts) -> str:
     return "完成" if facts.scope is Scope.PERSON else "开展"
 
 
-def _labels(tasks: Sequence[TaskFact], plain_year: int | None) -> str:
-    return "、".join(period_text(t.period_key, plain_year) for t in tasks)
+def _labels(tasks: Sequence[TaskFact], plain_year: int | None, *, owners: bool = True) -> str:
+    """Periods in words, each once, with the people or branches owing it named together:
+    3月、4月; 张书记、李纪检2026年度 (``owners=False`` when the caller names the owner)."""
+    by_period: dict[str, list[str]] = defaultdict(list)
+    for task in tasks:
+        by_period[task.period_key].append(task.owner if owners else "")
+    parts = [
+        "、".join(dict.fromkeys(name for name in names if name)) + period_text(key, plain_year)
+        for key, names in by_period.items()
+    ]
+    return ("，" if owners and len(parts) > 1 and any(by_period.values()) else "、").join(parts)
 
 
 def _by_owner(tasks: Sequence[TaskFact]) -> dict[str, list[TaskFact]]:

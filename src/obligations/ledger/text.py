@@ -40,6 +40,22 @@ def dates_text(days: Iterable[date], plain_year: int | None = None) -> str:
     return "、".join(shown) + more
 
 
+def months_text(days: Iterable[date], plain_year: int | None = None) -> str:
+    """The months of ``days`` as ranges, 1—2月、4—12月, when they all lie in ``plain_year``;
+    otherwise the dates (:func:`dates_text`)."""
+    ordered = sorted(days)
+    if not ordered or any(d.year != plain_year for d in ordered):
+        return dates_text(ordered, plain_year)
+    months = sorted({d.month for d in ordered})
+    runs: list[list[int]] = []
+    for month in months:
+        if runs and runs[-1][-1] == month - 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return "、".join(f"{r[0]}月" if len(r) == 1 else f"{r[0]}—{r[-1]}月" for r in runs)
+
+
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
 _HALF = re.compile(r"^(\d{4})-H([12])$")
