@@ -190,3 +190,18 @@ def test_a_branch_is_named_without_its_units_prefix() -> None:
     unit = "机电工程学院党总支"
     assert short_branch_name("机电工程学院学生第三党支部", unit) == "学生第三党支部"
     assert short_branch_name("U01-B02 组织", "U01 党总支") == "U01-B02 组织"
+
+
+def test_a_unit_activitys_line_gives_the_mean_attendance_recorded() -> None:
+    records = tuple(
+        RecordFact(n, "学习", date(2026, n, 9), date(2026, n, 9), files=1, participants=people)
+        for n, people in ((1, 8), (2, 10), (3, None))
+    )
+    tasks = tuple(
+        TaskFact(r.record_id, f"2026-0{r.record_id}", date(2026, 3, 31), 1, TaskStatus.DONE, (r,))
+        for r in records
+    )
+    part = compose_rule(RuleFacts("r", "中心组理论学习", Scope.UNIT, tasks), plain_year=2026)
+    assert part.lines == (
+        "中心组理论学习：应开展3次，实际开展3次（1月9日、2月9日、3月9日），平均参加9人，佐证材料3份",
+    )

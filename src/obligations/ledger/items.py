@@ -132,7 +132,6 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
         if not gaps:
             gaps.append("仅有情况说明，尚未登记佐证材料" if narrative else NOTHING_TO_SHOW)
         return Part(gaps=tuple(gaps), incomplete=True)
-    files = sum(r.files for r in counting)
     listed = joined(
         [
             f"《{r.title}》（{day_text(r.held_on, plain_year)}）"
@@ -140,7 +139,7 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
         ]
     )
     more = "等" if len(counting) > MAX_LISTED_RECORDS else ""
-    line = f"登记佐证材料{len(counting)}项（文件{files}份）：{listed}{more}"
+    line = f"已备材料{len(counting)}项：{listed}{more}"
     if pending:
         line += f"（其中{pending}项待审核）"
     return Part(lines=(line,), gaps=tuple(gaps), evidence=len(counting), incomplete=bool(gaps))

@@ -155,7 +155,15 @@ def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | No
     detail = _detail(facts.scope, settled, plain_year)
     if detail:
         text += f"（{detail}）"
-    return text + f"，佐证材料{sum(x.files for x in held)}份"
+    return text + _attendance(held) + f"，佐证材料{sum(x.files for x in held)}份"
+
+
+def _attendance(held: Sequence[RecordFact]) -> str:
+    """，平均参加9人: the mean of the participant counts recorded (none recorded: nothing)."""
+    counts = [x.participants for x in held if x.participants]
+    if not counts:
+        return ""
+    return f"，平均参加{round(sum(counts) / len(counts))}人"
 
 
 def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | None) -> list[str]:
