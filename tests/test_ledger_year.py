@@ -7,18 +7,29 @@ from datetime import date
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
+from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
-from tests.ledger_scenarios import TODAY, UNIT, YEAR, build_unit, fill_year
+from tests.ledger_scenarios import (
+    TODAY,
+    UNIT,
+    YEAR,
+    add_record,
+    build_unit,
+    fill_year,
+    held_day,
+)
 
 from obligations.ledger.checks import Holder, UnitFacts, run_check
 from obligations.ledger.document import Verdict
+from obligations.ledger.items import CELL_BUDGET
 from obligations.ledger.notes import set_note
 from obligations.ledger.period import LedgerPeriod, academic_year, calendar_year
 from obligations.ledger.service import compose_unit_ledger
 from obligations.ledger.text import Part
 from obligations.models import EvidenceRecord, LedgerFigure, Organization, Task
 from obligations.rules.calendars import load_academic_calendar
+from obligations.tasks.generation import generate_tasks
 from obligations.tasks.state import refresh_done_on
 from obligations.tasks.waivers import waive
 from obligations.vocabulary import OrgKind, ReviewState, Role
@@ -176,7 +187,7 @@ def test_returned_material_is_reported_with_its_reason_and_never_as_not_held(
     assert verdict is Verdict.PENDING
     assert "主题党日（党员活动日）：6月材料已退回（原因：照片与记录不符），待重新提交" in gaps
     assert "未开展" not in gaps
-    assert "主题党日（党员活动日）：应开展12次，实际开展11次" in implementation
+    assert "主题党日（党员活动日）应开展12次、实际11次" in implementation
 
 
 def test_pending_material_is_marked_and_earns_no_met_verdict(
@@ -282,3 +293,27 @@ def test_a_gap_without_the_units_measure_asks_for_one(sessions: sessionmaker[Ses
         after = rows(session)["2.4"][2]
     assert before == "中心组理论学习：3月未开展\n（整改措施待填写）"
     assert after == "中心组理论学习：3月未开展\n措施：4月已补学。"
+
+
+def test_a_general_branchs_branch_life_keeps_to_the_cells_length_budget(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        orgs = factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=date(YEAR, 12, 31), now=NOW)
+        owed = select(Task).where(Task.unit_id == orgs["U01"].id, Task.ledger_item == "4.3")
+        for owed_task in session.scalars(owed):
+            skipped = owed_task.organization_id == orgs["B2"].id and owed_task.period_key in (
+                f"{YEAR}-07",
+                f"{YEAR}-08",
+            )
+            if not skipped and held_day(owed_task) <= TODAY:
+                add_record(session, owed_task, unit=orgs["U01"], held_on=held_day(owed_task))
+    with sessions() as session:
+        composed = compose_unit_ledger(
+            session, shipped_catalog(), unit_code="U01", period=calendar_year(YEAR), today=TODAY
+        )
+    row = next(r for r in composed.document.rows if r.item_id == "4.3")
+    assert len(row.implementation) <= CELL_BUDGET
+    assert "支部委员会会议应开展24次、实际22次" in row.implementation
+    assert "支部委员会会议：U01-B02 组织7月、8月未开展" in row.gaps.splitlines()

@@ -29,6 +29,7 @@ NOTHING_HELD = "本期尚无已开展的活动记录，请登记材料"
 NO_MEASURES = "（整改措施待填写）"  # after the gaps of a 未达标 item, until the unit writes one
 
 MAX_LISTED_RECORDS = 10
+CELL_BUDGET = 200  # characters of 落实情况 in the printed form (the wording guide)
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ def compose_item(
     if inputs.standing or ItemKind.QUALITATIVE in kinds:
         parts.append(_standing(inputs, plain_year, narrative=bool(narrative)))
     lines = [line for part in parts for line in part.lines]
+    if sum(len(line) for line in lines) > CELL_BUDGET:
+        lines = _briefly(parts)
     if narrative:
         lines.append(narrative)
     gaps = [gap for part in parts for gap in part.gaps]
@@ -100,6 +103,14 @@ def compose_item(
     elif verdict is Verdict.NOT_MET:
         gaps.append(NO_MEASURES)
     return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
+
+
+def _briefly(parts: Sequence[Part]) -> list[str]:
+    """A cell over its budget: the parts that have a brief form in one sentence, the others
+    as they are (the dates and per-branch counts are in the evidence catalogue)."""
+    briefs = [part.brief for part in parts if part.brief]
+    others = [line for part in parts if not part.brief for line in part.lines]
+    return [*others, "；".join(briefs) + "。"] if briefs else others
 
 
 def _verdict(parts: Sequence[Part], *, only_rules: bool) -> Verdict:

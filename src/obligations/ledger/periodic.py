@@ -139,6 +139,7 @@ def compose_rule(facts: RuleFacts, *, plain_year: int | None, window: Window | N
     shown = len(records) + sum(len(r.held) for r in running)
     return Part(
         lines=(line,),
+        brief=_brief(facts, settled) + _review_note(reported) if settled else line,
         gaps=tuple(gaps),
         failed=failed,
         evidence=shown,
@@ -155,11 +156,22 @@ def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | No
     detail = _detail(facts.scope, settled, plain_year)
     if detail:
         text += f"（{detail}）"
-    return text + _attendance(held) + f"，佐证材料{sum(x.files for x in held)}份"
+    return text + _attendance(facts.scope, held) + f"，佐证材料{sum(x.files for x in held)}份"
 
 
-def _attendance(held: Sequence[RecordFact]) -> str:
-    """，平均参加9人: the mean of the participant counts recorded (none recorded: nothing)."""
+def _brief(facts: RuleFacts, settled: Sequence[_Reported]) -> str:
+    """The rule in a few words for a crowded cell: 支部委员会会议应开展24次、实际22次."""
+    owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
+    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
+    held = sum(len(r.held) for r in settled)
+    return f"{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+
+
+def _attendance(scope: Scope, held: Sequence[RecordFact]) -> str:
+    """，平均参加9人: for a unit's own activity, the mean of the participant counts recorded
+    (none recorded: nothing)."""
+    if scope is not Scope.UNIT:
+        return ""
     counts = [x.participants for x in held if x.participants]
     if not counts:
         return ""

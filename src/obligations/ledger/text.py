@@ -20,6 +20,7 @@ class Part:
     """What one source (a rule, a metric, a check, the standing evidence) says about an item."""
 
     lines: tuple[str, ...] = ()  # for 落实情况
+    brief: str = ""  # the same in a few words, for a cell over its length budget
     gaps: tuple[str, ...] = ()  # for 存在的主要差距
     failed: bool = False  # a task missed, a threshold or a check not met (未达标)
     evidence: int = 0  # evidence records behind it (an item with none may be 待补充)
