@@ -317,3 +317,14 @@ def test_a_general_branchs_branch_life_keeps_to_the_cells_length_budget(
     assert len(row.implementation) <= CELL_BUDGET
     assert "支部委员会会议应开展24次、实际22次" in row.implementation
     assert "支部委员会会议：U01-B02 组织7月、8月未开展" in row.gaps.splitlines()
+
+
+def test_a_rule_serving_two_items_is_told_once_and_cited_from_the_other(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        fill_year(session, build_unit(session))
+    with sessions() as session:
+        ledger = rows(session)
+    assert "班子成员集中培训：应完成3人次，实际完成3人次（张书记1月9日" in ledger["2.4"][0]
+    assert ledger["3.2"][0].startswith("班子成员集中培训应完成3人次、实际3人次（见第2.4项）\n")

@@ -10,6 +10,7 @@ Everything comes back as the plain facts of :mod:`obligations.domain.ledger_*`, 
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -323,8 +324,10 @@ def _group_rules(
         if not tasks and _owes_nothing(rule, data):
             continue
         facts = RuleFacts(rule.id, rule.title, rule.scope, tuple(tasks))
-        for item in (rule.ledger_item, *rule.also_items):
-            data.rules_by_item.setdefault(item, []).append(facts)
+        data.rules_by_item.setdefault(rule.ledger_item, []).append(facts)
+        for item in rule.also_items:
+            also = dataclasses.replace(facts, see_item=rule.ledger_item)
+            data.rules_by_item.setdefault(item, []).append(also)
     # Tasks of a rule no longer in the catalog: history, shown under their own item.
     for rule_id, tasks in by_rule.items():
         if rule_id not in seen:

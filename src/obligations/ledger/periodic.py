@@ -69,6 +69,7 @@ class RuleFacts:
     title: str
     scope: Scope
     tasks: tuple[TaskFact, ...]
+    see_item: str | None = None  # reported in full under this item (the rule's own)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,9 @@ def compose_rule(facts: RuleFacts, *, plain_year: int | None, window: Window | N
     gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
     failed = any(r.task.status in _MISSED and not r.returned for r in settled)
     shown = len(records) + sum(len(r.held) for r in running)
+    if facts.see_item:  # said once, under the rule's own item
+        line = f"{_brief(facts, settled) if settled else facts.title}（见第{facts.see_item}项）"
+        gaps = [f"{facts.title}：见第{facts.see_item}项"] if gaps else []
     return Part(
         lines=(line,),
         brief=_brief(facts, settled) + _review_note(reported) if settled else line,
