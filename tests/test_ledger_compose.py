@@ -313,7 +313,7 @@ def test_branch_tasks_roll_up_over_branches_and_gaps_name_the_branch(
         implementation, verdict, gaps = by_item(word_rows(session, unit_code="U01"))["4.3"]
     assert verdict == "未达标"
     # Nine rules of branch life over two branches: the cell keeps to its budget.
-    assert "支部委员会会议应开展24次、实际23次；" in implementation
+    assert "所属2个党支部支部委员会会议应开展24次、实际23次；" in implementation
     assert "支部委员会会议：U01-B02 组织5月未开展" in gaps.splitlines()
 
 

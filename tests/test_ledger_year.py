@@ -315,7 +315,7 @@ def test_a_general_branchs_branch_life_keeps_to_the_cells_length_budget(
         )
     row = next(r for r in composed.document.rows if r.item_id == "4.3")
     assert len(row.implementation) <= CELL_BUDGET
-    assert "支部委员会会议应开展24次、实际22次" in row.implementation
+    assert "所属2个党支部支部委员会会议应开展24次、实际22次" in row.implementation
     assert "支部委员会会议：U01-B02 组织7月、8月未开展" in row.gaps.splitlines()
 
 

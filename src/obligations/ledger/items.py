@@ -12,6 +12,7 @@ found, then the unit's measures, or for a 未达标 item "（整改措施待填�
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,7 @@ NOTHING_HELD = "本期尚无已开展的活动记录，请登记材料"
 NO_MEASURES = "（整改措施待填写）"  # after the gaps of a 未达标 item, until the unit writes one
 
 MAX_LISTED_RECORDS = 10
+_WHOSE = re.compile(r"^所属\d+个党支部")
 CELL_BUDGET = 200  # characters of 落实情况 in the printed form (the wording guide)
 
 
@@ -108,7 +110,12 @@ def compose_item(
 def _briefly(parts: Sequence[Part]) -> list[str]:
     """A cell over its budget: the parts that have a brief form in one sentence, the others
     as they are (the dates and per-branch counts are in the evidence catalogue)."""
-    briefs = [part.brief for part in parts if part.brief]
+    briefs: list[str] = []
+    for brief in (part.brief for part in parts if part.brief):
+        whose = _WHOSE.match(brief)
+        if whose and briefs and any(b.startswith(whose[0]) for b in briefs):
+            brief = brief.removeprefix(whose[0])  # 所属2个党支部 said once
+        briefs.append(brief)
     others = [line for part in parts if not part.brief for line in part.lines]
     return [*others, "；".join(briefs) + "。"] if briefs else others
 

@@ -164,11 +164,14 @@ def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | No
 
 
 def _brief(facts: RuleFacts, settled: Sequence[_Reported]) -> str:
-    """The rule in a few words for a crowded cell: 支部委员会会议应开展24次、实际22次."""
+    """The rule in a few words for a crowded cell: 所属2个党支部支部委员会会议应开展24次、
+    实际22次."""
     owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
     unit_word = "人次" if facts.scope is Scope.PERSON else "次"
     held = sum(len(r.held) for r in settled)
-    return f"{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+    branches = len({r.task.owner for r in settled})
+    whose = f"所属{branches}个党支部" if facts.scope is Scope.BRANCH and branches > 1 else ""
+    return f"{whose}{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
 
 
 def _attendance(scope: Scope, held: Sequence[RecordFact]) -> str:
