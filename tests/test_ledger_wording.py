@@ -9,11 +9,10 @@ import pytest
 from tests.helpers import shipped_catalog
 
 from obligations.ledger.checks import Holder, UnitFacts, run_check
-from obligations.ledger.data import short_branch_name
 from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
 from obligations.ledger.period import PeriodInvalid, academic_year, date_range
 from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
-from obligations.ledger.text import dates_text, months_text, period_text
+from obligations.ledger.text import dates_text, months_text, period_text, short_branch_name
 from obligations.rules.periods import AcademicCalendar
 from obligations.rules.schema import Check, Metric, Scope
 from obligations.tasks.status import TaskStatus

@@ -1,11 +1,9 @@
 """Read what a unit's ledger is composed from: the tasks whose period overlaps the ledger's with
 their records, standing evidence, the unit's committee, its notes and figures.
 
-Records are read whatever their review state (returned material is reported as returned) but
-never once withdrawn; the evidence bundle gets the files of the records that count.
-
-Everything comes back as the plain facts of :mod:`obligations.domain.ledger_*`, plus one
-:class:`EvidenceUse` per evidence file behind the ledger (for the evidence bundle).
+Records are read whatever their review state (returned material is reported as returned), never
+once withdrawn. Everything comes back as plain facts, plus one :class:`EvidenceUse` per file of
+a counting record behind the ledger (for the evidence bundle).
 """
 
 from __future__ import annotations
@@ -24,7 +22,7 @@ from obligations.ledger.figures import FigureFact
 from obligations.ledger.items import StandingFact
 from obligations.ledger.period import LedgerPeriod
 from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact
-from obligations.ledger.text import period_text
+from obligations.ledger.text import period_text, short_branch_name
 from obligations.models import (
     EvidenceFile,
     EvidenceRecord,
@@ -73,14 +71,6 @@ class UnitLedgerData:
     figures: dict[str, FigureFact] = field(default_factory=dict)
     evidence: list[EvidenceUse] = field(default_factory=list)
     statuses: list[TaskStatus] = field(default_factory=list)
-
-
-def short_branch_name(branch: str, unit: str) -> str:
-    """A branch named inside its unit's ledger without the unit's prefix: 学生第三党支部 for
-    机电工程学院学生第三党支部 in 机电工程学院党总支 (the name itself if nothing is left)."""
-    prefix = unit.removesuffix("党总支").removesuffix("直属党支部")
-    short = branch.removeprefix(prefix) if prefix else branch
-    return short.strip() or branch
 
 
 def college_name(session: Session, unit: Organization) -> str:
@@ -398,13 +388,9 @@ def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod)
         EvidenceRecord.held_on >= period.start,
         EvidenceRecord.held_on <= period.end,
     ):
+        review, reason = record.review_state, record.review_reason or ""
         fact = StandingFact(
-            record.id,
-            record.title,
-            record.held_on,
-            len(record.files),
-            review=record.review_state,
-            reason=record.review_reason or "",
+            record.id, record.title, record.held_on, len(record.files), review, reason
         )
         data.standing_by_item.setdefault(record.ledger_item, []).append(fact)
         if record.counts:

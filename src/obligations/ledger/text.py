@@ -99,3 +99,11 @@ def number_text(value: Decimal | float | int) -> str:
 
 def joined(parts: Sequence[str], separator: str = "、") -> str:
     return separator.join(p for p in parts if p)
+
+
+def short_branch_name(branch: str, unit: str) -> str:
+    """A branch named inside its unit's ledger without the unit's prefix: 学生第三党支部 for
+    机电工程学院学生第三党支部 in 机电工程学院党总支 (the name itself if nothing is left)."""
+    prefix = unit.removesuffix("党总支").removesuffix("直属党支部")
+    short = branch.removeprefix(prefix) if prefix else branch
+    return short.strip() or branch

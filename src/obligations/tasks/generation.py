@@ -372,27 +372,16 @@ def load_unit_snapshots(session: Session, *, default_start: date) -> list[UnitSn
     start = college_start or default_start
     units = [o for o in orgs if o.kind.is_unit]
     holdings: dict[int, list[Holding]] = {}
-    assignments = session.scalars(
-        select(RoleAssignment)
-        .where(
-            RoleAssignment.organization_id.in_(
-                [o.id for o in orgs if o.kind is not OrgKind.COLLEGE]
-            )
-        )
-        .order_by(RoleAssignment.id)
-    )
-    for a in assignments:
+    for a in session.scalars(select(RoleAssignment).order_by(RoleAssignment.id)):
         holdings.setdefault(a.organization_id, []).append(
             Holding(a.person_id, a.role, a.start_on, a.end_on)
         )
     branches: dict[int, list[BranchSnapshot]] = {}
     for org in orgs:
         if org.kind is OrgKind.BRANCH and org.parent_id is not None:
-            branches.setdefault(org.parent_id, []).append(
-                BranchSnapshot(
-                    org.id, org.active_from, org.active_until, tuple(holdings.get(org.id, ()))
-                )
-            )
+            held = tuple(holdings.get(org.id, ()))
+            branch = BranchSnapshot(org.id, org.active_from, org.active_until, held)
+            branches.setdefault(org.parent_id, []).append(branch)
     return [
         UnitSnapshot(
             id=u.id,
