@@ -79,6 +79,20 @@ def tasks_due(session: Session, unit: Organization, rule_id: str | None = None) 
     return list(session.scalars(query))
 
 
+def tasks_of_year(session: Session, unit: Organization) -> list[Task]:
+    """Every task whose period overlaps the year (what the year's ledger reports)."""
+    query = (
+        select(Task)
+        .where(
+            Task.unit_id == unit.id,
+            Task.period_start <= date(YEAR, 12, 31),
+            Task.period_end >= date(YEAR, 1, 1),
+        )
+        .order_by(Task.period_start, Task.id)
+    )
+    return list(session.scalars(query))
+
+
 def at_noon(day: date) -> datetime:
     return datetime.combine(day, time(12), tzinfo=LOCAL_TZ).astimezone(UTC)
 
@@ -93,6 +107,8 @@ def add_record(
     title: str = "活动记录",
     item: str | None = None,
     files: int = 2,
+    review: ReviewState = ReviewState.ACCEPTED,
+    reason: str | None = None,
 ) -> EvidenceRecord:
     record = EvidenceRecord(
         task_id=task.id if task else None,
@@ -104,7 +120,8 @@ def add_record(
         kind=EvidenceKind.MINUTES,
         recorded_by="测试",
         recorded_at=at_noon(recorded_on or held_on),
-        review_state=ReviewState.PENDING,
+        review_state=review,
+        review_reason=reason,
     )
     record.files = [
         EvidenceFile(
@@ -129,25 +146,28 @@ def held_day(task: Task) -> date:
 def fill_year(
     session: Session, unit: Organization, *, skip: Collection[int] = (), files: int = 2
 ) -> None:
-    """Every task due in the year done on time, standing evidence for every qualitative item,
-    and figures that meet every threshold. File rows point to no stored content unless
-    ``files`` is 0 (no files at all)."""
-    for task in tasks_due(session, unit):
-        if task.id in skip:
+    """Every task whose period overlaps the year done on time (a task's activity may fall in
+    the year before, or after ``TODAY``; the re-election falls due in 2028), accepted
+    standing evidence of every kind a qualitative item expects, and figures that meet every
+    threshold. File rows point to no stored content unless ``files`` is 0 (no files at all)."""
+    for task in tasks_of_year(session, unit):
+        if task.id in skip or held_day(task) > TODAY or task.rule_id == "re-election":
             continue
         for _ in range(task.min_count):
             add_record(session, task, unit=unit, held_on=held_day(task), files=files)
+    expected = {i.item: i.expected_evidence for i in shipped_catalog().indicators}
     for item in shipped_catalog().items:
         if ItemKind.QUALITATIVE in item.kinds:
-            add_record(
-                session,
-                None,
-                unit=unit,
-                held_on=date(YEAR, 5, 20),
-                title=f"{item.name}工作材料",
-                item=item.id,
-                files=min(files, 1),
-            )
+            for kind in expected.get(item.id) or [f"{item.name}工作材料"]:
+                add_record(
+                    session,
+                    None,
+                    unit=unit,
+                    held_on=date(YEAR, 5, 20),
+                    title=kind,
+                    item=item.id,
+                    files=min(files, 1),
+                )
     set_figures(
         session,
         shipped_catalog(),

@@ -18,6 +18,7 @@ SEED_PERIODIC_OBLIGATIONS = {
     "central-group-study": "2.4",
     "staff-political-study": "5.1",
     "committee-training": "2.4",
+    "branch-secretary-training": "3.2",
     "recruitment-check": "3.1",
     "training-plan": "3.2",
     "dues-disclosure": "3.3",

@@ -54,9 +54,10 @@ def test_first_generation_creates_every_task_and_a_rerun_adds_nothing(
         total = count(session)
         stamps = set(session.scalars(select(Task.updated_at)))
     # Per unit 41 unit tasks (24 monthly studies, 2 half-years, 3 semesters, 2 academic years,
-    # dues x2, 9 others); per branch 46 (36 monthly, 8 quarterly, 2 yearly) for U01's two
-    # branches and for U02 itself; people: U01's secretary and dean 5 each, U02's secretary 5.
-    assert first.created == total == 2 * 41 + 3 * 46 + 3 * 5
+    # dues x2, 9 others), but the 直属党支部 U02 holds no 民主生活会 (the 党总支's); per branch 46
+    # (36 monthly, 8 quarterly, 2 yearly) for U01's two branches and for U02 itself; people:
+    # U01's secretary and dean 5 each, U02's secretary 4 (no 班子成员讲党课, the 党总支's).
+    assert first.created == total == 41 + 40 + 3 * 46 + 5 + 5 + 4
     assert (second.created, second.updated, second.retired, second.restored) == (0, 0, 0, 0)
     assert second.unchanged == total and not second.changed
     assert stamps == {NOW}

@@ -77,7 +77,7 @@ def test_ledger_writes_the_units_word_form_for_the_year(
     assert result.exit_code == 0, result.output
     assert f"已生成：{target}" in result.output
     items = word_items(target)
-    assert items["2.4"][4:] == ["未达标", "中心组理论学习：5月未开展"]
+    assert items["2.4"][4:] == ["未达标", "中心组理论学习：5月未开展\n（整改措施待填写）"]
     assert items["5.1"][4] == "达标"
 
 
@@ -96,7 +96,10 @@ def test_the_xlsx_ledger_merges_each_section_over_its_items(
     )
     assert merged == [(0, 3), (4, 7), (8, 13), (14, 17), (18, 21), (22, 25), (26, 29)]
     assert sheet.cell(row=FIRST_ITEM_ROW + 7, column=5).value == "未达标"  # 2.4
-    assert sheet.cell(row=FIRST_ITEM_ROW + 7, column=6).value == "中心组理论学习：5月未开展"
+    assert (
+        sheet.cell(row=FIRST_ITEM_ROW + 7, column=6).value
+        == "中心组理论学习：5月未开展\n（整改措施待填写）"
+    )
 
 
 def test_notes_and_figures_written_by_the_cli_survive_regeneration(
@@ -122,7 +125,7 @@ def test_notes_and_figures_written_by_the_cli_survive_regeneration(
     assert items["2.4"][5] == "中心组理论学习：5月未开展\n措施：5月因迎评漏学，已于6月补学。"
     assert items["3.1"][4:] == [
         "未达标",
-        "入党积极分子与发展对象人数之比为2.5:1，未达到标准（不低于3:1）",
+        "入党积极分子与发展对象人数之比为2.5:1，未达到标准（不低于3:1）\n（整改措施待填写）",
     ]
 
 

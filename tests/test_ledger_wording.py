@@ -12,7 +12,7 @@ from obligations.ledger.checks import Holder, UnitFacts, run_check
 from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
 from obligations.ledger.period import PeriodInvalid, academic_year, date_range
 from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
-from obligations.ledger.text import dates_text, period_text
+from obligations.ledger.text import dates_text, months_text, period_text, short_branch_name
 from obligations.rules.periods import AcademicCalendar
 from obligations.rules.schema import Check, Metric, Scope
 from obligations.tasks.status import TaskStatus
@@ -82,9 +82,9 @@ def test_a_ratio_without_development_targets_is_not_computed_and_not_failed() ->
     )
 
 
-def test_a_missing_figure_fails_and_says_what_to_fill_in() -> None:
+def test_a_missing_figure_leaves_the_item_incomplete_and_says_what_to_fill_in() -> None:
     part = compose_metric(RATIO, {"activists": FigureFact(Decimal(6))})
-    assert part.failed
+    assert part.incomplete and not part.failed
     assert part.gaps == (
         "入党积极分子与发展对象人数之比：尚未填报发展对象人数，无法核对（标准不低于3:1）",
     )
@@ -165,3 +165,42 @@ def test_a_backwards_date_range_is_refused() -> None:
     with pytest.raises(PeriodInvalid, match="早于"):
         date_range(date(2026, 5, 1), date(2026, 4, 1))
     assert date_range(date(2026, 3, 1), date(2026, 8, 31)).label == "2026年3月1日至2026年8月31日"
+
+
+def test_many_activities_read_as_month_ranges_and_few_as_dates() -> None:
+    days = [date(2026, m, 9) for m in (1, 2, 4, 5, 6, 12)]
+    assert months_text(days, 2026) == "1—2月、4—6月、12月"
+    assert months_text(days, None) == dates_text(days, None)
+
+
+def test_people_owing_the_same_period_are_named_once_with_it() -> None:
+    tasks = tuple(
+        TaskFact(n, "2026", date(2026, 12, 31), 1, TaskStatus.OPEN, (), person=name)
+        for n, name in enumerate(("张书记", "李纪检", "王委员"))
+    )
+    part = compose_rule(RuleFacts("r", "班子成员集中培训", Scope.PERSON, tasks), plain_year=2026)
+    assert part.lines == (
+        "班子成员集中培训：应完成3人次，实际完成0人次，佐证材料0份；"
+        "张书记、李纪检、王委员2026年度尚未到期",
+    )
+
+
+def test_a_branch_is_named_without_its_units_prefix() -> None:
+    unit = "机电工程学院党总支"
+    assert short_branch_name("机电工程学院学生第三党支部", unit) == "学生第三党支部"
+    assert short_branch_name("U01-B02 组织", "U01 党总支") == "U01-B02 组织"
+
+
+def test_a_unit_activitys_line_gives_the_mean_attendance_recorded() -> None:
+    records = tuple(
+        RecordFact(n, "学习", date(2026, n, 9), date(2026, n, 9), files=1, participants=people)
+        for n, people in ((1, 8), (2, 10), (3, None))
+    )
+    tasks = tuple(
+        TaskFact(r.record_id, f"2026-0{r.record_id}", date(2026, 3, 31), 1, TaskStatus.DONE, (r,))
+        for r in records
+    )
+    part = compose_rule(RuleFacts("r", "中心组理论学习", Scope.UNIT, tasks), plain_year=2026)
+    assert part.lines == (
+        "中心组理论学习：应开展3次，实际开展3次（1月9日、2月9日、3月9日），平均参加9人，佐证材料3份",
+    )

@@ -178,9 +178,27 @@ def test_an_academic_year_missing_from_the_calendar_is_warned_and_its_tasks_are_
     assert known.warnings == []
 
 
+def branch_secretaries() -> tuple[BranchSnapshot, ...]:
+    return tuple(
+        BranchSnapshot(
+            branch, None, None, (Holding(person, Role.SECRETARY, date(2024, 1, 1), None),)
+        )
+        for branch, person in ((11, 111), (12, 112))
+    )
+
+
+def test_each_branch_secretary_owes_a_yearly_training() -> None:
+    general = unit(holdings=COMMITTEE, branches=branch_secretaries())
+    assert plan_keys("branch-secretary-training", [general]) == [
+        (11, 111, "2026"),
+        (12, 112, "2026"),
+    ]
+
+
 def test_the_full_catalog_plans_every_rule_for_a_general_branch() -> None:
     rules = shipped_catalog().enabled_rules
-    plan = plan_tasks(rules, [unit(holdings=COMMITTEE)], SAMPLE_CALENDAR, WORKDAYS, END_2026)
+    general = unit(holdings=COMMITTEE, branches=branch_secretaries())
+    plan = plan_tasks(rules, [general], SAMPLE_CALENDAR, WORKDAYS, END_2026)
     assert {t.rule_id for t in plan.tasks} == {r.id for r in rules}
     keys = [t.natural_key for t in plan.tasks]
     assert len(keys) == len(set(keys))

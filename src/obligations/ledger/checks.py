@@ -53,13 +53,13 @@ def _member_count(unit: UnitFacts, params: Params) -> Part:
     count = unit.member_count
     if count is None:
         gap = "未登记党员人数，无法核对组织设置形式（请在组织数据中补充党员人数）"
-        return Part(lines=(f"设立{unit.kind.label}，党员人数未登记",), gaps=(gap,), failed=True)
+        return Part(lines=(f"设立{unit.kind.label}，党员人数未登记",), gaps=(gap,), incomplete=True)
     limit = int(
         params.get(
             "direct_branch_max_members"
             if unit.kind is OrgKind.DIRECT_BRANCH
             else "general_branch_max_members",
-            49 if unit.kind is OrgKind.DIRECT_BRANCH else 99,
+            50 if unit.kind is OrgKind.DIRECT_BRANCH else 99,
         )
     )
     line = f"党员{count}人，设立{unit.kind.label}"
@@ -72,10 +72,14 @@ def _member_count(unit: UnitFacts, params: Params) -> Part:
     return Part(lines=(line,), gaps=(gap,), failed=True)
 
 
-def _discipline_member(unit: UnitFacts, _params: Params) -> Part:
+def _discipline_member(unit: UnitFacts, params: Params) -> Part:
+    """A discipline member sits on the committee, except in a direct branch of fewer than
+    ``direct_branch_secretary_only_below_members`` that has only its secretary (item 2.1)."""
     names = unit.named(Role.DISCIPLINE_MEMBER)
     if names:
         return Part(lines=(f"委员会设纪律检查委员：{joined(names)}",))
+    if _secretary_alone(unit, int(params.get("direct_branch_secretary_only_below_members", 7))):
+        return Part(lines=(f"党员{unit.member_count}人，只设书记1人，不单设纪律检查委员",))
     return Part(lines=("委员会未设纪律检查委员",), gaps=("委员会中未设纪律检查委员",), failed=True)
 
 
@@ -88,10 +92,7 @@ def _committee_size(unit: UnitFacts, params: Params) -> Part:
     if unit.kind is OrgKind.DIRECT_BRANCH:
         low, high = int(params.get("direct_branch_min", 3)), int(params.get("direct_branch_max", 5))
         alone_below = int(params.get("direct_branch_secretary_only_below_members", 7))
-        secretary_alone = (
-            unit.member_count is not None and unit.member_count < alone_below and len(members) == 1
-        )
-        if not (low <= len(members) <= high or secretary_alone):
+        if not (low <= len(members) <= high or _secretary_alone(unit, alone_below)):
             gaps.append(f"委员会共{len(members)}人，直属党支部一般应设委员{low}-{high}人")
     else:
         low, high = (
@@ -107,6 +108,17 @@ def _committee_size(unit: UnitFacts, params: Params) -> Part:
     return Part(lines=(line,), gaps=tuple(gaps), failed=bool(gaps))
 
 
+def _secretary_alone(unit: UnitFacts, below: int) -> bool:
+    """A direct branch of fewer than ``below`` members whose committee is its secretary alone."""
+    return (
+        unit.kind is OrgKind.DIRECT_BRANCH
+        and unit.member_count is not None
+        and unit.member_count < below
+        and unit.committee == unit.named(Role.SECRETARY)
+        and len(unit.committee) == 1
+    )
+
+
 def _composition(unit: UnitFacts) -> str:
     order = (Role.SECRETARY, Role.DEPUTY_SECRETARY, Role.DISCIPLINE_MEMBER, Role.COMMITTEE_MEMBER)
     groups = [f"{role.label}{joined(unit.named(role))}" for role in order if unit.named(role)]
@@ -118,7 +130,7 @@ def _term_length(unit: UnitFacts, params: Params) -> Part:
     allowed_text = "或".join(str(y) for y in allowed)
     if unit.term_start is None or unit.term_years is None:
         gap = "未登记本届任期的起始日期或年限（请在组织数据中补充）"
-        return Part(lines=("任期信息未登记",), gaps=(gap,), failed=True)
+        return Part(lines=("任期信息未登记",), gaps=(gap,), incomplete=True)
     expiry = unit.term_start + relativedelta(years=unit.term_years)
     line = f"本届任期自{day_text(unit.term_start)}起，{unit.term_years}年，{day_text(expiry)}届满"
     if unit.term_years in allowed:

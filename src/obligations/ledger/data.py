@@ -1,12 +1,14 @@
-"""Read what a unit's ledger is composed from: tasks due in the period with their records,
-standing evidence, the unit's committee, its notes and figures.
+"""Read what a unit's ledger is composed from: the tasks whose period overlaps the ledger's with
+their records, standing evidence, the unit's committee, its notes and figures.
 
-Everything comes back as the plain facts of :mod:`obligations.domain.ledger_*`, plus one
-:class:`EvidenceUse` per evidence file behind the ledger (for the evidence bundle).
+Records are read whatever their review state (returned material is reported as returned), never
+once withdrawn. Everything comes back as plain facts, plus one :class:`EvidenceUse` per file of
+a counting record behind the ledger (for the evidence bundle).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +22,7 @@ from obligations.ledger.figures import FigureFact
 from obligations.ledger.items import StandingFact
 from obligations.ledger.period import LedgerPeriod
 from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact
-from obligations.ledger.text import period_text
+from obligations.ledger.text import period_text, short_branch_name
 from obligations.models import (
     EvidenceFile,
     EvidenceRecord,
@@ -133,10 +135,8 @@ def _unit_facts(
 
 
 def _counting() -> tuple[Any, ...]:
-    return (
-        EvidenceRecord.withdrawn_at.is_(None),
-        EvidenceRecord.review_state != ReviewState.REJECTED,
-    )
+    """Records the ledger reads: not withdrawn (rejected ones are reported as returned)."""
+    return (EvidenceRecord.withdrawn_at.is_(None),)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,7 +159,13 @@ class _Record:
     held_on: date
     recorded_on: date
     review_state: ReviewState
+    review_reason: str | None
+    participants: int | None
     files: list[_File] = field(default_factory=list)
+
+    @property
+    def counts(self) -> bool:
+        return self.review_state is not ReviewState.REJECTED
 
 
 def _records(session: Session, *where: Any) -> list[_Record]:
@@ -173,6 +179,8 @@ def _records(session: Session, *where: Any) -> list[_Record]:
             row.held_on,
             local_date(row.recorded_at),
             row.review_state,
+            row.review_reason,
+            row.participants,
         )
         for row in session.execute(
             select(
@@ -183,6 +191,8 @@ def _records(session: Session, *where: Any) -> list[_Record]:
                 EvidenceRecord.held_on,
                 EvidenceRecord.recorded_at,
                 EvidenceRecord.review_state,
+                EvidenceRecord.review_reason,
+                EvidenceRecord.participants,
             )
             .where(*where, *_counting())
             .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
@@ -212,7 +222,13 @@ def _load_tasks(
     session: Session, catalog: Catalog, data: UnitLedgerData, period: LedgerPeriod, today: date
 ) -> None:
     org, unit = aliased(Organization), data.unit
-    in_period = (Task.unit_id == unit.id, Task.due_on >= period.start, Task.due_on <= period.end)
+    # Every task whose period overlaps the ledger's: what it reports is decided per record
+    # (held inside the ledger's period) by :mod:`obligations.ledger.periodic`.
+    in_period = (
+        Task.unit_id == unit.id,
+        Task.period_start <= period.end,
+        Task.period_end >= period.start,
+    )
     rows = session.execute(
         select(
             Task.id,
@@ -220,6 +236,8 @@ def _load_tasks(
             Task.ledger_item,
             Task.organization_id,
             Task.period_key,
+            Task.period_start,
+            Task.period_end,
             Task.opens_on,
             Task.due_on,
             Task.min_count,
@@ -247,7 +265,7 @@ def _load_tasks(
             opens_on=task.opens_on,
             due_on=task.due_on,
             min_count=task.min_count,
-            recorded_on=[r.recorded_on for r in mine],
+            recorded_on=[r.recorded_on for r in mine if r.counts],
             today=today,
             due_soon_days=0,
             waived=task.waived_at is not None,
@@ -258,11 +276,13 @@ def _load_tasks(
         fact = TaskFact(
             task_id=task.id,
             period_key=task.period_key,
+            period_start=task.period_start,
+            period_end=task.period_end,
             due_on=task.due_on,
             min_count=task.min_count,
             status=status,
             records=tuple(_record_fact(r) for r in mine),
-            branch=None if own else task.org_name,
+            branch=None if own else short_branch_name(task.org_name, unit.name),
             person=task.person_name,
             waived_reason=task.waived_reason,
         )
@@ -273,7 +293,7 @@ def _load_tasks(
             owner = task.person_name or ("" if own else task.org_name)
             label = _task_label(rule.title if rule else task.rule_id, task.period_key, owner)
             also = tuple(rule.also_items) if rule else ()
-            data.evidence.extend(_uses(mine, also, label))
+            data.evidence.extend(_uses(_held_in(mine, period), also, label))
     _group_rules(catalog, data, by_rule, items)
 
 
@@ -293,8 +313,10 @@ def _group_rules(
         if not tasks and _owes_nothing(rule, data):
             continue
         facts = RuleFacts(rule.id, rule.title, rule.scope, tuple(tasks))
-        for item in (rule.ledger_item, *rule.also_items):
-            data.rules_by_item.setdefault(item, []).append(facts)
+        data.rules_by_item.setdefault(rule.ledger_item, []).append(facts)
+        for item in rule.also_items:
+            also = dataclasses.replace(facts, see_item=rule.ledger_item)
+            data.rules_by_item.setdefault(item, []).append(also)
     # Tasks of a rule no longer in the catalog: history, shown under their own item.
     for rule_id, tasks in by_rule.items():
         if rule_id not in seen:
@@ -307,6 +329,8 @@ def _owes_nothing(rule: Rule, data: UnitLedgerData) -> bool:
         return True
     # A general branch without branches owes no branch tasks (a direct branch acts as its own).
     no_branches = data.unit_facts.branch_count == 0 and data.unit.kind is OrgKind.GENERAL_BRANCH
+    if rule.in_branches and data.unit_facts.branch_count == 0:
+        return True  # the branches' role holders: a unit without branches has none
     return rule.scope is Scope.BRANCH and no_branches
 
 
@@ -317,7 +341,15 @@ def _record_fact(record: _Record) -> RecordFact:
         held_on=record.held_on,
         recorded_on=record.recorded_on,
         files=len(record.files),
+        review=record.review_state,
+        reason=record.review_reason or "",
+        participants=record.participants,
     )
+
+
+def _held_in(records: list[_Record], period: LedgerPeriod) -> list[_Record]:
+    """The records that count and were held inside the ledger's period (the bundle's files)."""
+    return [r for r in records if r.counts and period.start <= r.held_on <= period.end]
 
 
 def _task_label(title: str, period_key: str, owner: str) -> str:
@@ -355,6 +387,10 @@ def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod)
         EvidenceRecord.held_on >= period.start,
         EvidenceRecord.held_on <= period.end,
     ):
-        fact = StandingFact(record.id, record.title, record.held_on, len(record.files))
+        review, reason = record.review_state, record.review_reason or ""
+        fact = StandingFact(
+            record.id, record.title, record.held_on, len(record.files), review, reason
+        )
         data.standing_by_item.setdefault(record.ledger_item, []).append(fact)
-        data.evidence.extend(_uses([record], (), STANDING_LABEL))
+        if record.counts:
+            data.evidence.extend(_uses([record], (), STANDING_LABEL))

@@ -73,7 +73,7 @@ def compose_metric(metric: Metric, figures: Mapping[str, FigureFact]) -> Part:
     standard = f"{_OP_WORDS[metric.op]}{_display(Decimal(str(metric.threshold)), metric)}"
     if missing:
         gap = f"{metric.title}：尚未填报{joined(missing)}，无法核对（标准{standard}）"
-        return Part(lines=(f"{metric.title}：未填报",), gaps=(gap,), failed=True)
+        return Part(lines=(f"{metric.title}：未填报",), gaps=(gap,), incomplete=True)
     value, shown = _value(metric, inputs, figures)
     evidence = [figures[s.key].evidence for s in inputs if figures[s.key].evidence]
     backing = f"，佐证：{joined([f'《{e}》' for e in evidence if e])}" if evidence else ""

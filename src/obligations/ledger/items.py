@@ -1,13 +1,18 @@
 """One ledger row from everything known about its item: 落实情况, 是否达标 and the gaps.
 
-The verdict: 未达标 when a task due in the period was missed, a threshold is not met or a
-structural check fails; otherwise 待补充 for an item with a qualitative side and nothing at all
-behind it (no evidence, no narrative); otherwise 达标. Late records are noted in the gaps
-without changing the verdict. The gaps column lists the gaps found, then the unit's measures.
+One rule for every item: information that shows a failure (a task due in the period missed, a
+threshold or a structural check not met) gives 未达标; otherwise missing information (figures
+not entered, an expected kind of evidence not on file, a narrative without evidence, material
+returned or not yet reviewed, nothing at all to show) gives 待补充,
+the gaps naming what is missing; 达标 only when everything the catalog expects is there. Late
+records are noted in the gaps without changing the verdict. The gaps column lists the gaps
+found, then the unit's measures, or for a 未达标 item "（整改措施待填写）" until it writes some
+(a 待补充 item's gaps already say what to supply).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,11 +20,18 @@ from datetime import date
 from obligations.ledger.checks import UnitFacts, run_check
 from obligations.ledger.document import Verdict
 from obligations.ledger.figures import FigureFact, compose_metric
-from obligations.ledger.periodic import RuleFacts, compose_rule
+from obligations.ledger.periodic import RuleFacts, Window, compose_rule
 from obligations.ledger.text import Part, day_text, joined
 from obligations.rules.schema import Check, ItemKind, LedgerItem, Metric
+from obligations.vocabulary import ReviewState
+
+NOTHING_TO_SHOW = "尚无佐证材料和情况说明，请登记材料或填写落实情况"
+NOTHING_HELD = "本期尚无已开展的活动记录，请登记材料"
+NO_MEASURES = "（整改措施待填写）"  # after the gaps of a 未达标 item, until the unit writes one
 
 MAX_LISTED_RECORDS = 10
+_WHOSE = re.compile(r"^所属\d+个党支部")
+CELL_BUDGET = 200  # characters of 落实情况 in the printed form (the wording guide)
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,8 @@ class StandingFact:
     title: str
     held_on: date
     files: int
+    review: ReviewState = ReviewState.ACCEPTED
+    reason: str = ""  # why it was returned, for a rejected record
 
 
 @dataclass(frozen=True)
@@ -42,6 +56,7 @@ class ItemInputs:
     standing: Sequence[StandingFact] = ()
     narrative: str = ""
     measures: str = ""
+    not_applicable: str = ""  # why the item's obligations do not apply to this kind of unit
 
 
 @dataclass(frozen=True)
@@ -58,51 +73,91 @@ def compose_item(
     figures: Mapping[str, FigureFact],
     *,
     plain_year: int | None,
+    window: Window | None = None,
 ) -> ItemOutcome:
+    """The row of ``inputs.item`` over ``window`` (default: every record counts). An item
+    whose obligations do not apply to the unit (``inputs.not_applicable``) says so and is met:
+    nothing is expected of the unit."""
+    if inputs.not_applicable and not (inputs.checks or inputs.metrics or inputs.standing):
+        return ItemOutcome(inputs.not_applicable, Verdict.MET, inputs.measures.strip())
+    rules = [compose_rule(rule, plain_year=plain_year, window=window) for rule in inputs.rules]
     parts = [
         *(run_check(check, unit) for check in inputs.checks),
-        *(compose_rule(rule, plain_year=plain_year) for rule in inputs.rules),
+        *rules,
         *(compose_metric(metric, figures) for metric in inputs.metrics),
     ]
     kinds = set(inputs.item.kinds)
-    if inputs.standing or ItemKind.QUALITATIVE in kinds:
-        parts.append(_standing(inputs, plain_year))
     narrative = inputs.narrative.strip()
+    if inputs.standing or ItemKind.QUALITATIVE in kinds:
+        parts.append(_standing(inputs, plain_year, narrative=bool(narrative)))
     lines = [line for part in parts for line in part.lines]
+    if sum(len(line) for line in lines) > CELL_BUDGET:
+        lines = _briefly(parts)
     if narrative:
         lines.append(narrative)
     gaps = [gap for part in parts for gap in part.gaps]
-    verdict = _verdict(kinds, parts, narrative)
-    if verdict is Verdict.PENDING:
-        gaps.append("尚无佐证材料和情况说明，请登记材料或填写落实情况")
+    verdict = _verdict(parts, only_rules=len(rules) == len(parts))
+    if verdict is Verdict.PENDING and not any(part.incomplete for part in parts):
+        gaps.append(NOTHING_HELD)
     measures = inputs.measures.strip()
     if measures:
         gaps.append(f"措施：{measures}")
+    elif verdict is Verdict.NOT_MET:
+        gaps.append(NO_MEASURES)
     return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
 
 
-def _verdict(kinds: set[ItemKind], parts: Sequence[Part], narrative: str) -> Verdict:
+def _briefly(parts: Sequence[Part]) -> list[str]:
+    """A cell over its budget: the parts that have a brief form in one sentence, the others
+    as they are (the dates and per-branch counts are in the evidence catalogue)."""
+    briefs: list[str] = []
+    for brief in (part.brief for part in parts if part.brief):
+        whose = _WHOSE.match(brief)
+        if whose and briefs and any(b.startswith(whose[0]) for b in briefs):
+            brief = brief.removeprefix(whose[0])  # 所属2个党支部 said once
+        briefs.append(brief)
+    others = [line for part in parts if not part.brief for line in part.lines]
+    return [*others, "；".join(briefs) + "。"] if briefs else others
+
+
+def _verdict(parts: Sequence[Part], *, only_rules: bool) -> Verdict:
     if any(part.failed for part in parts):
         return Verdict.NOT_MET
-    has_anything = narrative or any(part.evidence for part in parts)
-    if ItemKind.QUALITATIVE in kinds and not has_anything:
+    if any(part.incomplete for part in parts):
         return Verdict.PENDING
+    if only_rules and not any(part.evidence for part in parts):
+        return Verdict.PENDING  # nothing held yet: 0 of 0 is not a result
     return Verdict.MET
 
 
-def _standing(inputs: ItemInputs, plain_year: int | None) -> Part:
+def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) -> Part:
+    """Standing evidence: the kinds the catalog expects must each be on file (a counting
+    record whose title names the kind), accepted where review is on."""
     records = sorted(inputs.standing, key=lambda r: (r.held_on, r.record_id))
-    if not records:
-        expected = joined(list(inputs.expected_evidence))
-        gap = "尚未登记佐证材料" + (f"（应备：{expected}）" if expected else "")
-        return Part(gaps=(gap,))
-    files = sum(r.files for r in records)
+    counting = [r for r in records if r.review is not ReviewState.REJECTED]
+    gaps = [
+        f"《{r.title}》材料已退回" + (f"（原因：{r.reason}）" if r.reason else "") + "，待重新提交"
+        for r in records
+        if r.review is ReviewState.REJECTED
+    ]
+    absent = [k for k in inputs.expected_evidence if not any(k in r.title for r in counting)]
+    if absent:
+        gaps.append(f"尚未登记佐证材料：{joined(absent)}")
+    pending = sum(1 for r in counting if r.review is ReviewState.PENDING)
+    if pending:
+        gaps.append(f"{pending}份材料待审核")
+    if not counting:
+        if not gaps:
+            gaps.append("仅有情况说明，尚未登记佐证材料" if narrative else NOTHING_TO_SHOW)
+        return Part(gaps=tuple(gaps), incomplete=True)
     listed = joined(
         [
             f"《{r.title}》（{day_text(r.held_on, plain_year)}）"
-            for r in records[:MAX_LISTED_RECORDS]
+            for r in counting[:MAX_LISTED_RECORDS]
         ]
     )
-    more = "等" if len(records) > MAX_LISTED_RECORDS else ""
-    line = f"登记佐证材料{len(records)}项（文件{files}份）：{listed}{more}"
-    return Part(lines=(line,), evidence=len(records))
+    more = "等" if len(counting) > MAX_LISTED_RECORDS else ""
+    line = f"已备材料{len(counting)}项：{listed}{more}"
+    if pending:
+        line += f"（其中{pending}项待审核）"
+    return Part(lines=(line,), gaps=tuple(gaps), evidence=len(counting), incomplete=bool(gaps))

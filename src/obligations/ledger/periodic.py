@@ -2,7 +2,10 @@
 
 Counts roll up over the unit's branches (三会一课, 主题党日) and over people (lectures,
 training). "应开展" is what the non-waived tasks ask for (their minimum counts); "实际开展" is the
-activities recorded for them; a task not yet due is noted, not held against the unit.
+activities recorded for them and held inside the ledger's period; a task not yet due, or still
+running at the period's end (进行中), is noted, not held against the unit. Returned material is
+reported as returned with its reason, pending material as 待审核: both leave the rule
+incomplete (待补充), not failed.
 """
 
 from __future__ import annotations
@@ -12,20 +15,29 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from obligations.ledger.text import Part, dates_text, day_text, joined, period_text
+from obligations.ledger.text import Part, dates_text, day_text, joined, months_text, period_text
 from obligations.rules.schema import Scope
 from obligations.tasks.status import TaskStatus
+from obligations.vocabulary import ReviewState
 
 
 @dataclass(frozen=True)
 class RecordFact:
-    """A qualifying evidence record (not withdrawn, not rejected) of a task."""
+    """An evidence record of a task (not withdrawn), whatever its review state."""
 
     record_id: int
     title: str
     held_on: date
     recorded_on: date
     files: int
+    review: ReviewState = ReviewState.ACCEPTED
+    reason: str = ""  # why it was returned, for a rejected record
+    participants: int | None = None
+
+    @property
+    def counts(self) -> bool:
+        """A returned (rejected) record does not count towards the task."""
+        return self.review is not ReviewState.REJECTED
 
 
 @dataclass(frozen=True)
@@ -39,10 +51,16 @@ class TaskFact:
     branch: str | None = None  # the branch's name for a branch task of a general branch
     person: str | None = None  # the person's name for a person task
     waived_reason: str | None = None
+    period_start: date | None = None  # None: the period is read as ending on the due date
+    period_end: date | None = None
 
     @property
     def owner(self) -> str:
         return self.person or self.branch or ""
+
+    @property
+    def ends_on(self) -> date:
+        return self.period_end or self.due_on
 
 
 @dataclass(frozen=True)
@@ -51,53 +69,177 @@ class RuleFacts:
     title: str
     scope: Scope
     tasks: tuple[TaskFact, ...]
+    see_item: str | None = None  # reported in full under this item (the rule's own)
 
 
+@dataclass(frozen=True)
+class Window:
+    """The ledger's period (inclusive) and the year its dates are written without."""
+
+    start: date
+    end: date
+    plain_year: int | None = None
+
+
+MAX_DATED = 4  # past this many activities, a rule's line gives the months, not the dates
 _MISSED = (TaskStatus.OVERDUE,)
 _NOT_YET_DUE = (TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON)
+_FOREVER = Window(date.min, date.max)
 
 
-def compose_rule(facts: RuleFacts, *, plain_year: int | None) -> Part:
-    """One line for 落实情况 and the gap lines of one rule."""
-    tasks = [t for t in facts.tasks if t.status is not TaskStatus.RETIRED]
-    if not tasks:
+@dataclass(frozen=True)
+class _Reported:
+    """A task as one ledger reports it: only the records held inside the ledger's period."""
+
+    task: TaskFact
+    held: tuple[RecordFact, ...]  # counting records held in the window
+    returned: tuple[RecordFact, ...]  # rejected records held in the window
+    running: bool  # the period goes on past the window's end and is not complete yet
+
+
+def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]:
+    """The year semantics: a task whose period overlaps the window is reported with the
+    activities held inside the window, except a task completed by activities held before the
+    window (an earlier ledger reported it). A task whose period runs past the window's end
+    and is not complete is in progress (进行中): what was done so far, never a gap."""
+    reported = []
+    for task in tasks:
+        if task.status is TaskStatus.RETIRED:
+            continue
+        counting = [r for r in task.records if r.counts]
+        before = [r for r in counting if r.held_on < window.start]
+        if len(before) >= task.min_count:
+            continue
+        inside = [r for r in task.records if window.start <= r.held_on <= window.end]
+        held = tuple(r for r in inside if r.counts)
+        returned = tuple(r for r in inside if not r.counts)
+        running = task.ends_on > window.end and len(before) + len(held) < task.min_count
+        reported.append(_Reported(task, held, returned, running))
+    return reported
+
+
+def compose_rule(facts: RuleFacts, *, plain_year: int | None, window: Window | None = None) -> Part:
+    """One line for 落实情况 and the gap lines of one rule over ``window`` (default: every
+    record counts, dates written without ``plain_year``)."""
+    window = window or Window(_FOREVER.start, _FOREVER.end, plain_year)
+    reported = reported_tasks(facts.tasks, window)
+    if not reported:
         return Part(lines=(f"{facts.title}：本期无到期任务",))
-    records = [r for t in tasks for r in t.records]
-    owed = sum(t.min_count for t in tasks if t.status is not TaskStatus.WAIVED)
-    verb = "完成" if facts.scope is Scope.PERSON else "开展"
-    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
-    line = f"{facts.title}：应{verb}{owed}{unit_word}，实际{verb}{len(records)}{unit_word}"
-    detail = _detail(facts.scope, tasks, plain_year)
-    if detail:
-        line += f"（{detail}）"
-    line += f"，佐证材料{sum(r.files for r in records)}份"
-    notes = _notes(tasks, plain_year)
+    running = [r for r in reported if r.running]
+    settled = [r for r in reported if not r.running]
+    tasks = [r.task for r in settled]
+    records = [rec for r in settled for rec in r.held]
+    notes = _notes(tasks, plain_year) + _running(facts, running, plain_year)
+    line = f"{facts.title}：{_counts(facts, settled, plain_year)}" if settled else ""
     if notes:
-        line += f"；{notes}"
-    gaps = _missed(facts, tasks, plain_year) + _late(facts, tasks, plain_year)
-    failed = any(t.status in _MISSED for t in tasks)
-    return Part(lines=(line,), gaps=tuple(gaps), failed=failed, evidence=len(records))
+        line += f"；{'；'.join(notes)}" if line else f"{facts.title}：{'；'.join(notes)}"
+    line += _review_note(reported)
+    missing = _missing_evidence(facts, reported, plain_year)
+    gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
+    failed = any(r.task.status in _MISSED and not r.returned for r in settled)
+    shown = len(records) + sum(len(r.held) for r in running)
+    if facts.see_item:  # said once, under the rule's own item
+        line = f"{_brief(facts, settled) if settled else facts.title}（见第{facts.see_item}项）"
+        gaps = [f"{facts.title}：见第{facts.see_item}项"] if gaps else []
+    return Part(
+        lines=(line,),
+        brief=_brief(facts, settled) + _review_note(reported) if settled else line,
+        gaps=tuple(gaps),
+        failed=failed,
+        evidence=shown,
+        incomplete=bool(missing),
+    )
 
 
-def _detail(scope: Scope, tasks: Sequence[TaskFact], plain_year: int | None) -> str:
+def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | None) -> str:
+    """应开展12次，实际开展11次（dates or per-branch counts），佐证材料22份."""
+    owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
+    held = [x for r in settled for x in r.held]
+    verb, unit_word = _verb(facts), ("人次" if facts.scope is Scope.PERSON else "次")
+    text = f"应{verb}{owed}{unit_word}，实际{verb}{len(held)}{unit_word}"
+    detail = _detail(facts.scope, settled, plain_year)
+    if detail:
+        text += f"（{detail}）"
+    return text + _attendance(facts.scope, held) + f"，佐证材料{sum(x.files for x in held)}份"
+
+
+def _brief(facts: RuleFacts, settled: Sequence[_Reported]) -> str:
+    """The rule in a few words for a crowded cell: 所属2个党支部支部委员会会议应开展24次、
+    实际22次."""
+    owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
+    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
+    held = sum(len(r.held) for r in settled)
+    branches = len({r.task.owner for r in settled})
+    whose = f"所属{branches}个党支部" if facts.scope is Scope.BRANCH and branches > 1 else ""
+    return f"{whose}{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+
+
+def _attendance(scope: Scope, held: Sequence[RecordFact]) -> str:
+    """，平均参加9人: for a unit's own activity, the mean of the participant counts recorded
+    (none recorded: nothing)."""
+    if scope is not Scope.UNIT:
+        return ""
+    counts = [x.participants for x in held if x.participants]
+    if not counts:
+        return ""
+    return f"，平均参加{round(sum(counts) / len(counts))}人"
+
+
+def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | None) -> list[str]:
+    """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）."""
+    words = []
+    for r in running:
+        owner = r.task.owner
+        done = f"，已{_verb(facts)}{len(r.held)}次" if r.held else ""
+        when = period_text(r.task.period_key, plain_year)
+        words.append(f"{owner}{when}进行中（至{day_text(r.task.ends_on, plain_year)}{done}）")
+    return ["、".join(words)] if words else []
+
+
+def _review_note(reported: Sequence[_Reported]) -> str:
+    pending = sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
+    return f"（其中{pending}次材料待审核）" if pending else ""
+
+
+def _missing_evidence(
+    facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None
+) -> list[str]:
+    """What keeps the rule from being proven: returned material (with the reason) and
+    material not yet reviewed."""
+    gaps = []
+    for r in reported:
+        when = f"{r.task.owner}{period_text(r.task.period_key, plain_year)}"
+        for rec in r.returned:
+            reason = f"（原因：{rec.reason}）" if rec.reason else ""
+            gaps.append(f"{when}材料已退回{reason}，待重新提交")
+    pending = [r for r in reported if any(x.review is ReviewState.PENDING for x in r.held)]
+    if pending:
+        gaps.append(f"{_labels([r.task for r in pending], plain_year)}材料待审核")
+    return [f"{facts.title}：{'；'.join(gaps)}"] if gaps else []
+
+
+def _detail(scope: Scope, reported: Sequence[_Reported], plain_year: int | None) -> str:
     """Dates of the activities; per branch counts when rolled up over several branches."""
     if scope is Scope.PERSON:
         return joined(
             [
-                f"{t.person}{dates_text((r.held_on for r in t.records), plain_year)}"
-                for t in tasks
-                if t.records
+                f"{r.task.person}{dates_text((x.held_on for x in r.held), plain_year)}"
+                for r in reported
+                if r.held
             ]
         )
-    branches = _by_owner(tasks)
+    branches: dict[str, int] = defaultdict(int)
+    for r in reported:
+        branches[r.task.owner] += len(r.held)
     if scope is Scope.BRANCH and len(branches) > 1:
-        return joined(
-            [f"{name}{sum(len(t.records) for t in owned)}次" for name, owned in branches.items()]
-        )
-    return dates_text((r.held_on for t in tasks for r in t.records), plain_year)
+        return joined([f"{name}{count}次" for name, count in branches.items()])
+    days = [x.held_on for r in reported for x in r.held]
+    if len(days) > MAX_DATED:
+        return months_text(days, plain_year)
+    return dates_text(days, plain_year)
 
 
-def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> str:
+def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:
     waived = [t for t in tasks if t.status is TaskStatus.WAIVED]
     pending = [t for t in tasks if t.status in _NOT_YET_DUE]
     notes = []
@@ -107,22 +249,24 @@ def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> str:
         notes.append(f"{_labels(waived, plain_year)}已豁免{why}")
     if pending:
         notes.append(f"{_labels(pending, plain_year)}尚未到期")
-    return "；".join(notes)
+    return notes
 
 
-def _missed(facts: RuleFacts, tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:
-    missed = [t for t in tasks if t.status in _MISSED]
+def _missed(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> list[str]:
+    """Tasks missed (none returned: returned material is a gap of its own)."""
+    held = {r.task.task_id: r.held for r in reported}
+    missed = [r.task for r in reported if r.task.status in _MISSED and not r.returned]
     if not missed:
         return []
     parts = []
     for owner, owned in _by_owner(missed).items():
-        empty = [t for t in owned if not t.records]
-        short = [t for t in owned if t.records]
+        empty = [t for t in owned if not held[t.task_id]]
+        short = [t for t in owned if held[t.task_id]]
         if empty:
-            parts.append(f"{owner}{_labels(empty, plain_year)}未{_verb(facts)}")
+            parts.append(f"{owner}{_labels(empty, plain_year, owners=False)}未{_verb(facts)}")
         parts.extend(
             f"{owner}{period_text(t.period_key, plain_year)}仅{_verb(facts)}"
-            f"{len(t.records)}次（应{t.min_count}次）"
+            f"{len(held[t.task_id])}次（应{t.min_count}次）"
             for t in short
         )
     return [f"{facts.title}：{'，'.join(parts)}"]
@@ -134,7 +278,7 @@ def _late(facts: RuleFacts, tasks: Sequence[TaskFact], plain_year: int | None) -
         return []
     parts = []
     for t in late:
-        recorded = sorted(r.recorded_on for r in t.records)[t.min_count - 1]
+        recorded = sorted(r.recorded_on for r in t.records if r.counts)[t.min_count - 1]
         parts.append(
             f"{t.owner}{period_text(t.period_key, plain_year)}"
             f"（截止{day_text(t.due_on, plain_year)}，"
@@ -147,8 +291,17 @@ def _verb(facts: RuleFacts) -> str:
     return "完成" if facts.scope is Scope.PERSON else "开展"
 
 
-def _labels(tasks: Sequence[TaskFact], plain_year: int | None) -> str:
-    return "、".join(period_text(t.period_key, plain_year) for t in tasks)
+def _labels(tasks: Sequence[TaskFact], plain_year: int | None, *, owners: bool = True) -> str:
+    """Periods in words, each once, with the people or branches owing it named together:
+    3月、4月; 张书记、李纪检2026年度 (``owners=False`` when the caller names the owner)."""
+    by_period: dict[str, list[str]] = defaultdict(list)
+    for task in tasks:
+        by_period[task.period_key].append(task.owner if owners else "")
+    parts = [
+        "、".join(dict.fromkeys(name for name in names if name)) + period_text(key, plain_year)
+        for key, names in by_period.items()
+    ]
+    return ("，" if owners and len(parts) > 1 and any(by_period.values()) else "、").join(parts)
 
 
 def _by_owner(tasks: Sequence[TaskFact]) -> dict[str, list[TaskFact]]:

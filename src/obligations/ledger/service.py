@@ -25,6 +25,7 @@ from obligations.ledger.data import (
 from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict, empty_document
 from obligations.ledger.items import ItemInputs, compose_item
 from obligations.ledger.period import LedgerPeriod, calendar_year, date_range
+from obligations.ledger.periodic import Window
 from obligations.lookup import find_unit
 from obligations.models import Organization
 from obligations.rules.catalog import Catalog
@@ -70,6 +71,7 @@ def compose_unit_ledger(
         filled_on=today,
         period_label=period.label,
     )
+    skeleton = dataclasses.replace(skeleton, title=form_title(skeleton.title, skeleton.school_name))
     indicators = {indicator.item: indicator for indicator in catalog.indicators}
     rows = [_row(row, catalog, data, indicators.get(row.item_id), period) for row in skeleton.rows]
     statuses = Counter(data.statuses)
@@ -131,6 +133,28 @@ def unit_codes(session: Session, period: LedgerPeriod | None = None) -> list[str
     return [org.code for org in session.scalars(query) if org.kind.is_unit]
 
 
+def _not_applicable(catalog: Catalog, item_id: str, data: UnitLedgerData) -> str:
+    """For a periodic item whose rules all name other kinds of unit (4.1 民主生活会 is the
+    党总支's), what the cell says; else empty."""
+    rules = [r.rule for r in catalog.rules if r.rule.ledger_item == item_id and r.rule.enabled]
+    if not rules or data.rules_by_item.get(item_id):
+        return ""
+    kind = data.unit.kind
+    if any(kind in rule.applies_to for rule in rules):
+        return ""
+    owners = "、".join(dict.fromkeys(k.label for rule in rules for k in rule.applies_to))
+    return f"本项标准由{owners}落实，本单位为{kind.label}，不适用"
+
+
+def form_title(title: str, school_name: str) -> str:
+    """The form's title for the college: the template's college name (what precedes
+    党总支（直属党支部）) replaced by ``school_name``."""
+    marker = title.find("党总支")
+    if not school_name or marker <= 0:
+        return title
+    return school_name + title[marker:]
+
+
 def _row(
     row: LedgerRow,
     catalog: Catalog,
@@ -151,8 +175,12 @@ def _row(
         standing=data.standing_by_item.get(row.item_id, []),
         narrative=(note.narrative or "") if note else "",
         measures=(note.measures or "") if note else "",
+        not_applicable=_not_applicable(catalog, row.item_id, data),
     )
-    outcome = compose_item(inputs, data.unit_facts, data.figures, plain_year=period.plain_year)
+    window = Window(period.start, period.end, period.plain_year)
+    outcome = compose_item(
+        inputs, data.unit_facts, data.figures, plain_year=period.plain_year, window=window
+    )
     return dataclasses.replace(
         row,
         implementation=outcome.implementation,

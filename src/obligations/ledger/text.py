@@ -20,9 +20,11 @@ class Part:
     """What one source (a rule, a metric, a check, the standing evidence) says about an item."""
 
     lines: tuple[str, ...] = ()  # for 落实情况
+    brief: str = ""  # the same in a few words, for a cell over its length budget
     gaps: tuple[str, ...] = ()  # for 存在的主要差距
-    failed: bool = False  # a task missed, a threshold or a check not met
+    failed: bool = False  # a task missed, a threshold or a check not met (未达标)
     evidence: int = 0  # evidence records behind it (an item with none may be 待补充)
+    incomplete: bool = False  # information is missing, named in ``gaps`` (待补充)
 
 
 def day_text(day: date, plain_year: int | None = None) -> str:
@@ -37,6 +39,22 @@ def dates_text(days: Iterable[date], plain_year: int | None = None) -> str:
     shown = [day_text(d, plain_year) for d in ordered[:MAX_LISTED_DATES]]
     more = "等" if len(ordered) > MAX_LISTED_DATES else ""
     return "、".join(shown) + more
+
+
+def months_text(days: Iterable[date], plain_year: int | None = None) -> str:
+    """The months of ``days`` as ranges, 1—2月、4—12月, when they all lie in ``plain_year``;
+    otherwise the dates (:func:`dates_text`)."""
+    ordered = sorted(days)
+    if not ordered or any(d.year != plain_year for d in ordered):
+        return dates_text(ordered, plain_year)
+    months = sorted({d.month for d in ordered})
+    runs: list[list[int]] = []
+    for month in months:
+        if runs and runs[-1][-1] == month - 1:
+            runs[-1].append(month)
+        else:
+            runs.append([month])
+    return "、".join(f"{r[0]}月" if len(r) == 1 else f"{r[0]}—{r[-1]}月" for r in runs)
 
 
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
@@ -81,3 +99,11 @@ def number_text(value: Decimal | float | int) -> str:
 
 def joined(parts: Sequence[str], separator: str = "、") -> str:
     return separator.join(p for p in parts if p)
+
+
+def short_branch_name(branch: str, unit: str) -> str:
+    """A branch named inside its unit's ledger without the unit's prefix: 学生第三党支部 for
+    机电工程学院学生第三党支部 in 机电工程学院党总支 (the name itself if nothing is left)."""
+    prefix = unit.removesuffix("党总支").removesuffix("直属党支部")
+    short = branch.removeprefix(prefix) if prefix else branch
+    return short.strip() or branch

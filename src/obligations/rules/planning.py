@@ -45,6 +45,7 @@ class BranchSnapshot:
     id: int
     active_from: date | None
     active_until: date | None
+    holdings: tuple[Holding, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,14 @@ def _subjects(
             for b in unit.branches
             if _owed(b.active_from, b.active_until, period, sched)
         ]
-    people = _holders(rule, unit, period)
+    if rule.in_branches:  # each branch's role holders (a 直属党支部's are its committee)
+        return [
+            (b.id, person_id)
+            for b in unit.branches
+            if _owed(b.active_from, b.active_until, period, sched)
+            for person_id in _holders(rule, b.holdings, period)
+        ]
+    people = _holders(rule, unit.holdings, period)
     if not people:
         roles = "、".join(r.label for r in rule.roles)
         plan.warn(
@@ -194,10 +202,10 @@ def _subjects(
     return [(unit.id, person_id) for person_id in people]
 
 
-def _holders(rule: Rule, unit: UnitSnapshot, period: Period) -> list[int]:
+def _holders(rule: Rule, holdings: tuple[Holding, ...], period: Period) -> list[int]:
     """People owing a person-scoped task: those holding one of the roles at the period's end;
     if the role is vacant then, whoever held it last during the period."""
-    relevant = [h for h in unit.holdings if h.role in rule.roles]
+    relevant = [h for h in holdings if h.role in rule.roles]
     at_end = sorted({h.person_id for h in relevant if h.holds_on(period.end)})
     if at_end:
         return at_end

@@ -121,6 +121,9 @@ class Rule(_Strict):
     enabled: bool = True
     scope: Scope
     roles: list[Role] = []
+    # scope person: the people holding ``roles`` in the unit's branches (each branch's
+    # secretary), not on the unit's own committee
+    in_branches: bool = False
     applies_to: list[OrgKind] = [OrgKind.GENERAL_BRANCH, OrgKind.DIRECT_BRANCH]
     period: PeriodKind
     months: list[Month] = []
@@ -152,6 +155,8 @@ class Rule(_Strict):
             raise ValueError("scope 为 person 时必须填写 roles（哪些职务的人员承担此任务）")
         if self.scope is not Scope.PERSON and self.roles:
             raise ValueError("只有 scope 为 person 时才能填写 roles")
+        if self.scope is not Scope.PERSON and self.in_branches:
+            raise ValueError("只有 scope 为 person 时才能填写 in_branches")
         if self.period is PeriodKind.MONTHS and not self.months:
             raise ValueError("period 为 months 时必须填写 months，例如 [1, 7]")
         if self.period is not PeriodKind.MONTHS and self.months:

@@ -13,29 +13,24 @@ from obligations.vocabulary import OrgKind
 
 
 def load_unit_snapshots(session: Session, *, default_start: date) -> list[UnitSnapshot]:
-    """Every unit with its branches and committee role holders, in two queries."""
+    """Every unit with its branches and the role holders of both, in two queries."""
     orgs = list(session.scalars(select(Organization).order_by(Organization.code)))
     college_start = next(
         (o.active_from for o in orgs if o.kind is OrgKind.COLLEGE and o.active_from), None
     )
     start = college_start or default_start
-    branches: dict[int, list[BranchSnapshot]] = {}
-    for org in orgs:
-        if org.kind is OrgKind.BRANCH and org.parent_id is not None:
-            branches.setdefault(org.parent_id, []).append(
-                BranchSnapshot(org.id, org.active_from, org.active_until)
-            )
     units = [o for o in orgs if o.kind.is_unit]
     holdings: dict[int, list[Holding]] = {}
-    assignments = session.scalars(
-        select(RoleAssignment)
-        .where(RoleAssignment.organization_id.in_([u.id for u in units]))
-        .order_by(RoleAssignment.id)
-    )
-    for a in assignments:
+    for a in session.scalars(select(RoleAssignment).order_by(RoleAssignment.id)):
         holdings.setdefault(a.organization_id, []).append(
             Holding(a.person_id, a.role, a.start_on, a.end_on)
         )
+    branches: dict[int, list[BranchSnapshot]] = {}
+    for org in orgs:
+        if org.kind is OrgKind.BRANCH and org.parent_id is not None:
+            held = tuple(holdings.get(org.id, ()))
+            branch = BranchSnapshot(org.id, org.active_from, org.active_until, held)
+            branches.setdefault(org.parent_id, []).append(branch)
     return [
         UnitSnapshot(
             id=u.id,
