@@ -62,10 +62,24 @@ def docx_to_pdf(
 
     The working folder goes in ``scratch`` (the data directory's ``tmp/``, swept of what a killed
     conversion leaves) or, without one, the system's temporary folder."""
+    return office_to_pdf(docx, "docx", timeout=timeout, path=path, scratch=scratch)
+
+
+def office_to_pdf(
+    content: bytes,
+    suffix: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    path: str | None = None,
+    scratch: Path | None = None,
+) -> bytes:
+    """Convert an office file (``suffix`` ``docx`` or ``xlsx``, as bytes) to PDF bytes with
+    LibreOffice, as :func:`docx_to_pdf` does; a workbook prints with its own page setup.
+    Raises :class:`PdfConverterMissing` or :class:`PdfConversionFailed`."""
     converter = find_converter(path)
     with scratch_folder(scratch, prefix="pdf-") as work:
-        source = work / "ledger.docx"
-        source.write_bytes(docx)
+        source = work / f"ledger.{suffix}"
+        source.write_bytes(content)
         command = [
             converter,
             f"-env:UserInstallation={(work / 'profile').as_uri()}",
