@@ -22,6 +22,7 @@ from obligations.errors import NotFound
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger import service as compose
 from obligations.ledger.bundle import ledger_file_name, write_bundle
+from obligations.ledger.college import archive_name, compose_college, write_college_archive
 from obligations.ledger.document import LedgerDocument
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
@@ -146,6 +147,40 @@ async def ledger_bundle(request: Request, auth: PageUser, code: str, year: YearP
     target = new_scratch_file(scratch_dir(web.settings.data_dir), prefix="bundle-", suffix=".zip")
     try:
         filename = await run_in_threadpool(_write_bundle, web, auth.principal, code, year, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    return FileResponse(
+        target,
+        media_type=BUNDLE_MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(filename)},
+        background=BackgroundTask(target.unlink, missing_ok=True),
+    )
+
+
+def _write_college(web: WebState, principal: Principal, year: int, target: Path) -> str:
+    """Every unit's Word ledger and the summary, zipped to ``target``; the download's name."""
+    access.require_admin(principal)
+    period = calendar_year(year)
+    with web.sessions() as db:
+        college = compose_college(db, web.catalog, period, web.today())
+    if not college.ledgers:
+        raise NotFound("数据库中没有党总支或直属党支部，请先导入组织数据")
+    with target.open("wb") as sink:
+        write_college_archive(sink, college, lambda document: web.render_ledger(document, "docx"))
+    return f"{archive_name(period)}.zip"
+
+
+@router.get("/ledger/{year}/all.zip")
+async def college_ledgers(request: Request, auth: PageUser, year: YearPath) -> Response:
+    """Administrators: every unit's ledger (Word) and the college summary (Excel, HTML) in one
+    ZIP, built in the data directory's scratch folder and removed once sent."""
+    access.require_admin(auth.principal)
+    web = state_of(request)
+    target = new_scratch_file(scratch_dir(web.settings.data_dir), prefix="college-", suffix=".zip")
+    try:
+        filename = await run_in_threadpool(_write_college, web, auth.principal, year, target)
     except BaseException:
         with contextlib.suppress(OSError):
             target.unlink()
