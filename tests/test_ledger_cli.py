@@ -209,6 +209,19 @@ def test_all_units_get_a_ledger_and_the_college_a_summary(
     assert "机电工程学院直属党支部" in html and f"{unit[4]}%" in html
 
 
+def test_without_libreoffice_all_units_still_get_their_ledgers_and_the_summary(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-libreoffice"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "all"
+    result = deployment.run("ledger", "--all", *YEAR_ARGS, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "未生成汇总表 PDF" in result.output and "LibreOffice" in result.output
+    assert sorted(p.suffix for p in out.iterdir()) == [".docx", ".html", ".xlsx"]
+
+
 def test_the_bundle_option_writes_a_zip_with_the_ledger_and_index(
     deployment: Deployment, tmp_path: Path
 ) -> None:

@@ -21,7 +21,7 @@ from obligations.cli.table import render
 from obligations.errors import InvalidRequest, NotFound
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger.bundle import ledger_file_name, safe_name, write_bundle
-from obligations.ledger.errors import LedgerRenderError, PdfConverterMissing
+from obligations.ledger.errors import LedgerRenderError
 from obligations.ledger.figures import figure_specs
 from obligations.ledger.formats import FORMATS
 from obligations.ledger.notes import list_figures, set_figures, set_note
@@ -120,16 +120,14 @@ def make(
 
 def _write_summary(app: AppContext, summary: CollegeSummary, stem: Path) -> None:
     """The college summary as ``stem``.xlsx, .html and .pdf (the PDF left out, with a
-    warning, when LibreOffice is not installed)."""
+    warning, when LibreOffice or its Calc cannot make it)."""
     stem.with_name(stem.name + ".xlsx").write_bytes(summary_xlsx(summary))
     stem.with_name(stem.name + ".html").write_text(summary_html(summary), encoding="utf-8")
     try:
         pdf = summary_pdf(summary, scratch=scratch_dir(app.settings.data_dir))
-    except PdfConverterMissing as exc:
+    except LedgerRenderError as exc:  # the ledgers and the other summaries are written
         click.echo(f"未生成汇总表 PDF：{exc}", err=True)
         return
-    except LedgerRenderError as exc:
-        raise Failure(str(exc)) from exc
     stem.with_name(stem.name + ".pdf").write_bytes(pdf)
 
 
