@@ -113,3 +113,23 @@ def test_the_ledger_page_offers_others_no_college_download(web: WebWorld) -> Non
     client, _ = web.login("u01_manager")
     page = client.get("/units/U01/ledger?year=2026").text
     assert "/ledger/2026/all.zip" not in page and "college-download.js" not in page
+
+
+def test_an_administrator_sees_the_college_summary_as_a_page_with_a_bar_per_unit(
+    web: WebWorld,
+) -> None:
+    client, _ = web.login("admin")
+    ledger_page = client.get("/units/U01/ledger?year=2026").text
+    assert 'href="/ledger/2026/summary.html"' in ledger_page
+    response = client.get("/ledger/2026/summary.html")
+    assert response.status_code == 200
+    page = response.text
+    assert "标准化建设工作台账汇总（2026年度）" in page
+    assert "U01 组织" in page and "U02 组织" in page
+    assert len(re.findall(r'<rect class="value"', page)) == 3  # two units and the total
+    assert "<script" not in page
+
+
+def test_others_may_not_see_the_college_summary_page(web: WebWorld) -> None:
+    client, _ = web.login("viewer_all")
+    assert client.get("/ledger/2026/summary.html").status_code == 403

@@ -27,6 +27,7 @@ from obligations.ledger.document import LedgerDocument
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_html import render_html
+from obligations.ledger.summary_html import summary_html
 from obligations.rules.catalog import Catalog
 from obligations.scratch import new_scratch_file, scratch_dir
 from obligations.web.auth import PageUser
@@ -191,6 +192,20 @@ async def college_ledgers(request: Request, auth: PageUser, year: YearPath) -> R
         headers={"Content-Disposition": content_disposition(filename)},
         background=BackgroundTask(target.unlink, missing_ok=True),
     )
+
+
+def _summary_page(web: WebState, year: int) -> str:
+    with web.sessions() as db:
+        college = compose_college(db, web.catalog, calendar_year(year), web.today())
+    return summary_html(college.summary)
+
+
+@router.get("/ledger/{year}/summary.html")
+async def college_summary_page(request: Request, auth: PageUser, year: YearPath) -> Response:
+    """Administrators: the college summary (ranked units, a bar per unit) as a page."""
+    access.require_admin(auth.principal)
+    html = await run_in_threadpool(_summary_page, state_of(request), year)
+    return HTMLResponse(html)
 
 
 @router.get("/units/{code}/ledger/{year}.html")
