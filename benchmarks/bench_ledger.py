@@ -36,7 +36,8 @@ from obligations.ledger.period import calendar_year
 from obligations.ledger.render_docx import render_docx
 from obligations.ledger.render_xlsx import render_xlsx
 from obligations.ledger.service import ComposedLedger, compose_unit_ledger, unit_codes
-from obligations.ledger.summary import summary_xlsx
+from obligations.ledger.summary import college_summary, task_outcomes
+from obligations.ledger.summary_xlsx import summary_xlsx
 from obligations.models import EvidenceFile, EvidenceRecord, LedgerFigure, Organization, Task
 from obligations.paths import shipped_dir
 from obligations.rules.catalog import Catalog, load_catalog
@@ -204,7 +205,9 @@ def _every_unit(sessions: sessionmaker[Session], catalog: Catalog, codes: list[s
         render_docx(composed.document)
         render_xlsx(composed.document)
         ledgers.append(composed)
-    summary_xlsx(ledgers, title="台账汇总")
+    with sessions() as session:
+        outcomes = task_outcomes(session, calendar_year(YEAR), TODAY)
+    summary_xlsx(college_summary(ledgers, outcomes, title="台账汇总"))
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 from docx import Document
+from sqlalchemy import select
 from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import build_unit, fill_year, tasks_due
 from tests.storage_samples import png
@@ -21,7 +22,8 @@ from tests.storage_samples import png
 from obligations.cli.main import cli
 from obligations.db import make_engine, session_factory
 from obligations.ledger.render_xlsx import FIRST_ITEM_ROW
-from obligations.models import EvidenceRecord
+from obligations.models import EvidenceRecord, Task
+from obligations.tasks.state import refresh_done_on
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ledger"
 YEAR_ARGS = ("--year", "2026", "--today", "2027-01-10")
@@ -185,19 +187,42 @@ def test_bad_input_is_refused_in_chinese_with_exit_status_2(
 def test_all_units_get_a_ledger_and_the_college_a_summary(
     deployment: Deployment, tmp_path: Path
 ) -> None:
+    engine = make_engine(deployment.database_url)
+    with session_factory(engine).begin() as session:  # as the evidence service keeps it
+        refresh_done_on(session, session.scalars(select(Task.id)).all())
+    engine.dispose()
     out = tmp_path / "all"
     result = deployment.run("ledger", "--all", *YEAR_ARGS, "-o", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
         "U10-机电工程学院直属党支部台账（2026年度）.docx",
+        "台账汇总（2026年度）.html",
+        "台账汇总（2026年度）.pdf",
         "台账汇总（2026年度）.xlsx",
     ]
     sheet = openpyxl.load_workbook(out / "台账汇总（2026年度）.xlsx").active
     assert sheet is not None
-    assert [c.value for c in sheet[3]] == [
-        1, "U10", "机电工程学院直属党支部", 29, 1, 0, 1, 0, "2.4自身建设",
-    ]  # fmt: skip
-    assert [c.value for c in sheet[4]][2:8] == ["合计", 29, 1, 0, 1, 0]
+    unit, total = ([c.value for c in row] for row in sheet.iter_rows(min_row=3, max_row=4))
+    due = unit[3]
+    assert unit[:3] == [1, "U10", "机电工程学院直属党支部"]
+    assert unit[4:7] == [round(100 * (due - 1) / due, 1), 0, round(100 / due, 1)]  # May missed
+    assert unit[7:] == [29, 1, 0, "2.4自身建设"]
+    assert total[2:] == ["合计", *unit[3:10], None]
+    html = (out / "台账汇总（2026年度）.html").read_text(encoding="utf-8")
+    assert "机电工程学院直属党支部" in html and f"{unit[4]}%" in html
+
+
+def test_without_libreoffice_all_units_still_get_their_ledgers_and_the_summary(
+    deployment: Deployment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "no-libreoffice"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "all"
+    result = deployment.run("ledger", "--all", *YEAR_ARGS, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    assert "未生成汇总表 PDF" in result.output and "LibreOffice" in result.output
+    assert sorted(p.suffix for p in out.iterdir()) == [".docx", ".html", ".xlsx"]
 
 
 def test_the_bundle_option_writes_a_zip_with_the_ledger_and_index(

@@ -23,7 +23,8 @@ from tests.test_ledger_bundle import build, compose
 from obligations.evidence.storage import LocalBlobStore
 from obligations.ledger.bundle import INDEX_NAME, bundle_root, write_bundle
 from obligations.ledger.render_xlsx import render_xlsx
-from obligations.ledger.summary import summary_xlsx
+from obligations.ledger.summary import college_summary
+from obligations.ledger.summary_xlsx import summary_xlsx
 from obligations.models import EvidenceFile, EvidenceRecord, Organization
 from obligations.orgdata.template import write_template
 from obligations.safety.export import export_unit
@@ -111,7 +112,7 @@ def test_no_csv_or_xlsx_written_by_the_project_holds_a_live_formula(
         for n, row in enumerate(composed.document.rows)
     ]
     ledger_xlsx = render_xlsx(replace(composed.document, rows=hostile_rows))
-    summary = summary_xlsx([composed], title="=HYPERLINK(A1)汇总")
+    summary = summary_xlsx(college_summary([composed], {}, title="=HYPERLINK(A1)汇总"))
     write_template(tmp_path / "template.xlsx")
 
     texts = assert_xlsx_safe(index_xlsx) | assert_xlsx_safe(summary)

@@ -33,8 +33,11 @@ from obligations.ledger.period import (
     date_range,
 )
 from obligations.ledger.service import ComposedLedger, compose_unit_ledger, unit_codes
-from obligations.ledger.summary import summary_xlsx
+from obligations.ledger.summary import CollegeSummary, college_summary, summary_title, task_outcomes
+from obligations.ledger.summary_html import summary_html
+from obligations.ledger.summary_xlsx import summary_pdf, summary_xlsx
 from obligations.rules.calendars import load_academic_calendar
+from obligations.scratch import scratch_dir
 from obligations.timeutil import utcnow
 
 
@@ -103,16 +106,29 @@ def make(
             return
         assert output is not None
         ledgers = [_compose(session, app, code, **options) for code in unit_codes(session, period)]
+        outcomes = task_outcomes(session, period, today)
     if not ledgers:
         raise BadInput("数据库中没有党总支或直属党支部，请先导入组织数据")
     output.mkdir(parents=True, exist_ok=True)
     for composed in ledgers:
         name = ledger_file_name(composed, "zip" if bundle else fmt)
         _write_one(app, composed, fmt, bundle, output / name)
-    title = f"党总支（直属党支部）标准化建设工作台账汇总（{period.label}）"
-    summary = output / safe_name(f"台账汇总（{period.label}）.xlsx")
-    summary.write_bytes(summary_xlsx(ledgers, title=title))
+    summary = college_summary(ledgers, outcomes, title=summary_title(period))
+    _write_summary(app, summary, output / safe_name(f"台账汇总（{period.label}）"))
     click.echo(f"已生成 {len(ledgers)} 个单位的台账和汇总表：{output}")
+
+
+def _write_summary(app: AppContext, summary: CollegeSummary, stem: Path) -> None:
+    """The college summary as ``stem``.xlsx, .html and .pdf (the PDF left out, with a
+    warning, when LibreOffice or its Calc cannot make it)."""
+    stem.with_name(stem.name + ".xlsx").write_bytes(summary_xlsx(summary))
+    stem.with_name(stem.name + ".html").write_text(summary_html(summary), encoding="utf-8")
+    try:
+        pdf = summary_pdf(summary, scratch=scratch_dir(app.settings.data_dir))
+    except LedgerRenderError as exc:  # the ledgers and the other summaries are written
+        click.echo(f"未生成汇总表 PDF：{exc}", err=True)
+        return
+    stem.with_name(stem.name + ".pdf").write_bytes(pdf)
 
 
 def _period(

@@ -21,6 +21,7 @@ from obligations.scratch import scratch_folder
 
 DEFAULT_TIMEOUT = 120.0  # seconds; a first start of LibreOffice takes a few
 CONVERTER_NAMES = ("soffice", "libreoffice")
+_CALC_HINT = "（Excel 文件需安装 LibreOffice Calc，Debian/Ubuntu：libreoffice-calc-nogui）"
 
 _SERIF_FACES = ("宋体", "SimSun", "新宋体", "NSimSun", "仿宋", "仿宋_GB2312", "FangSong", "楷体")
 _SANS_FACES = ("黑体", "SimHei", "方正小标宋简体", "方正小标宋_GBK", "微软雅黑", "Microsoft YaHei")
@@ -35,7 +36,7 @@ def find_converter(path: str | None = None) -> str:
     raise PdfConverterMissing(
         "无法生成 PDF：服务器未安装 LibreOffice（找不到 soffice 或 libreoffice 命令）。"
         "请管理员安装 LibreOffice（Debian/Ubuntu：apt-get install libreoffice-writer-nogui "
-        "fonts-noto-cjk），或先下载 Word 版台账再自行转换为 PDF。"
+        "libreoffice-calc-nogui fonts-noto-cjk），或先下载 Word 版台账再自行转换为 PDF。"
     )
 
 
@@ -62,10 +63,24 @@ def docx_to_pdf(
 
     The working folder goes in ``scratch`` (the data directory's ``tmp/``, swept of what a killed
     conversion leaves) or, without one, the system's temporary folder."""
+    return office_to_pdf(docx, "docx", timeout=timeout, path=path, scratch=scratch)
+
+
+def office_to_pdf(
+    content: bytes,
+    suffix: str,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    path: str | None = None,
+    scratch: Path | None = None,
+) -> bytes:
+    """Convert an office file (``suffix`` ``docx`` or ``xlsx``, as bytes) to PDF bytes with
+    LibreOffice, as :func:`docx_to_pdf` does; a workbook prints with its own page setup.
+    Raises :class:`PdfConverterMissing` or :class:`PdfConversionFailed`."""
     converter = find_converter(path)
     with scratch_folder(scratch, prefix="pdf-") as work:
-        source = work / "ledger.docx"
-        source.write_bytes(docx)
+        source = work / f"ledger.{suffix}"
+        source.write_bytes(content)
         command = [
             converter,
             f"-env:UserInstallation={(work / 'profile').as_uri()}",
@@ -81,7 +96,8 @@ def docx_to_pdf(
         output = _run(command, _environment(work), timeout)
         result = work / "out" / "ledger.pdf"
         if not result.is_file():
-            raise PdfConversionFailed(f"LibreOffice 未能生成 PDF。输出信息：{output[-500:]}")
+            hint = _CALC_HINT if suffix == "xlsx" else ""
+            raise PdfConversionFailed(f"LibreOffice 未能生成 PDF{hint}。输出信息：{output[-500:]}")
         return result.read_bytes()
 
 

@@ -3,6 +3,13 @@
 Rows: 1 附件2, 2 title, 3 period, 4 header fields, 5 column headers (repeated on every printed
 page), then one row per item. Columns A-F: 项目 (merged down each section), item name and
 standard text (the header 具体标准 spans both), 落实情况, 是否达标, 存在的主要差距及措施.
+
+Excel neither grows a row for wrapped text on opening nor allows one over 409 points, so each
+item row is given the height its longest cell needs (lines estimated from the column widths,
+a CJK character taking two width units and an ASCII one one) and a 落实情况 or 差距 text that
+would need more than 409 points is cut at a sentence boundary with :data:`CUT_NOTE` appended:
+the full text is in the evidence bundle's catalogue. The 是否达标 cells offer a drop-down of
+the three verdicts (:class:`~obligations.ledger.document.Verdict`).
 """
 
 from __future__ import annotations
@@ -21,9 +28,12 @@ from openpyxl.styles import (  # type: ignore[import-untyped, unused-ignore]
     NamedStyle,
     Side,
 )
+from openpyxl.worksheet.datavalidation import (  # type: ignore[import-untyped, unused-ignore]
+    DataValidation,
+)
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
-from obligations.ledger.document import LedgerDocument, LedgerRow
+from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict
 from obligations.spreadsheet import neutralise_workbook
 
 BODY_FONT = "宋体"
@@ -33,7 +43,14 @@ SHEET_TITLE = "台账"
 COLUMN_WIDTHS = {"A": 10.0, "B": 12.0, "C": 46.0, "D": 38.0, "E": 9.0, "F": 24.0}
 HEADER_ROW = 5
 FIRST_ITEM_ROW = HEADER_ROW + 1
-LINE_HEIGHT = 14.5  # points per wrapped line at 10.5 pt
+# Points per wrapped line at 10.5 pt: Excel's 宋体 needs ~14, LibreOffice's Noto CJK ~15.2.
+LINE_HEIGHT = 15.5
+ROW_PADDING = 4.0  # points above and below the text
+MAX_ROW_HEIGHT = 409.0  # Excel's limit for one row, in points
+MAX_LINES = int((MAX_ROW_HEIGHT - ROW_PADDING) // LINE_HEIGHT)
+CUT_NOTE = "（详见佐证材料目录）"
+VERDICT_COLUMN = "E"
+_SENTENCE_ENDS = "。；！？\n"
 
 _THIN = Side(style="thin", color="000000")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
@@ -64,6 +81,7 @@ def render_xlsx(document: LedgerDocument) -> bytes:
     _write_heading(sheet, document)
     _write_column_headers(sheet, document)
     _write_items(sheet, document)
+    _add_verdict_choices(sheet, FIRST_ITEM_ROW, FIRST_ITEM_ROW + len(document.rows) - 1)
     _set_page(sheet)
     neutralise_workbook(workbook)
     buffer = io.BytesIO()
@@ -116,27 +134,73 @@ def _write_item(sheet: Worksheet, number: int, row: LedgerRow, font: Font) -> No
         ("A", None, _BODY_CENTER),
         ("B", row.item_name, _BODY_CENTER),
         ("C", row.standard_text, _BODY_LEFT),
-        ("D", _clean(row.implementation), _BODY_LEFT),
+        ("D", fit_text(_clean(row.implementation), COLUMN_WIDTHS["D"]), _BODY_LEFT),
         ("E", row.verdict.value, _BODY_CENTER),
-        ("F", _clean(row.gaps), _BODY_LEFT),
+        ("F", fit_text(_clean(row.gaps), COLUMN_WIDTHS["F"]), _BODY_LEFT),
     )
     for column, value, style in values:
         cell = sheet[f"{column}{number}"]
         if value is not None:
             cell.value = value
         cell.style = style
-    # Excel does not grow a row for wrapped text on opening; estimate the height it needs.
-    lines = max(_lines(str(value), COLUMN_WIDTHS[column]) for column, value, _ in values if value)
-    sheet.row_dimensions[number].height = max(2, lines) * LINE_HEIGHT + 4
+    lines = max(line_count(str(value), COLUMN_WIDTHS[c]) for c, value, _ in values if value)
+    sheet.row_dimensions[number].height = row_height(lines)
 
 
-def _lines(text: str, width: float) -> int:
-    per_line = max(1.0, (width - 1) / 2)  # Chinese characters per line
-    return sum(max(1, math.ceil(_display_width(line) / 2 / per_line)) for line in text.split("\n"))
+def row_height(lines: int) -> float:
+    """Points for a row of ``lines`` wrapped lines (at least two), never over Excel's 409."""
+    return min(MAX_ROW_HEIGHT, max(2, lines) * LINE_HEIGHT + ROW_PADDING)
 
 
-def _display_width(text: str) -> int:
+def line_count(text: str, width: float) -> int:
+    """Wrapped lines ``text`` takes in a column ``width`` units wide (Excel's unit: one digit
+    of the default font; a CJK character takes two, an ASCII character one)."""
+    usable = max(2.0, width - 2)  # the cell's inner margins
+    return sum(max(1, math.ceil(display_width(line) / usable)) for line in text.split("\n"))
+
+
+def display_width(text: str) -> int:
+    """Width units of ``text``: 1 for ASCII and other narrow characters, 2 from CJK on."""
     return sum(1 if ord(char) < 0x2E80 else 2 for char in text)
+
+
+def fit_text(text: str, width: float, max_lines: int = MAX_LINES) -> str:
+    """``text`` if it fits in ``max_lines`` lines of a column ``width`` units wide; else its
+    longest beginning that ends a sentence (。；！？ or a line break) and fits with
+    :data:`CUT_NOTE` after it (a beginning cut mid-sentence only when no sentence fits)."""
+    if line_count(text, width) <= max_lines:
+        return text
+    ends = [i + 1 for i, char in enumerate(text) if char in _SENTENCE_ENDS]
+    for end in reversed(ends):
+        candidate = text[:end].rstrip("\n") + CUT_NOTE
+        if line_count(candidate, width) <= max_lines:
+            return candidate
+    low, high = 0, len(text)  # the longest raw beginning that fits
+    while low < high:
+        middle = (low + high + 1) // 2
+        if line_count(text[:middle] + "…" + CUT_NOTE, width) <= max_lines:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low] + "…" + CUT_NOTE
+
+
+def _add_verdict_choices(sheet: Worksheet, first: int, last: int) -> None:
+    """A drop-down of 达标/未达标/待补充 on the 是否达标 cells of the item rows."""
+    choices = ",".join(verdict.value for verdict in Verdict)
+    validation = DataValidation(
+        type="list",
+        formula1=f'"{choices}"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="是否达标",
+        error=f"请从下拉列表中选择：{choices.replace(',', '、')}",
+        promptTitle="是否达标",
+        prompt="请选择：" + choices.replace(",", "、"),
+        showInputMessage=True,
+    )
+    validation.add(f"{VERDICT_COLUMN}{first}:{VERDICT_COLUMN}{last}")
+    sheet.add_data_validation(validation)
 
 
 def _merged(sheet: Worksheet, row: int, start: str, end: str, value: str, font: Font) -> Cell:

@@ -22,10 +22,12 @@ from obligations.errors import NotFound
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger import service as compose
 from obligations.ledger.bundle import ledger_file_name, write_bundle
+from obligations.ledger.college import archive_name, compose_college, write_college_archive
 from obligations.ledger.document import LedgerDocument
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_html import render_html
+from obligations.ledger.summary_html import summary_html
 from obligations.rules.catalog import Catalog
 from obligations.scratch import new_scratch_file, scratch_dir
 from obligations.web.auth import PageUser
@@ -157,6 +159,54 @@ async def ledger_bundle(request: Request, auth: PageUser, code: str, year: YearP
         headers={"Content-Disposition": content_disposition(filename)},
         background=BackgroundTask(target.unlink, missing_ok=True),
     )
+
+
+def _write_college(web: WebState, principal: Principal, year: int, target: Path) -> str:
+    """Every unit's Word ledger and the summary, zipped to ``target``; the download's name."""
+    access.require_admin(principal)
+    period = calendar_year(year)
+    with web.sessions() as db:
+        college = compose_college(db, web.catalog, period, web.today())
+    if not college.ledgers:
+        raise NotFound("数据库中没有党总支或直属党支部，请先导入组织数据")
+    with target.open("wb") as sink:
+        write_college_archive(sink, college, lambda document: web.render_ledger(document, "docx"))
+    return f"{archive_name(period)}.zip"
+
+
+@router.get("/ledger/{year}/all.zip")
+async def college_ledgers(request: Request, auth: PageUser, year: YearPath) -> Response:
+    """Administrators: every unit's ledger (Word) and the college summary (Excel, HTML) in one
+    ZIP, built in the data directory's scratch folder and removed once sent."""
+    access.require_admin(auth.principal)
+    web = state_of(request)
+    target = new_scratch_file(scratch_dir(web.settings.data_dir), prefix="college-", suffix=".zip")
+    try:
+        filename = await run_in_threadpool(_write_college, web, auth.principal, year, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            target.unlink()
+        raise
+    return FileResponse(
+        target,
+        media_type=BUNDLE_MEDIA_TYPE,
+        headers={"Content-Disposition": content_disposition(filename)},
+        background=BackgroundTask(target.unlink, missing_ok=True),
+    )
+
+
+def _summary_page(web: WebState, year: int) -> str:
+    with web.sessions() as db:
+        college = compose_college(db, web.catalog, calendar_year(year), web.today())
+    return summary_html(college.summary)
+
+
+@router.get("/ledger/{year}/summary.html")
+async def college_summary_page(request: Request, auth: PageUser, year: YearPath) -> Response:
+    """Administrators: the college summary (ranked units, a bar per unit) as a page."""
+    access.require_admin(auth.principal)
+    html = await run_in_threadpool(_summary_page, state_of(request), year)
+    return HTMLResponse(html)
 
 
 @router.get("/units/{code}/ledger/{year}.html")
