@@ -63,6 +63,13 @@ def test_checking_a_folder_points_to_that_folders_file(tmp_path: Path) -> None:
     assert f"请在 {folder / 'holidays.yaml'} 中录入" in line
 
 
+def line_of_field(file: str | Path, rule_id: str, field: str) -> int:
+    """The 1-based line of ``field:`` in the rule ``rule_id`` of a catalog file."""
+    lines = Path(file).read_text(encoding="utf-8").splitlines()
+    start = next(n for n, text in enumerate(lines) if text.strip() == f"- id: {rule_id}")
+    return next(n for n in range(start, len(lines)) if lines[n].strip().startswith(f"{field}:")) + 1
+
+
 def test_rules_check_warns_of_an_academic_year_missing_from_the_calendar() -> None:
     catalog, problems = check_catalog(
         [shipped_dir("calendar_rules")],
@@ -73,5 +80,9 @@ def test_rules_check_warns_of_an_academic_year_missing_from_the_calendar() -> No
     )
     assert catalog is not None
     (problem,) = [p for p in problems if p.rule_id == "branch-setup-survey"]
-    assert (problem.severity, problem.field, problem.line) == (Severity.WARNING, "period", 113)
+    assert (problem.severity, problem.field, problem.line) == (
+        Severity.WARNING,
+        "period",
+        line_of_field(problem.file, "branch-setup-survey", "period"),
+    )
     assert "学年 2025-2026 没有校历数据，暂按 2025-09-01 至 2026-08-31 推算" in problem.message

@@ -206,7 +206,7 @@ async def college_summary_page(request: Request, auth: PageUser, year: YearPath)
     """Administrators: the college summary (ranked units, a bar per unit) as a page."""
     access.require_admin(auth.principal)
     html = await run_in_threadpool(_summary_page, state_of(request), year)
-    return HTMLResponse(html)
+    return self_contained_page(html)
 
 
 @router.get("/units/{code}/ledger/{year}.html")
