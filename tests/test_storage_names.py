@@ -67,9 +67,19 @@ def test_a_nul_is_refused() -> None:
         clean_filename("报告.pdf\x00.exe")
 
 
-@pytest.mark.parametrize("name", ["报告\n.pdf", "报告\t.pdf", "报告\x7f.pdf", "报告\u202efdp.exe"])
-def test_control_characters_are_refused(name: str) -> None:
-    with pytest.raises(BadFileName, match="控制字符"):
+@pytest.mark.parametrize(
+    "name",
+    [
+        "报告\n.pdf",
+        "报告\t.pdf",
+        "报告\x7f.pdf",
+        "报告\u202efdp.exe",
+        "报\u200b告.pdf",
+        "\ufeff报告.pdf",
+    ],
+)
+def test_control_and_invisible_formatting_characters_are_refused(name: str) -> None:
+    with pytest.raises(BadFileName, match="控制或格式字符"):
         clean_filename(name)
 
 

@@ -30,8 +30,9 @@ class ScratchLeftover:
 
 
 def scratch_dir(data_dir: Path) -> Path:
-    """``<data dir>/tmp``: where temporary files are made."""
-    return data_dir / SCRATCH
+    """``<data dir>/tmp`` as an absolute path (a relative data directory, the README's
+    default, would give LibreOffice a profile path it cannot turn into a file URI)."""
+    return data_dir.resolve() / SCRATCH
 
 
 def new_scratch_file(directory: Path, *, prefix: str, suffix: str) -> Path:

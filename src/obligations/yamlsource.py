@@ -105,16 +105,37 @@ class _BoundedLoader(yaml.SafeLoader):
             self.depth -= 1
 
 
+class FileTooLarge(ValueError):
+    """A file over its size limit (message in Chinese)."""
+
+
+def read_text_bounded(path: Path, limit: int, encoding: str = "utf-8") -> str:
+    """The text of the regular file ``path``, reading at most ``limit`` + 1 bytes.
+
+    Raises :class:`FileTooLarge` past ``limit`` bytes, ``OSError`` for what is not a regular
+    file (a folder, a device such as ``/dev/zero`` whose size reads as 0, a broken link), and
+    ``UnicodeDecodeError``."""
+    if not path.is_file():
+        what = "文件夹" if path.is_dir() else "不存在或不是普通文件"
+        raise OSError(f"{path} 是{what}" if path.is_dir() else f"{path} {what}")
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise FileTooLarge(f"文件过大（超过 {limit} 字节），上限 {limit} 字节")
+    return data.decode(encoding)
+
+
 def load_yaml(path: Path) -> YamlDocument:
     """Read and compose ``path``; raise :class:`YamlSyntaxError` (message in Chinese, with the
     line where known) for a file that is not UTF-8 YAML, has a duplicate key or passes a bound."""
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise YamlSyntaxError(path, None, f"文件过大（{size} 字节），上限 {MAX_BYTES} 字节")
-        text = path.read_text(encoding="utf-8")
+        text = read_text_bounded(path, MAX_BYTES)
     except UnicodeDecodeError as exc:
-        raise YamlSyntaxError(path, None, f"文件不是 UTF-8 编码：{exc}") from exc
+        raise YamlSyntaxError(path, None, f"文件不是 UTF-8 编码（第 {exc.start} 字节）") from exc
+    except FileTooLarge as exc:
+        raise YamlSyntaxError(path, None, str(exc)) from None
+    except OSError as exc:
+        raise YamlSyntaxError(path, None, f"无法读取文件：{exc.strerror or exc}") from None
     try:
         fast = _FAST_LOADER is not None and _is_shipped(path)
         loader: yaml.CSafeLoader | _BoundedLoader = (

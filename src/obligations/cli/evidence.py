@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import shutil
 from contextlib import ExitStack
@@ -228,11 +229,21 @@ def _task_and_files(arguments: tuple[str, ...], *, standing: bool) -> tuple[int 
         task_id = int(first)
     files = [Path(name) for name in names]
     for path in files:
-        if not path.exists():
-            raise BadInput(f"文件不存在：{path}")
+        try:
+            path.stat()
+        except OSError as exc:  # missing, or a name longer than the file system allows
+            raise BadInput(f"无法读取文件 {path}：{_why(exc)}") from None
         if path.is_dir():
             raise BadInput(f"{path} 是目录，请给出文件")
     return task_id, files
+
+
+def _why(error: OSError) -> str:
+    if error.errno == errno.ENAMETOOLONG:
+        return "文件名过长（超过 255 字节），请缩短后再登记"
+    if error.errno == errno.ENOENT:
+        return "文件不存在"
+    return error.strerror or str(error)
 
 
 def _state(record: EvidenceRecord) -> str:

@@ -83,7 +83,7 @@ def office_to_pdf(
         source.write_bytes(content)
         command = [
             converter,
-            f"-env:UserInstallation={(work / 'profile').as_uri()}",
+            f"-env:UserInstallation={(work / 'profile').resolve().as_uri()}",
             "--headless",
             "--norestore",
             "--nolockcheck",

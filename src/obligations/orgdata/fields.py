@@ -8,13 +8,13 @@ clears the field.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from obligations.textcheck import hidden_character
 from obligations.vocabulary import OrgKind, Role
 from obligations.yamlsource import Loc, YamlDocument
 
@@ -180,13 +180,13 @@ _CONTROL_NAMES = {"\t": "制表符", "\n": "换行符", "\r": "回车符", "\0":
 
 def _refuse_control_characters(text: str) -> None:
     """Raise :class:`Invalid` naming the first control character (Unicode category Cc: C0,
-    DEL and C1) in ``text``: invisible, and PostgreSQL refuses NUL in text columns."""
-    for position, char in enumerate(text, start=1):
-        if unicodedata.category(char) == "Cc":
-            name = _CONTROL_NAMES.get(char, "控制字符")
-            raise Invalid(
-                f"第 {position} 个字符是不可见的{name}（U+{ord(char):04X}），请删除后再导入"
-            )
+    DEL and C1; PostgreSQL refuses NUL in text columns) or invisible formatting character
+    (bidirectional and zero-width, :func:`obligations.textcheck.hidden_character`)."""
+    hidden = hidden_character(text)
+    if hidden:
+        position, char = hidden
+        name = _CONTROL_NAMES.get(char, "控制或格式字符")
+        raise Invalid(f"第 {position} 个字符是不可见的{name}（U+{ord(char):04X}），请删除后再导入")
 
 
 code = _text(64, r"\S+", "编码不能包含空格")

@@ -6,7 +6,9 @@ from pathlib import Path
 
 from obligations.orgdata.fields import Batch, refused
 from obligations.orgdata.parse import XLSX_SUFFIX, YAML_SUFFIXES, parse_csv, parse_yaml
-from obligations.yamlsource import YamlSyntaxError, load_yaml
+from obligations.yamlsource import FileTooLarge, YamlSyntaxError, load_yaml, read_text_bounded
+
+MAX_CSV_BYTES = 32 * 1024 * 1024  # a college of 20,000 people is about 2 MB
 
 
 def read_file(path: Path) -> Batch:
@@ -16,14 +18,18 @@ def read_file(path: Path) -> Batch:
         if suffix in YAML_SUFFIXES:
             return parse_yaml(load_yaml(path))
         if suffix == ".csv":
-            return parse_csv(str(path), path.read_text(encoding="utf-8-sig"))
+            return parse_csv(str(path), read_text_bounded(path, MAX_CSV_BYTES, "utf-8-sig"))
         if suffix == XLSX_SUFFIX:
             # Imported here: openpyxl is slow to load and only workbooks need it.
             from obligations.orgdata.xlsx import parse_xlsx
 
+            if not path.is_file():  # a folder or a device named .xlsx
+                raise OSError(f"{path} 不存在或不是普通文件")
             return parse_xlsx(path)
     except YamlSyntaxError as exc:
         return refused(path, exc.message, exc.line)
+    except FileTooLarge as exc:
+        return refused(path, str(exc))
     except UnicodeDecodeError:
         return refused(path, "文件不是 UTF-8 编码；在 Excel 中请另存为“CSV UTF-8（逗号分隔）”")
     except OSError as exc:

@@ -9,14 +9,11 @@ from __future__ import annotations
 import unicodedata
 
 from obligations.evidence.storage.errors import BadFileName
+from obligations.textcheck import hidden_character
 
 # File systems limit a name to 255 bytes, not characters: a Chinese character takes 3 bytes in
 # UTF-8 and an emoji 4. A longer name could be stored but not extracted from an export.
 MAX_NAME_BYTES = 255
-
-# Bidirectional overrides can make "报告\u202eexe.pdf" display as "报告fdp.exe" or hide the real
-# extension; they have no place in a file name.
-_BIDI_CONTROLS = frozenset("\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def clean_filename(name: str) -> str:
@@ -26,8 +23,10 @@ def clean_filename(name: str) -> str:
         raise BadFileName("文件名为空，请提供带扩展名的文件名")
     if "\x00" in cleaned:
         raise BadFileName("文件名含有空字符（NUL），请重命名后再上传")
-    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in cleaned):
-        raise BadFileName("文件名含有控制字符（如换行、制表符或文字方向控制符），请重命名后再上传")
+    if hidden_character(cleaned):
+        raise BadFileName(
+            "文件名含有不可见的控制或格式字符（如换行、制表符、零宽字符或文字方向控制符），请重命名后再上传"
+        )
     if "/" in cleaned or "\\" in cleaned:
         raise BadFileName(f"文件名“{cleaned}”含有路径分隔符“/”或“\\”，只能是单纯的文件名")
     if cleaned in (".", ".."):
