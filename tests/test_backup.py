@@ -37,13 +37,14 @@ from obligations.accounts.access import operator
 from obligations.evidence import intake
 from obligations.evidence import records as evidence
 from obligations.settings import Settings
-from obligations.evidence.storage import LocalBlobStore
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.timeutil import local_date, utcnow
 
 settings = Settings(data_dir=sys.argv[1])
 sessions = session_factory(make_engine(settings.effective_database_url))
 store = LocalBlobStore(settings.evidence_dir)
-policy = evidence.EvidencePolicy(limits=settings.upload_limits)
+limits = UploadLimits.of(settings.max_upload_mb, settings.allowed_file_types)
+policy = evidence.EvidencePolicy(limits=limits)
 catalog = load_catalog(settings.rules_dirs)
 task_id, held_on = int(sys.argv[2]), sys.argv[3]
 for n in itertools.count():

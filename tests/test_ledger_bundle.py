@@ -20,7 +20,7 @@ from obligations.accounts.access import operator
 from obligations.evidence import records as evidence
 from obligations.evidence.intake import Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
-from obligations.evidence.storage import LocalBlobStore
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.ledger.bundle import INDEX_NAME, write_bundle
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_docx import render_docx
@@ -28,7 +28,9 @@ from obligations.ledger.service import ComposedLedger, compose_unit_ledger
 from obligations.models import EvidenceFile, EvidenceRecord, Organization, Task
 from obligations.settings import Settings
 
-POLICY = EvidencePolicy(limits=Settings().upload_limits)
+POLICY = EvidencePolicy(
+    limits=UploadLimits.of(Settings().max_upload_mb, Settings().allowed_file_types)
+)
 SHARED = PDF + b"%shared minutes\n"  # the same content attached to two records: two uses
 
 

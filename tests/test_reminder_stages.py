@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from itertools import islice
 
+from obligations.reminders.digests import DigestItem, group_digests
 from obligations.reminders.recipients import Holding, TaskSubject, recipients
 from obligations.reminders.stages import (
     SendDays,
@@ -14,7 +15,6 @@ from obligations.reminders.stages import (
     stages_due,
     task_stages,
 )
-from obligations.rules.digests import DigestItem, group_digests
 from obligations.rules.schema import Reminders, Scope
 from obligations.rules.workdays import WorkdayCalendar
 from obligations.timeutil import LOCAL_TZ

@@ -23,7 +23,7 @@ from tests.reminder_support import Inbox, channels_file, inbox_server
 from obligations.accounts.access import operator
 from obligations.db import session_factory
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
-from obligations.evidence.storage import LocalBlobStore
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import Person, ReminderItem, Task
 from obligations.reminders.config import load_reminder_config
 from obligations.reminders.runtime import ReminderRuntime
@@ -124,7 +124,7 @@ def year(
         }
         seen.unowned = first_reminders(session, catalog, orgs["B2"].id)
     store = LocalBlobStore(folder / "blobs")
-    policy = EvidencePolicy(limits=Settings().upload_limits, review_enabled=False)
+    policy = EvidencePolicy(limits=UploadLimits(), review_enabled=False)
     inbox = Inbox()
     with inbox_server(inbox) as port:
         channels_file(folder, port, admins=[ADMINS])

@@ -75,9 +75,12 @@ class Root:
     @cached_property
     def evidence_policy(self) -> EvidencePolicy:
         from obligations.evidence.records import EvidencePolicy
+        from obligations.evidence.storage import UploadLimits
 
+        s = self.settings
         return EvidencePolicy(
-            limits=self.settings.upload_limits, review_enabled=self.settings.review_enabled
+            limits=UploadLimits.of(s.max_upload_mb, s.allowed_file_types),
+            review_enabled=s.review_enabled,
         )
 
     @property

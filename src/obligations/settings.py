@@ -11,8 +11,8 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from obligations.evidence.storage.limits import MIB, FileType, UploadLimits
 from obligations.paths import shipped_dir
+from obligations.vocabulary import FileType
 
 
 class Settings(BaseSettings):
@@ -72,13 +72,6 @@ class Settings(BaseSettings):
     @property
     def evidence_dir(self) -> Path:
         return self.data_dir / "evidence"
-
-    @property
-    def upload_limits(self) -> UploadLimits:
-        return UploadLimits(
-            max_bytes=self.max_upload_mb * MIB,
-            allowed=tuple(FileType(v) for v in self.allowed_file_types),
-        )
 
     @property
     def rules_dirs(self) -> list[Path]:

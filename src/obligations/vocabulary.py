@@ -190,3 +190,39 @@ class TallyOutcome(enum.StrEnum):
     DONE_LATE = "done_late"
     WAIVED = "waived"
     RETIRED = "retired"
+
+
+# evidence files
+
+
+class FileType(enum.StrEnum):
+    """File types evidence may have; the value is the canonical extension."""
+
+    PDF = "pdf"
+    DOCX = "docx"
+    XLSX = "xlsx"
+    DOC = "doc"
+    XLS = "xls"
+    JPG = "jpg"
+    PNG = "png"
+    HEIC = "heic"
+    MP4 = "mp4"
+    ZIP = "zip"
+
+    @property
+    def media_type(self) -> str:
+        return _MEDIA_TYPES[self]
+
+
+_MEDIA_TYPES = {
+    FileType.PDF: "application/pdf",
+    FileType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileType.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    FileType.DOC: "application/msword",
+    FileType.XLS: "application/vnd.ms-excel",
+    FileType.JPG: "image/jpeg",
+    FileType.PNG: "image/png",
+    FileType.HEIC: "image/heic",
+    FileType.MP4: "video/mp4",
+    FileType.ZIP: "application/zip",
+}

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from obligations.channels import Contact, OutgoingMessage, channel_class
 from obligations.models import Organization, Person, ReminderItem, Task
 from obligations.reminders.contacts import person_contacts
+from obligations.reminders.digests import Digest, DigestItem, group_digests
 from obligations.reminders.recipients import person_of
 from obligations.reminders.sender import Sender
 from obligations.reminders.stages import stage_kind
@@ -27,7 +28,6 @@ from obligations.reminders.templates import (
     NotificationEvent,
     NotificationItem,
 )
-from obligations.rules.digests import Digest, DigestItem, group_digests
 from obligations.tasks.state import recorded_on_by_task, state_of
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import local_date

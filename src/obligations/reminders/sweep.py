@@ -42,11 +42,11 @@ from obligations.channels import DeliveryError
 from obligations.models import DeliveryAttempt, ReminderItem
 from obligations.reminders.claiming import claim_group, due, finish, release, set_items
 from obligations.reminders.composing import Prepared, digest_items, prepare
+from obligations.reminders.digests import group_digests
 from obligations.reminders.pacing import defer_items, pause_channel, paused_channels, paused_until
 from obligations.reminders.routing import broken_channels, mark_broken, mark_working
 from obligations.reminders.sender import Sender
 from obligations.reminders.stages import retry_at
-from obligations.rules.digests import group_digests
 from obligations.vocabulary import AttemptResult, ItemState
 
 log = logging.getLogger(__name__)

@@ -4,42 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
+
+from obligations.vocabulary import FileType as FileType  # re-exported: storage's own word
 
 MIB = 1024 * 1024
-
-
-class FileType(StrEnum):
-    """File types evidence may have; the value is the canonical extension."""
-
-    PDF = "pdf"
-    DOCX = "docx"
-    XLSX = "xlsx"
-    DOC = "doc"
-    XLS = "xls"
-    JPG = "jpg"
-    PNG = "png"
-    HEIC = "heic"
-    MP4 = "mp4"
-    ZIP = "zip"
-
-    @property
-    def media_type(self) -> str:
-        return _MEDIA_TYPES[self]
-
-
-_MEDIA_TYPES = {
-    FileType.PDF: "application/pdf",
-    FileType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    FileType.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    FileType.DOC: "application/msword",
-    FileType.XLS: "application/vnd.ms-excel",
-    FileType.JPG: "image/jpeg",
-    FileType.PNG: "image/png",
-    FileType.HEIC: "image/heic",
-    FileType.MP4: "video/mp4",
-    FileType.ZIP: "application/zip",
-}
 
 
 def _file_types(values: Iterable[FileType | str]) -> tuple[FileType, ...]:
@@ -66,6 +34,13 @@ class UploadLimits:
         if self.max_bytes <= 0:
             raise ValueError(f"max_bytes must be positive, got {self.max_bytes}")
         object.__setattr__(self, "allowed", _file_types(self.allowed))
+
+    @classmethod
+    def of(cls, max_upload_mb: int, allowed_file_types: Iterable[str]) -> UploadLimits:
+        """The limits a deployment's settings give (``OBLIGATIONS_MAX_UPLOAD_MB``,
+        ``OBLIGATIONS_ALLOWED_FILE_TYPES``)."""
+        allowed = tuple(FileType(name) for name in allowed_file_types)
+        return cls(max_bytes=max_upload_mb * MIB, allowed=allowed)
 
     @property
     def allowed_text(self) -> str:
