@@ -19,7 +19,17 @@ class InvalidRequest(ServiceError):
     pass
 
 
-class OutOfSpace(ServiceError):
+class ServerFault(ServiceError):
+    """A request that fails for a reason on the server's side which no change of input helps
+    (a full disk, a damaged stored file): the CLI exits 1, the web answers 5xx."""
+
+
+class DataDamaged(ServerFault):
+    """Stored content no longer matches its checksum: it is never handed out (the web answers
+    500 with this message); ``obligations verify`` lists it and a backup restores it."""
+
+
+class OutOfSpace(ServerFault):
     """The server's disk (or the user's quota on it) is full: nothing of the request was kept,
     and only an administrator making room helps. Not the user's error: the web answers 507
     Insufficient Storage, the CLI exits 1."""

@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from obligations.composition import Root
-from obligations.errors import OutOfSpace, ServiceError
+from obligations.errors import ServerFault, ServiceError
 
 if TYPE_CHECKING:
     from obligations.rules.catalog import Catalog
@@ -65,11 +65,12 @@ class Failure(_ChineseError):
 
 @contextmanager
 def refusals() -> Iterator[None]:
-    """Report a service's refusal (bad input, unknown id) as a BadInput: exit status 2; a full
-    disk, which no change of input helps, as a Failure: exit status 1."""
+    """Report a service's refusal (bad input, unknown id) as a BadInput: exit status 2; a fault
+    on the server's side (a full disk, a damaged stored file), which no change of input helps,
+    as a Failure: exit status 1."""
     try:
         yield
-    except OutOfSpace as exc:
+    except ServerFault as exc:
         raise Failure(str(exc)) from exc
     except ServiceError as exc:
         raise BadInput(str(exc)) from exc

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import shutil
 from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
@@ -18,6 +17,7 @@ from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.evidence import intake
 from obligations.evidence import records as service
+from obligations.evidence.storage import copy_verified
 from obligations.models import EvidenceRecord
 from obligations.timeutil import LOCAL_TZ, utcnow
 from obligations.vocabulary import EvidenceKind
@@ -176,8 +176,14 @@ def get(app: AppContext, record_id: int, file_ref: str, output: Path) -> None:
     """取出材料中的一个文件（FILE 为文件序号或原文件名）。"""
     with refusals(), app.sessions() as session:
         file = service.find_file(service.get_record(session, record_id), file_ref)
-        with service.open_file(app.store, file) as source, output.open("wb") as target:
-            shutil.copyfileobj(source, target, 1024 * 1024)
+        # Into a temporary file beside the output, renamed only once the content checked out.
+        partial = output.with_name(f".{output.name}.part")
+        try:
+            with partial.open("wb") as target:
+                copy_verified(app.store, file.sha256, target, name=file.original_name)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     click.echo(f"已保存 {file.original_name} 到 {output}")
 
 

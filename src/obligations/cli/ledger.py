@@ -18,7 +18,7 @@ from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
-from obligations.errors import InvalidRequest, NotFound
+from obligations.errors import DataDamaged, InvalidRequest, NotFound
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger.bundle import ledger_file_name, safe_name, write_bundle
 from obligations.ledger.errors import LedgerRenderError
@@ -165,14 +165,20 @@ def _compose(session: Session, app: AppContext, unit_code: str, **options: Any) 
 def _write_one(
     app: AppContext, composed: ComposedLedger, fmt: str, bundle: bool, target: Path
 ) -> None:
+    # Into a temporary file beside the target, renamed once whole: a bundle that stops at a
+    # missing or damaged file leaves nothing that looks finished.
+    partial = target.with_name(f".{target.name}.part")
     try:
         if bundle:
             docx = app.render_ledger(composed.document, "docx")
-            with target.open("wb") as sink:
+            with partial.open("wb") as sink:
                 write_bundle(sink, composed, app.catalog, app.store, docx=docx)
-            return
-        target.write_bytes(app.render_ledger(composed.document, fmt))
+        else:
+            partial.write_bytes(app.render_ledger(composed.document, fmt))
+        partial.replace(target)
     except LedgerRenderError as exc:
+        raise Failure(str(exc)) from exc
+    except DataDamaged as exc:
         raise Failure(str(exc)) from exc
     except BlobNotFound as exc:
         raise Failure(
@@ -180,6 +186,8 @@ def _write_one(
         ) from exc
     except OSError as exc:
         raise Failure(f"无法写入 {target}：{exc.strerror or exc}") from exc
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 @ledger.command("notes")

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import shutil
 import zipfile
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -26,7 +25,7 @@ from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.archivenames import fit_file_name, fit_text
-from obligations.evidence.storage import BlobStore
+from obligations.evidence.storage import BlobStore, copy_verified
 from obligations.ledger.data import EvidenceUse
 from obligations.ledger.service import ComposedLedger
 from obligations.rules.catalog import Catalog
@@ -107,8 +106,8 @@ def write_bundle(
         archive.writestr(f"{root}/{INDEX_NAME}.xlsx", index_xlsx(entries, root))
         archive.writestr(f"{root}/{INDEX_NAME}.csv", index_csv(entries, root))
         for entry in entries:
-            with store.open(entry.use.sha256) as source, archive.open(entry.path, "w") as sink:
-                shutil.copyfileobj(source, sink, 1024 * 1024)
+            with archive.open(entry.path, "w") as sink:
+                copy_verified(store, entry.use.sha256, sink, name=entry.use.original_name)
     return entries
 
 

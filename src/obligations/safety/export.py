@@ -10,7 +10,6 @@ import io
 import json
 import os
 import re
-import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
@@ -26,7 +25,7 @@ from obligations.archivenames import fit_file_name, fit_text
 from obligations.audit import list_audit, plain
 from obligations.errors import InvalidRequest
 from obligations.evidence.records import list_records
-from obligations.evidence.storage import BlobStore
+from obligations.evidence.storage import BlobStore, copy_verified
 from obligations.ledger.render_docx import render_docx
 from obligations.ledger.service import ledger_document_for
 from obligations.lookup import find_unit
@@ -123,8 +122,8 @@ def export_unit(
                     name = f"files/{_folder(record)}/{_file_name(file)}"
                     entry = zipfile.ZipInfo(name, _stamp(record.recorded_at))
                     entry.compress_type = zipfile.ZIP_DEFLATED
-                    with store.open(file.sha256) as content, archive.open(entry, "w") as out:
-                        shutil.copyfileobj(content, out, 1024 * 1024)
+                    with archive.open(entry, "w") as out:
+                        copy_verified(store, file.sha256, out, name=file.original_name)
                     record_rows[-1]["files"][file.position - 1]["path"] = name
                     files += 1
             _json(archive, "evidence.json", record_rows)

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from obligations.accounts import access
 from obligations.errors import InvalidRequest, OutOfSpace
 from obligations.evidence import records as evidence
+from obligations.evidence.storage import verified_chunks
 from obligations.evidence.storage.limits import format_size
 from obligations.models import Organization, Person, Task
 from obligations.tasks import waivers
@@ -175,15 +176,9 @@ def file_response(web: WebState, db: Session, record_id: int, position: int) -> 
     """Stream one evidence file under its original name (the caller checked access)."""
     record = evidence.get_record(db, record_id)
     file = evidence.find_file(record, str(position))
-    stream = evidence.open_file(web.store, file)
-
-    def chunks() -> object:
-        with stream:
-            while chunk := stream.read(256 * 1024):
-                yield chunk
-
+    chunks = verified_chunks(web.store, file.sha256, name=file.original_name)
     return StreamingResponse(
-        chunks(),  # type: ignore[arg-type]
+        chunks,
         media_type=file.media_type,
         headers={
             "Content-Disposition": content_disposition(file.original_name),

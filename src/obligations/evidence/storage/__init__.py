@@ -4,6 +4,7 @@ No database here: the evidence service records which task a blob belongs to.
 """
 
 from obligations.evidence.storage.base import BlobStore, BlobWriter, Leftover, StoredBlob
+from obligations.evidence.storage.copying import copy_verified, verified_chunks
 from obligations.evidence.storage.errors import (
     BadFileName,
     BlobNotFound,
@@ -32,4 +33,6 @@ __all__ = [
     "StoredBlob",
     "UploadLimits",
     "clean_filename",
+    "copy_verified",
+    "verified_chunks",
 ]
