@@ -196,6 +196,8 @@ def test_a_quiet_backup_restores_every_task_state_and_file(demo: Path, tmp_path:
     assert run(demo, "backup", "-o", tmp_path / "quiet.tar").exit_code == 0
     restored = tmp_path / "restored"
     assert run(restored, "restore", tmp_path / "quiet.tar").exit_code == 0
+    # Only what a data directory holds: no side files of the backup's database member.
+    assert not [p.name for p in restored.iterdir() if p.name.startswith("database.sqlite3")]
     assert run(restored, "verify").exit_code == 0
     assert states(restored) == states(demo)
     assert evidence_of(restored) == evidence_of(demo)

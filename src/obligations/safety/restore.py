@@ -196,7 +196,9 @@ def _check_sqlite(path: Path) -> None:
     if not path.exists():
         raise BackupRefused("备份中没有数据库文件")
     try:
-        connection = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # immutable: read only the file itself, creating no -wal or -shm beside it (they would
+        # be left in the restored data directory under the backup member's name)
+        connection = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
         try:
             (result,) = connection.execute("PRAGMA integrity_check").fetchone()
         finally:
