@@ -220,18 +220,24 @@ def _clean(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\t", " ")).strip()
 
 
-def _set_page(sheet: Worksheet) -> None:
-    for column, width in COLUMN_WIDTHS.items():
-        sheet.column_dimensions[column].width = width
+def print_a4_landscape(sheet: Worksheet, header_row: int) -> None:
+    """The college's print habit for a table: A4 landscape, one page wide and as many long as
+    needed, ``header_row`` repeated on every page, centred, page numbers in the footer."""
     setup = sheet.page_setup
     setup.orientation = "landscape"
     setup.paperSize = sheet.PAPERSIZE_A4
     setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages as the items need
+    setup.fitToHeight = 0
     sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.print_title_rows = f"{header_row}:{header_row}"
     sheet.print_options.horizontalCentered = True
     sheet.page_margins.left = sheet.page_margins.right = 0.6
     sheet.page_margins.top, sheet.page_margins.bottom = 0.7, 0.7
     sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+
+
+def _set_page(sheet: Worksheet) -> None:
+    for column, width in COLUMN_WIDTHS.items():
+        sheet.column_dimensions[column].width = width
+    print_a4_landscape(sheet, HEADER_ROW)
     sheet.freeze_panes = f"A{FIRST_ITEM_ROW}"

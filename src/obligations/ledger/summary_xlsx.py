@@ -19,6 +19,7 @@ from openpyxl.styles import (  # type: ignore[import-untyped, unused-ignore]
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.ledger.render_pdf import office_to_pdf
+from obligations.ledger.render_xlsx import print_a4_landscape
 from obligations.ledger.summary import CollegeSummary, UnitStanding
 from obligations.spreadsheet import neutralise_workbook
 
@@ -153,14 +154,4 @@ def _add_chart(sheet: Worksheet, units: int) -> None:
 
 
 def _set_page(sheet: Worksheet) -> None:
-    setup = sheet.page_setup
-    setup.orientation = "landscape"
-    setup.paperSize = sheet.PAPERSIZE_A4
-    setup.fitToWidth = 1
-    setup.fitToHeight = 0  # as many pages as the units need
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
-    sheet.print_options.horizontalCentered = True
-    sheet.page_margins.left = sheet.page_margins.right = 0.6
-    sheet.page_margins.top, sheet.page_margins.bottom = 0.7, 0.7
-    sheet.oddFooter.center.text = "第 &P 页，共 &N 页"
+    print_a4_landscape(sheet, HEADER_ROW)
