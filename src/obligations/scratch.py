@@ -82,3 +82,22 @@ def sweep_scratch(
         except FileNotFoundError:  # removed by its owner or another sweep meanwhile
             continue
     return removed
+
+
+@contextmanager
+def replacing(target: Path) -> Iterator[Path]:
+    """A temporary path beside ``target`` to write into; once the block ends without an error
+    it is fsynced and renamed over ``target``, so nobody ever sees a half-written file, and on
+    an error it is removed. (Beside the target, not in the scratch folder: a rename stays on
+    one file system.)"""
+    with tempfile.NamedTemporaryFile(
+        dir=target.parent, prefix=f".{target.name}.", suffix=".part", delete=False
+    ) as raw:
+        temporary = Path(raw.name)
+    try:
+        yield temporary
+        with temporary.open("rb") as handle:
+            os.fsync(handle.fileno())
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)

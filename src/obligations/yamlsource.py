@@ -116,8 +116,7 @@ def read_text_bounded(path: Path, limit: int, encoding: str = "utf-8") -> str:
     file (a folder, a device such as ``/dev/zero`` whose size reads as 0, a broken link), and
     ``UnicodeDecodeError``."""
     if not path.is_file():
-        what = "文件夹" if path.is_dir() else "不存在或不是普通文件"
-        raise OSError(f"{path} 是{what}" if path.is_dir() else f"{path} {what}")
+        raise OSError(f"{path} 是文件夹" if path.is_dir() else f"{path} 不存在或不是普通文件")
     with path.open("rb") as handle:
         data = handle.read(limit + 1)
     if len(data) > limit:

@@ -19,6 +19,7 @@ from obligations.evidence import intake
 from obligations.evidence import records as service
 from obligations.evidence.storage import copy_verified
 from obligations.models import EvidenceRecord
+from obligations.scratch import replacing
 from obligations.timeutil import LOCAL_TZ, utcnow
 from obligations.vocabulary import EvidenceKind
 
@@ -176,14 +177,9 @@ def get(app: AppContext, record_id: int, file_ref: str, output: Path) -> None:
     """取出材料中的一个文件（FILE 为文件序号或原文件名）。"""
     with refusals(), app.sessions() as session:
         file = service.find_file(service.get_record(session, record_id), file_ref)
-        # Into a temporary file beside the output, renamed only once the content checked out.
-        partial = output.with_name(f".{output.name}.part")
-        try:
-            with partial.open("wb") as target:
-                copy_verified(app.store, file.sha256, target, name=file.original_name)
-            partial.replace(output)
-        finally:
-            partial.unlink(missing_ok=True)
+        # Renamed into place only once the content checked out.
+        with replacing(output) as partial, partial.open("wb") as target:
+            copy_verified(app.store, file.sha256, target, name=file.original_name)
     click.echo(f"已保存 {file.original_name} 到 {output}")
 
 

@@ -37,7 +37,7 @@ from obligations.ledger.summary import CollegeSummary, college_summary, summary_
 from obligations.ledger.summary_html import summary_html
 from obligations.ledger.summary_xlsx import summary_pdf, summary_xlsx
 from obligations.rules.calendars import load_academic_calendar
-from obligations.scratch import scratch_dir
+from obligations.scratch import replacing, scratch_dir
 from obligations.timeutil import utcnow
 
 
@@ -165,17 +165,16 @@ def _compose(session: Session, app: AppContext, unit_code: str, **options: Any) 
 def _write_one(
     app: AppContext, composed: ComposedLedger, fmt: str, bundle: bool, target: Path
 ) -> None:
-    # Into a temporary file beside the target, renamed once whole: a bundle that stops at a
-    # missing or damaged file leaves nothing that looks finished.
-    partial = target.with_name(f".{target.name}.part")
+    # Renamed into place once whole: a bundle that stops at a missing or damaged file leaves
+    # nothing that looks finished.
     try:
-        if bundle:
-            docx = app.render_ledger(composed.document, "docx")
-            with partial.open("wb") as sink:
-                write_bundle(sink, composed, app.catalog, app.store, docx=docx)
-        else:
-            partial.write_bytes(app.render_ledger(composed.document, fmt))
-        partial.replace(target)
+        with replacing(target) as partial:
+            if bundle:
+                docx = app.render_ledger(composed.document, "docx")
+                with partial.open("wb") as sink:
+                    write_bundle(sink, composed, app.catalog, app.store, docx=docx)
+            else:
+                partial.write_bytes(app.render_ledger(composed.document, fmt))
     except LedgerRenderError as exc:
         raise Failure(str(exc)) from exc
     except DataDamaged as exc:
@@ -186,8 +185,6 @@ def _write_one(
         ) from exc
     except OSError as exc:
         raise Failure(f"无法写入 {target}：{exc.strerror or exc}") from exc
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 @ledger.command("notes")

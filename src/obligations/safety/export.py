@@ -8,9 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,6 +35,7 @@ from obligations.models import (
     Task,
 )
 from obligations.rules.catalog import Catalog
+from obligations.scratch import replacing
 from obligations.spreadsheet import csv_record
 from obligations.tasks.listing import TaskFilter, TaskOrder, list_tasks
 from obligations.tasks.status import TaskStatus
@@ -107,40 +106,35 @@ def export_unit(
     records = list_records(session, unit_code=unit_code)
     output.parent.mkdir(parents=True, exist_ok=True)
     files = ledgers = 0
-    with tempfile.NamedTemporaryFile(dir=output.parent, prefix=".export-", delete=False) as raw:
-        temporary = Path(raw.name)
-    try:
-        with zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive:
-            _json(archive, "unit.json", _unit(session, unit))
-            task_rows = [v.as_json() for v in tasks]
-            _json(archive, "tasks.json", task_rows)
-            _csv(archive, "tasks.csv", task_rows)
-            record_rows = []
-            for record in records:
-                record_rows.append(_record(record))
-                for file in record.files:
-                    name = f"files/{_folder(record)}/{_file_name(file)}"
-                    entry = zipfile.ZipInfo(name, _stamp(record.recorded_at))
-                    entry.compress_type = zipfile.ZIP_DEFLATED
-                    with archive.open(entry, "w") as out:
-                        copy_verified(store, file.sha256, out, name=file.original_name)
-                    record_rows[-1]["files"][file.position - 1]["path"] = name
-                    files += 1
-            _json(archive, "evidence.json", record_rows)
-            _csv(archive, "evidence.csv", [_flat(r) for r in record_rows])
-            trail = [e.as_json() for e in list_audit(session, unit_code=unit_code)]
-            _json(archive, "audit.json", trail)
-            if make_ledger is not None:
-                for year in ledger_years:
-                    ledger_name, ledger = make_ledger(session, unit_code, year)
-                    archive.writestr(f"ledgers/{fit_file_name(_safe(ledger_name))}", ledger)
-                    ledgers += 1
-            archive.writestr("README.txt", _readme(unit, today))
-        with temporary.open("rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(temporary, output)
-    finally:
-        temporary.unlink(missing_ok=True)
+    with (
+        replacing(output) as temporary,
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        _json(archive, "unit.json", _unit(session, unit))
+        task_rows = [v.as_json() for v in tasks]
+        _json(archive, "tasks.json", task_rows)
+        _csv(archive, "tasks.csv", task_rows)
+        record_rows = []
+        for record in records:
+            record_rows.append(_record(record))
+            for file in record.files:
+                name = f"files/{_folder(record)}/{_file_name(file)}"
+                entry = zipfile.ZipInfo(name, _stamp(record.recorded_at))
+                entry.compress_type = zipfile.ZIP_DEFLATED
+                with archive.open(entry, "w") as out:
+                    copy_verified(store, file.sha256, out, name=file.original_name)
+                record_rows[-1]["files"][file.position - 1]["path"] = name
+                files += 1
+        _json(archive, "evidence.json", record_rows)
+        _csv(archive, "evidence.csv", [_flat(r) for r in record_rows])
+        trail = [e.as_json() for e in list_audit(session, unit_code=unit_code)]
+        _json(archive, "audit.json", trail)
+        if make_ledger is not None:
+            for year in ledger_years:
+                ledger_name, ledger = make_ledger(session, unit_code, year)
+                archive.writestr(f"ledgers/{fit_file_name(_safe(ledger_name))}", ledger)
+                ledgers += 1
+        archive.writestr("README.txt", _readme(unit, today))
     return ExportReport(output, len(tasks), len(records), files, ledgers)
 
 
