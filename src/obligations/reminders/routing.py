@@ -11,9 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import httpx
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from obligations.channels import Channel, ChannelConfig, ChannelKind, build_channel
@@ -22,6 +24,7 @@ from obligations.errors import InvalidRequest, NotFound
 from obligations.models import ChannelHealth, Organization, OrganizationChannel
 from obligations.models.reminders import ReminderItem
 from obligations.reminders.config import ReminderConfig, config_digest
+from obligations.sql_lists import is_postgresql
 from obligations.vocabulary import ItemState
 
 
@@ -64,18 +67,36 @@ def broken_channels(session: Session, config: ReminderConfig) -> dict[str, str]:
 def mark_broken(
     session: Session, name: str, channel: ChannelConfig, reason: str, now: datetime
 ) -> None:
-    health = session.get(ChannelHealth, name) or ChannelHealth(name=name)
-    health.broken_at, health.broken_reason = now, reason
-    health.config_digest = config_digest(channel)
-    health.updated_at = now
-    session.add(health)
+    """Record that ``name`` failed permanently under ``channel``'s configuration."""
+    _record_health(
+        session,
+        name,
+        broken_at=now,
+        broken_reason=reason,
+        config_digest=config_digest(channel),
+        updated_at=now,
+    )
 
 
 def mark_working(session: Session, name: str, now: datetime) -> None:
-    health = session.get(ChannelHealth, name) or ChannelHealth(name=name)
-    health.broken_at = health.broken_reason = health.config_digest = None
-    health.last_ok_at = health.updated_at = now
-    session.add(health)
+    """Record that a message went through on ``name``: no longer broken."""
+    _record_health(
+        session,
+        name,
+        broken_at=None,
+        broken_reason=None,
+        config_digest=None,
+        last_ok_at=now,
+        updated_at=now,
+    )
+
+
+def _record_health(session: Session, name: str, **values: object) -> None:
+    """Create or update ``name``'s health row in one statement: several workers may report the
+    same channel at once, and a read-then-insert would let the second one fail on the key."""
+    dialect: Any = postgresql if is_postgresql(session) else sqlite
+    insert = dialect.insert(ChannelHealth).values(name=name, **values)
+    session.execute(insert.on_conflict_do_update(index_elements=["name"], set_=values))
 
 
 def assign_channels(
