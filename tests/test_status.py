@@ -64,6 +64,54 @@ def test_a_record_made_on_the_due_date_is_on_time() -> None:
     assert status(date(2026, 4, 5), (DUE,)) is TaskStatus.DONE
 
 
+# October 2026 ends on a Saturday: its due date is moved earlier to Friday the 30th.
+MOVED, NOMINAL = date(2026, 10, 30), date(2026, 10, 31)
+
+
+def moved(recorded_on: date, *, due_on: date = MOVED, nominal_due_on: date = NOMINAL) -> TaskStatus:
+    return task_status(
+        opens_on=date(2026, 10, 1),
+        due_on=due_on,
+        nominal_due_on=nominal_due_on,
+        min_count=1,
+        recorded_on=[recorded_on],
+        today=date(2026, 11, 5),
+        due_soon_days=7,
+    )
+
+
+def test_a_record_made_after_a_due_date_moved_earlier_but_by_the_nominal_one_is_on_time() -> None:
+    assert moved(NOMINAL) is TaskStatus.DONE
+
+
+def test_a_record_made_after_the_nominal_due_date_is_late() -> None:
+    assert moved(date(2026, 11, 1)) is TaskStatus.DONE_LATE
+
+
+def test_a_due_date_moved_later_keeps_a_record_by_the_moved_date_on_time() -> None:
+    # 2026-10-01 (National Day) moved later to the 8th: the later of the two still decides.
+    assert moved(date(2026, 10, 8), due_on=date(2026, 10, 8), nominal_due_on=date(2026, 10, 1)) is (
+        TaskStatus.DONE
+    )
+    assert moved(date(2026, 10, 9), due_on=date(2026, 10, 8), nominal_due_on=date(2026, 10, 1)) is (
+        TaskStatus.DONE_LATE
+    )
+
+
+def test_a_task_is_overdue_from_the_day_after_its_moved_due_date() -> None:
+    """Reminders and the overdue state follow the working day the date was moved to."""
+    state = task_status(
+        opens_on=date(2026, 10, 1),
+        due_on=MOVED,
+        nominal_due_on=NOMINAL,
+        min_count=1,
+        recorded_on=[],
+        today=NOMINAL,
+        due_soon_days=7,
+    )
+    assert state is TaskStatus.OVERDUE
+
+
 def test_a_waived_task_is_waived_whatever_the_date() -> None:
     assert status(date(2026, 5, 1), waived=True) is TaskStatus.WAIVED
 

@@ -57,7 +57,7 @@ def test_a_tally_stores_a_settled_state_or_open() -> None:
 @pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()])
 def test_the_trigger_migration_embeds_the_outcome_the_table_generates(dialect: Dialect) -> None:
     """A change to OUTCOMES fails this: write a migration that rebuilds the triggers."""
-    migration = ScriptDirectory.from_config(alembic_config()).get_revision("0011")
+    migration = ScriptDirectory.from_config(alembic_config()).get_revision("0013")
     assert migration is not None
     assert trigger_outcome_sql(dialect, "{row}") == migration.module._OUTCOME
 
@@ -82,6 +82,7 @@ class Record:
 class Drawn:
     opens_in: int  # days after FIRST
     open_days: int
+    moved: int | None  # days from the due date back to the nominal one (None: not known)
     min_count: int
     waived: bool
     retired: bool
@@ -96,10 +97,15 @@ class Drawn:
     def due_on(self) -> date:
         return self.opens_on + timedelta(days=self.open_days)
 
+    @property
+    def nominal_due_on(self) -> date | None:
+        return None if self.moved is None else self.due_on + timedelta(days=self.moved)
+
     def expected(self, today: date, due_soon_days: int) -> TaskStatus:
         return task_status(
             opens_on=self.opens_on,
             due_on=self.due_on,
+            nominal_due_on=self.nominal_due_on,
             min_count=self.min_count,
             recorded_on=[
                 local_date(r.recorded_at(self.due_on)) for r in self.records if r.qualifies
@@ -122,6 +128,8 @@ TASKS = st.builds(
     Drawn,
     opens_in=st.integers(0, 90),
     open_days=st.integers(0, 40),
+    # Moved earlier (nominal later), later (nominal earlier), not moved, or not known.
+    moved=st.one_of(st.none(), st.integers(-4, 4)),
     min_count=st.integers(1, 3),
     waived=st.booleans(),
     retired=st.booleans(),
@@ -145,6 +153,7 @@ def store(session: Session, unit_id: int, drawn: list[Drawn]) -> list[Task]:
             period_end=d.due_on,
             opens_on=d.opens_on,
             due_on=d.due_on,
+            nominal_due_on=d.nominal_due_on,
             min_count=d.min_count,
             provisional=False,
             waived_at=NOW if d.waived else None,
@@ -221,3 +230,35 @@ def test_python_sql_and_the_tallies_decide_the_same_state(
         counted = Counter(expected.values())
         assert tally_states(session, TaskTally, unit.id, today, due_soon_days) == counted
         assert tally_states(session, TaskItemTally, unit.id, today, due_soon_days) == counted
+
+
+def test_python_sql_and_the_tallies_agree_on_work_done_between_the_moved_and_nominal_dates(
+    sessions: sessionmaker[Session],
+) -> None:
+    """By the later of the two due dates is on time; after both is late; with the nominal date
+    not known (a task stored before migration 0013) the due date alone decides."""
+
+    def drawn(moved: int | None, days_from_due: int) -> Drawn:
+        record = Record(days_from_due, 2, ReviewState.ACCEPTED, withdrawn=False)
+        return Drawn(0, 29, moved, 1, False, False, False, (record,))
+
+    cases = {
+        drawn(1, 1): TaskStatus.DONE,  # moved earlier by a day, recorded on the nominal day
+        drawn(3, 3): TaskStatus.DONE,
+        drawn(1, 2): TaskStatus.DONE_LATE,  # the day after the nominal date
+        drawn(-2, 0): TaskStatus.DONE,  # moved later: the moved date is the later one
+        drawn(-2, 1): TaskStatus.DONE_LATE,
+        drawn(None, 1): TaskStatus.DONE_LATE,
+        drawn(0, 0): TaskStatus.DONE,
+    }
+    today = FIRST + timedelta(days=60)
+    with sessions() as session:
+        unit = factories.org(session, "U01", OrgKind.GENERAL_BRANCH)
+        tasks = store(session, unit.id, list(cases))
+        assert [d.expected(today, 7) for d in cases] == list(cases.values())
+        label = status_label(today=today, due_soon_days=7)
+        in_sql = dict(session.execute(select(Task.id, label).where(Task.unit_id == unit.id)).all())
+        assert [TaskStatus(in_sql[t.id]) for t in tasks] == list(cases.values())
+        counted = Counter(cases.values())
+        assert tally_states(session, TaskTally, unit.id, today, 7) == counted
+        assert tally_states(session, TaskItemTally, unit.id, today, 7) == counted

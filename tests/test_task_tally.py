@@ -136,7 +136,8 @@ def recount(tasks: list[Task], *, item: bool) -> Counter[tuple[object, ...]]:
     counts: Counter[tuple[object, ...]] = Counter()
     for t in tasks:
         if t.done_on is not None:
-            outcome = "done" if t.done_on <= t.due_on else "done_late"
+            on_time_by = max(t.due_on, t.nominal_due_on or t.due_on)
+            outcome = "done" if t.done_on <= on_time_by else "done_late"
         elif t.retired_at is not None:
             outcome = "retired"
         elif t.waived_at is not None:
@@ -178,10 +179,11 @@ def test_a_late_record_crossing_local_midnight_files_the_task_as_done_late(
     sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
 ) -> None:
     with sessions.begin() as session:
-        task = study(session, college, "2026-10")
+        task = study(session, college, "2026-09")  # due Wednesday 30 September, not moved
+        assert task.nominal_due_on == task.due_on
         # 16:00 UTC on the due date is midnight in Shanghai: the next local day.
         due_midnight = datetime.combine(task.due_on, datetime.min.time(), UTC)
-        add(session, store, task, date(2026, 10, 9), now=due_midnight + timedelta(hours=16))
+        add(session, store, task, date(2026, 9, 9), now=due_midnight + timedelta(hours=16))
         assert task.done_on == task.due_on + timedelta(days=1)
         assert_consistent(session)
         summaries = dashboard.item_counts(

@@ -240,6 +240,7 @@ def _load_tasks(
             Task.period_end,
             Task.opens_on,
             Task.due_on,
+            Task.nominal_due_on,
             Task.min_count,
             Task.waived_at,
             Task.waived_reason,
@@ -264,6 +265,7 @@ def _load_tasks(
         status = task_status(
             opens_on=task.opens_on,
             due_on=task.due_on,
+            nominal_due_on=task.nominal_due_on,
             min_count=task.min_count,
             recorded_on=[r.recorded_on for r in mine if r.counts],
             today=today,

@@ -33,7 +33,12 @@ class Task(Base):
     period_start: Mapped[date]
     period_end: Mapped[date]
     opens_on: Mapped[date]
+    # The due date moved to a working day as the rule says (what reminders and the overdue
+    # state follow), and the date the rule gives before that move: work completed by the later
+    # of the two is on time. None only for a task stored before migration 0013 until the next
+    # generation fills it (until then its due date alone decides, as it did).
     due_on: Mapped[date]
+    nominal_due_on: Mapped[date | None]
     min_count: Mapped[int]
     provisional: Mapped[bool] = mapped_column(default=False)
     retired_at: Mapped[datetime | None]
@@ -78,8 +83,8 @@ class GenerationStamp(Base):
 class TaskTally(Base):
     """How many tasks there are per unit, due date, opening date and outcome.
 
-    Maintained by database triggers on ``task`` (migrations 0007, 0011), never written by the
-    application. Settled tasks are filed under the first day of their due month for both dates
+    Maintained by database triggers on ``task`` (migrations 0007, 0011, 0013), never written by
+    the application. Settled tasks are filed under the first day of their due month for both dates
     (their state no longer depends on the day), which keeps the table small; open tasks keep
     their exact dates, so every state can be decided for any day from this table alone.
     """

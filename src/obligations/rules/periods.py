@@ -5,7 +5,8 @@ One function per question, all pure:
 - :func:`rule_periods`: the periods of a calendar-wide rule that overlap a date range;
 - :func:`term_period`: the period of the unit's current committee term;
 - :func:`schedule`: a period's opening date and due date (moved to a working day as the rule
-  says, and marked provisional when that move relied on a year without holiday data).
+  says, and marked provisional when that move relied on a year without holiday data), with
+  the due date before the move (the nominal one, by which work still counts as on time).
 
 Edge cases: ``due: {anchor: end, months: 1}`` from 31 January lands on 28/29 February
 (relativedelta clamps to the month's last day); a leap-day term start (2024-02-29) plus 3
@@ -71,8 +72,9 @@ class PeriodsResult:
 @dataclass(frozen=True)
 class Schedule:
     opens_on: date
-    due_on: date
+    due_on: date  # moved to a working day as the rule says
     provisional: bool
+    nominal_due_on: date  # the rule's due date before that move
 
 
 def rule_periods(rule: Rule, calendar: AcademicCalendar, start: date, end: date) -> PeriodsResult:
@@ -111,9 +113,17 @@ def term_period(term_start: date, term_years: int) -> Period:
 
 
 def schedule(rule: Rule, period: Period, workdays: WorkdayCalendar) -> Schedule:
+    """The period's opening date, its due date moved to a working day as ``rule.workday``
+    says, and the due date before that move (the nominal one)."""
     opens = _offset(rule.opens, period)
-    due = workdays.adjust(_offset(rule.due, period), rule.workday)
-    return Schedule(opens_on=min(opens, due.day), due_on=due.day, provisional=due.provisional)
+    nominal = _offset(rule.due, period)
+    due = workdays.adjust(nominal, rule.workday)
+    return Schedule(
+        opens_on=min(opens, due.day),
+        due_on=due.day,
+        provisional=due.provisional,
+        nominal_due_on=nominal,
+    )
 
 
 def _offset(offset: DateOffset, period: Period) -> date:

@@ -2,7 +2,7 @@
 
 The overview and unit pages summarise up to a million tasks; loading every task to call
 :func:`obligations.tasks.status.task_status` on it would take seconds, and so would counting
-them in SQL from their records. Two stored facts make it cheap (migrations 0007, 0011):
+them in SQL from their records. Two stored facts make it cheap (migrations 0007, 0011, 0013):
 ``Task.done_on`` (when the task reached its minimum count of qualifying records, kept by
 :func:`obligations.tasks.state.refresh_done_on`) and the tallies
 (:class:`~obligations.models.tasks.TaskTally`, :class:`~obligations.models.tasks.TaskItemTally`)

@@ -36,6 +36,7 @@ _COMPARED = (
     "period_end",
     "opens_on",
     "due_on",
+    "nominal_due_on",
     "min_count",
     "provisional",
 )
@@ -163,6 +164,7 @@ def _values(task: PlannedTask) -> dict[str, Any]:
         "period_end": task.period.end,
         "opens_on": task.schedule.opens_on,
         "due_on": task.schedule.due_on,
+        "nominal_due_on": task.schedule.nominal_due_on,
         "min_count": task.min_count,
         "provisional": task.schedule.provisional,
     }

@@ -21,7 +21,9 @@ from obligations.rules.schema import Rule
 
 # Part of every rule's input digest: bump it when planning or reconciliation changes, so the
 # next generation re-plans every rule instead of trusting stamps written by older code.
-PLANNING_VERSION = "2"  # 2: academic years guessed without a 校历 are provisional
+# 2: academic years guessed without a 校历 are provisional; 3: nominal due dates are kept (and
+# filled for the tasks migration 0013 left without).
+PLANNING_VERSION = "3"
 CHINESE_CALENDAR_VERSION = version("chinesecalendar")
 
 

@@ -89,6 +89,7 @@ def state_of(task: Task, recorded_on: list[date], *, today: date, due_soon_days:
     return task_status(
         opens_on=task.opens_on,
         due_on=task.due_on,
+        nominal_due_on=task.nominal_due_on,
         min_count=task.min_count,
         recorded_on=recorded_on,
         today=today,

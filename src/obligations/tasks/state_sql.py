@@ -5,7 +5,7 @@ Three forms, each a ``CASE`` over the rows of that one table:
 - :func:`status_label`: a task's state on a day, over its own columns, its stored completion
   date ``Task.done_on`` standing for its records (listings filter and order by it);
 - :func:`outcome_expression`: the rows that do not depend on the day, else "open": the outcome
-  a tally row stores. The triggers of migration 0011 embed it as text
+  a tally row stores. The triggers of migration 0013 embed it as text
   (:func:`trigger_outcome_sql`; a test checks the migration's copy is current);
 - :func:`tally_label`: the state on a day of the tasks a tally row counts: its stored outcome
   when settled, else the rows that depend on the day over its dates.
@@ -85,6 +85,7 @@ def task_columns() -> dict[Term, SQLColumnExpression[Any]]:
     return {
         Term.OPENS_ON: Task.opens_on,
         Term.DUE_ON: Task.due_on,
+        Term.NOMINAL_DUE_ON: Task.nominal_due_on,
         Term.DONE_ON: Task.done_on,
         Term.WAIVED_AT: Task.waived_at,
         Term.RETIRED_AT: Task.retired_at,

@@ -55,7 +55,8 @@ class Term(enum.StrEnum):
     when unset); ``today`` and ``soon`` (today plus the due-soon window) are the day's."""
 
     OPENS_ON = "opens_on"
-    DUE_ON = "due_on"
+    DUE_ON = "due_on"  # the due date moved to a working day as the rule says
+    NOMINAL_DUE_ON = "nominal_due_on"  # the due date before that move (None: not known)
     DONE_ON = "done_on"  # local date of the min_count-th qualifying record
     WAIVED_AT = "waived_at"
     RETIRED_AT = "retired_at"
@@ -109,8 +110,16 @@ class Outcome:
 # upcoming before its opening day, overdue from the day after its due date, due soon within
 # the window (inclusive), else open. The rows that do not depend on the day come first (the
 # tallies store their outcome; see obligations.tasks.state_sql) and the last row always holds.
+# Done on time means completed by the later of the due date and the nominal one: a due date
+# moved earlier to a working day (31 October, a Saturday, to Friday the 30th) still counts
+# what is recorded by the period's last day as on time; one moved later counts it by the
+# later day. Being owed (due soon, overdue; the reminders) follows the moved date alone.
 OUTCOMES: tuple[Outcome, ...] = (
     Outcome((IsSet(Term.DONE_ON), Before(Term.DONE_ON, Term.DUE_ON, or_on=True)), TaskStatus.DONE),
+    Outcome(
+        (IsSet(Term.DONE_ON), Before(Term.DONE_ON, Term.NOMINAL_DUE_ON, or_on=True)),
+        TaskStatus.DONE,
+    ),
     Outcome((IsSet(Term.DONE_ON),), TaskStatus.DONE_LATE),
     Outcome((IsSet(Term.RETIRED_AT),), TaskStatus.RETIRED),
     Outcome((IsSet(Term.WAIVED_AT),), TaskStatus.WAIVED),
@@ -174,20 +183,24 @@ def task_status(
     due_soon_days: int,
     waived: bool = False,
     retired: bool = False,
+    nominal_due_on: date | None = None,
 ) -> TaskStatus:
     """Decide the state of one task by :data:`OUTCOMES`.
 
-    ``recorded_on`` holds, for each qualifying record (held inside the period, not rejected,
-    not withdrawn), the local date it was recorded. The task is done once ``min_count`` such
-    records exist, "done late" if the one that reached the count was recorded after the due
-    date. A retired task keeps a done state (it is history) and is otherwise "retired"; a
-    waived one is "waived". Open tasks are "due soon" within ``due_soon_days`` of the due date
-    (inclusive) and "overdue" from the day after it.
+    ``due_on`` is the due date as moved to a working day, ``nominal_due_on`` the date the rule
+    gives before that move (None when not known: then ``due_on`` alone decides). ``recorded_on``
+    holds, for each qualifying record (held inside the period, not rejected, not withdrawn),
+    the local date it was recorded. The task is done once ``min_count`` such records exist,
+    "done late" if the one that reached the count was recorded after both due dates. A retired
+    task keeps a done state (it is history) and is otherwise "retired"; a waived one is
+    "waived". Open tasks are "due soon" within ``due_soon_days`` of ``due_on`` (inclusive) and
+    "overdue" from the day after it.
     """
     return _decide(
         (  # in the order of Term
             opens_on,
             due_on,
+            nominal_due_on,
             completed_on(recorded_on, min_count),
             True if waived else None,
             True if retired else None,
