@@ -1,27 +1,36 @@
-"""A task's dates: on time by the later of its due date and its nominal one, for every reader."""
+"""A task's dates: on time by the later of its due date and its nominal one, for every reader;
+a completed task keeps its dates and verdict when a rule changes, the others follow the rule."""
 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from alembic import command
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.evidence_support import add_to_task
 from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 
+import obligations.audit as audit
+from obligations.accounts.access import operator
+from obligations.evidence import records as evidence
 from obligations.evidence.intake import Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.ledger.period import calendar_year
 from obligations.ledger.service import compose_unit_ledger
 from obligations.ledger.summary import task_outcomes
-from obligations.models import Task
+from obligations.models import AuditEntry, Task
+from obligations.rules.catalog import Catalog
+from obligations.rules.schema import DateOffset
+from obligations.schema import alembic_config, upgrade
 from obligations.tasks import dashboard, listing
 from obligations.tasks.generation import generate_tasks
 from obligations.tasks.listing import TaskFilter, year_span
@@ -149,3 +158,128 @@ def test_a_record_made_the_day_after_the_nominal_due_date_is_late_for_every_read
             "summary": (0, 1),
             "ledger": (1, True),
         }
+
+
+def with_rule(catalog: Catalog, rule_id: str, **fields: object) -> Catalog:
+    rules = [
+        replace(r, rule=r.rule.model_copy(update=fields)) if r.rule.id == rule_id else r
+        for r in catalog.rules
+    ]
+    return Catalog(
+        catalog.ledger, rules, catalog.indicators, catalog.holidays, catalog.holidays_file
+    )
+
+
+# Due five days before the month's end, two records needed: October's study would fall due
+# on Monday the 26th, November's on Wednesday the 25th, December's on Friday the 25th.
+STRICTER = with_rule(shipped_catalog(), RULE, due=DateOffset(anchor="end", days=-5), min_count=2)
+
+
+def dates(task: Task) -> tuple[date, date | None, date, int]:
+    return (task.opens_on, task.nominal_due_on, task.due_on, task.min_count)
+
+
+def test_a_rule_change_keeps_a_completed_tasks_dates_and_verdict_and_moves_the_open_ones(
+    sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
+) -> None:
+    unit = college["U01"]
+    with sessions.begin() as session:
+        october = study(session, unit, "2026-10")
+        record(session, store, october, date(2026, 10, 28), date(2026, 10, 28))
+        kept = dates(october)
+        assert task_state(session, october, today=TODAY, due_soon_days=7) is TaskStatus.DONE
+    with sessions.begin() as session:
+        report = generate_tasks(session, STRICTER, through=THROUGH, now=NOW + timedelta(days=1))
+    with sessions() as session:
+        october = study(session, unit, "2026-10")
+        november = study(session, unit, "2026-11")
+        december = study(session, unit, "2026-12")
+        assert task_state(session, october, today=TODAY, due_soon_days=7) is TaskStatus.DONE
+        assert dates(october) == kept
+        assert dates(november)[1:] == (date(2026, 11, 25), date(2026, 11, 25), 2)
+        assert dates(december)[1:] == (date(2026, 12, 26), date(2026, 12, 25), 2)
+        touched = set(
+            session.scalars(
+                select(AuditEntry.entity_id).where(AuditEntry.action == audit.Action.TASK_UPDATE)
+            )
+        )
+        assert october.id not in touched and {november.id, december.id} <= touched
+    # Every unit's 12 monthly studies but U01's October (U02 holds them too).
+    assert report.updated == 2 * 12 - 1
+
+
+def test_a_task_no_longer_complete_follows_the_rule_again(
+    sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
+) -> None:
+    unit = college["U01"]
+    with sessions.begin() as session:
+        first = record(
+            session, store, study(session, unit, "2026-10"), date(2026, 10, 28), date(2026, 10, 28)
+        )
+    with sessions.begin() as session:
+        generate_tasks(session, STRICTER, through=THROUGH, now=NOW)
+        assert study(session, unit, "2026-10").due_on == date(2026, 10, 30)
+        evidence.withdraw(session, record_id=first, reason="传错了", by=operator("张书记"), now=NOW)
+    with sessions.begin() as session:
+        generate_tasks(session, STRICTER, through=THROUGH, now=NOW)
+        october = study(session, unit, "2026-10")
+        assert dates(october)[1:] == (date(2026, 10, 26), date(2026, 10, 26), 2)
+
+
+def test_the_migration_keeps_every_verdict_and_the_next_generation_fills_the_nominal_dates(
+    engine: Engine, committed_sessions: sessionmaker[Session], store: LocalBlobStore
+) -> None:
+    sessions = committed_sessions  # the migration runs on connections of its own
+    with sessions.begin() as session:
+        orgs = factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        unit, branch = orgs["U01"].id, orgs["B1"].id
+        meeting = session.scalars(
+            select(Task).where(
+                Task.rule_id == "branch-committee-meeting",
+                Task.organization_id == branch,
+                Task.period_key == "2026-10",
+            )
+        ).one()
+        for task in (study(session, unit, "2026-10"), meeting):
+            record(session, store, task, date(2026, 10, 31), date(2026, 10, 31))
+        ids = {"study": study(session, unit, "2026-10").id, "meeting": meeting.id}
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0012")
+    upgrade(engine)
+
+    def states() -> dict[str, tuple[date | None, TaskStatus, tuple[int, int]]]:
+        with sessions() as session:
+            counts = dashboard.item_counts(
+                session, unit_id=unit, year=2026, today=TODAY, due_soon_days=7
+            )
+            found = {}
+            for name, task_id in ids.items():
+                task = session.get_one(Task, task_id)
+                state = task_state(session, task, today=TODAY, due_soon_days=7)
+                found[name] = (
+                    task.nominal_due_on,
+                    state,
+                    _settled(counts[task.ledger_item].by_status),
+                )
+            return found
+
+    # Not known yet: the due date alone decides, as it did before the upgrade.
+    late = TaskStatus.DONE_LATE
+    assert states() == {"study": (None, late, (0, 1)), "meeting": (None, late, (0, 1))}
+    # The next generation re-plans every rule (the planning version changed; here: full).
+    # The study's rule still gives its due date: its nominal date is learnt and it is on time.
+    # The meeting's rule has changed since it was completed: its verdict stays as given.
+    changed = with_rule(shipped_catalog(), "branch-committee-meeting", due=DateOffset(days=-5))
+    with sessions.begin() as session:
+        generate_tasks(session, changed, through=THROUGH, now=NOW, full=True)
+        unknown = session.scalar(
+            select(func.count()).select_from(Task).where(Task.nominal_due_on.is_(None))
+        )
+    assert unknown == 0
+    assert states() == {
+        "study": (date(2026, 10, 31), TaskStatus.DONE, (1, 0)),
+        "meeting": (date(2026, 10, 30), late, (0, 1)),
+    }

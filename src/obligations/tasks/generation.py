@@ -4,7 +4,8 @@ One task per (rule, organization, person, period). Re-running adds nothing. A ta
 rules or the data no longer ask for is retired (kept, with a reason), never deleted, so any
 evidence recorded against it stays visible; if it is asked for again it is restored. Dates of
 an existing task follow the rules and the holiday data (a provisional date becomes final once
-the year's official schedule is entered).
+the year's official schedule is entered), except those of a completed task, which keeps its
+dates and verdict whatever the rules become (see :mod:`obligations.tasks.reconcile`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,16 @@
 Insert what is new, update what moved, restore what is asked for again and retire (never
 delete) what is no longer asked for, so any evidence recorded against it stays visible. A term
 task whose term dates were corrected is the same task; one of an earlier term is history.
+
+A completed task (its records reached its minimum count: ``Task.done_on`` is set) is history
+too: a changed rule, 校历, holiday year or term never moves its period, opening, due or
+nominal due date nor its minimum count, so its verdict (已完成 or 逾期完成) stands. It still
+follows its unit and ledger item, and is retired or restored like any task (a retired task
+that was done stays done). Every other task follows the current rule, including one whose
+period has ended, whether or not it has records short of its minimum: it is still owed, and
+corrections (a 校历 imported, a term date fixed) must reach it. A task that stops being
+complete (a record withdrawn or rejected) follows the rule again from the next generation
+(:func:`obligations.tasks.state.refresh_done_on` has its rule re-planned).
 """
 
 from __future__ import annotations
@@ -39,6 +49,18 @@ _COMPARED = (
     "nominal_due_on",
     "min_count",
     "provisional",
+)
+# What a completed task keeps whatever the rules become: the facts its verdict was given on.
+_KEPT_WHEN_COMPLETED = frozenset(
+    {
+        "period_key",
+        "period_start",
+        "period_end",
+        "opens_on",
+        "due_on",
+        "nominal_due_on",
+        "min_count",
+    }
 )
 
 _TASK_TABLE = cast(Table, Task.__table__)
@@ -99,6 +121,8 @@ def reconcile(
             continue
         seen.add(row.id)
         changes = {k: values[k] for k in _COMPARED if getattr(row, k) != values[k]}
+        if row.done_on is not None:
+            changes = _completed_changes(row, values, changes)
         if row.retired_at is not None:
             report.restored += 1
             changes.update(retired_at=None, retired_reason=None)
@@ -147,8 +171,31 @@ def _stored_query() -> Any:
         Task.scope_key,
         Task.retired_at,
         Task.retired_reason,
+        Task.done_on,
         *(getattr(Task, name) for name in _COMPARED),
     )
+
+
+def _completed_changes(
+    row: Row[Any], values: dict[str, Any], changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The part of ``changes`` a completed task takes (see the module's docstring).
+
+    A task stored before its nominal due date was kept (migration 0013) learns it once: from
+    the plan when the plan still gives the task's due date, else it is the due date itself
+    (the verdict as it was given). Its 待定 mark follows the plan while the plan gives its
+    due date; a kept date that the plan no longer gives will not move again: not 待定.
+    """
+    taken = {k: v for k, v in changes.items() if k not in _KEPT_WHEN_COMPLETED}
+    planned_here = values["due_on"] == row.due_on
+    if row.nominal_due_on is None:
+        taken["nominal_due_on"] = values["nominal_due_on"] if planned_here else row.due_on
+    provisional = values["provisional"] and planned_here
+    if provisional != row.provisional:
+        taken["provisional"] = provisional
+    else:
+        taken.pop("provisional", None)
+    return taken
 
 
 def _values(task: PlannedTask) -> dict[str, Any]:

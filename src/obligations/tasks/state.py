@@ -10,10 +10,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.orm import Session
 
-from obligations.models import EvidenceRecord, Task
+from obligations.models import EvidenceRecord, GenerationStamp, Task
 from obligations.tasks.status import TaskStatus, completed_on, task_status
 from obligations.timeutil import local_date
 from obligations.vocabulary import ReviewState
@@ -53,7 +53,10 @@ def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
     Every change to a task's records or to its ``min_count`` calls this in the same
     transaction, so the stored date (and the tallies the database derives from it) never
     disagree with the records. The tasks are locked first: a concurrent transaction adding a
-    record to the same task waits, then reads this one's records once committed.
+    record to the same task waits, then reads this one's records once committed. A task that
+    stops being complete follows its rule again (:mod:`obligations.tasks.reconcile` leaves a
+    completed one as it is): its rule's generation stamp is dropped, so the next generation
+    re-plans that rule.
     """
     ids = sorted(set(task_ids))
     if not ids:
@@ -65,20 +68,25 @@ def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
 
 def _refresh(session: Session, ids: list[int]) -> None:
     stored = session.execute(
-        select(Task.id, Task.min_count, Task.done_on)
+        select(Task.id, Task.min_count, Task.done_on, Task.rule_id)
         .where(Task.id.in_(ids))
         .order_by(Task.id)
         .with_for_update()
     ).all()
     recorded = recorded_on_by_task(session, ids)
-    changed = [
-        {"id": task_id, "done_on": done_on}
-        for task_id, min_count, old in stored
-        if (done_on := completed_on(recorded.get(task_id, []), min_count)) != old
-    ]
+    changed = []
+    reopened: set[str] = set()
+    for task_id, min_count, old, rule_id in stored:
+        done_on = completed_on(recorded.get(task_id, []), min_count)
+        if done_on != old:
+            changed.append({"id": task_id, "done_on": done_on})
+            if done_on is None:
+                reopened.add(rule_id)
     if not changed:
         return
     session.execute(update(Task), changed)
+    if reopened:
+        session.execute(delete(GenerationStamp).where(GenerationStamp.rule_id.in_(reopened)))
     for row in changed:  # loaded tasks must not keep the old date
         task = session.identity_map.get(session.identity_key(Task, row["id"]))
         if task is not None:
