@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -52,3 +53,71 @@ def test_serve_answers_on_its_port_with_the_scheduler_running_and_stops_cleanly(
     assert server.returncode == 0, output
     assert "Traceback" not in output
     assert "提醒调度已在本进程启动：" in output
+
+
+def worker_processes(parent: int) -> set[int]:
+    """The processes ``parent`` started as multiprocessing workers (uvicorn's)."""
+    children = Path(f"/proc/{parent}/task/{parent}/children").read_text().split()
+    found = set()
+    for child in children:
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes()
+        except FileNotFoundError:
+            continue
+        if b"multiprocessing" in command and b"resource_tracker" not in command:
+            found.add(int(child))
+    return found
+
+
+def test_serve_with_workers_shares_logins_across_processes_and_runs_one_reminder_clock(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    password = "correct horse battery"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "user", "add", "chief", "--role", "admin"],
+                   input=f"{password}\n{password}\n", text=True, check=True,
+                   capture_output=True)  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen(
+        [OBLIGATIONS, "--data-dir", data, "serve", "--port", str(port), "--workers", "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while len(worker_processes(server.pid)) < 2 or not answers(base):
+            assert server.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the workers never answered"
+            time.sleep(0.2)
+        assert len(worker_processes(server.pid)) == 2
+        with httpx.Client(base_url=base, timeout=10) as browser:
+            form = browser.get("/login")
+            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert token is not None
+            signed_in = browser.post("/login", data={
+                "username": "chief", "password": password, "csrf_token": token.group(1),
+                "next": "/my"})  # fmt: skip
+            assert signed_in.status_code == 303
+            cookies = dict(browser.cookies)
+        # A new connection each time, so both workers serve some of them: every one knows the
+        # session, since sessions live in the database, not in a process.
+        pages = [httpx.get(f"{base}/my", cookies=cookies, timeout=10) for _ in range(20)]
+        assert [p.status_code for p in pages] == [200] * 20
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert "Traceback" not in output
+    assert output.count("提醒调度已在本进程启动：") == 1
+    assert output.count("Started server process") == 2  # uvicorn's line, once per worker
+
+
+def answers(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/login", timeout=2).status_code == 200
+    except httpx.TransportError:
+        return False

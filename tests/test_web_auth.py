@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
+from typing import TypeVar
 
-from tests.web_support import PASSWORD, WebWorld, web, world_template
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+from tests.web_support import PASSWORD, USERS, WebWorld, web, world_template
+
+from obligations.accounts import users as accounts
+
+T = TypeVar("T")
 
 __all__ = ["web", "world_template"]
 
@@ -163,3 +172,43 @@ def test_login_only_follows_local_next_paths(web: WebWorld) -> None:
         },
     )
     assert response.headers["location"] == "/"
+
+
+def statements_of(db: Session, call: Callable[[], T]) -> tuple[T, list[str]]:
+    """What ``call`` returns and the SQL statements it sent on ``db``'s connection."""
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    connection = db.connection()
+    event.listen(connection, "before_cursor_execute", count)
+    try:
+        return call(), statements
+    finally:
+        event.remove(connection, "before_cursor_execute", count)
+
+
+def test_a_page_request_finds_its_user_and_scope_in_one_query_with_the_same_principal(
+    web: WebWorld,
+) -> None:
+    for username in USERS:
+        client, csrf = web.login(username)
+        now = web.clock[0]
+        token = client.cookies["obl_session"]
+        with web.sessions.begin() as db:
+            found, statements = statements_of(
+                db, partial(accounts.session_principal, db, token, now=now)
+            )
+            expected = accounts.principal_of(db, accounts.get_user(db, username))
+        assert len(statements) == 1, username
+        assert found == (expected, csrf), username
+
+
+def test_an_expired_session_finds_nobody(web: WebWorld) -> None:
+    client, _ = web.login("b1_secretary")
+    token = client.cookies["obl_session"]
+    later = web.clock[0] + accounts.SESSION_LIFETIME
+    with web.sessions.begin() as db:
+        assert accounts.session_principal(db, token, now=later) is None
+        assert accounts.session_principal(db, "not-a-token", now=web.clock[0]) is None

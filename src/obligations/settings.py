@@ -33,6 +33,9 @@ class Settings(BaseSettings):
     # networks, comma-separated (e.g. "127.0.0.1" for nginx on the same machine). Empty: the
     # peer's own address is the client's, whatever headers it sends.
     trusted_proxies: str = ""
+    # Session cookies only over HTTPS (set when the server sits behind an HTTPS proxy);
+    # `serve --secure-cookies` sets it too.
+    secure_cookies: bool = False
 
     @field_validator("trusted_proxies")
     @classmethod

@@ -111,7 +111,13 @@ def get_user(session: Session, username: str) -> User:
 
 
 def principal_of(session: Session, user: User) -> Principal:
+    """What ``user`` may see and do (one query for the scope's organization, if any)."""
     scope = session.get(Organization, user.scope_org_id) if user.scope_org_id else None
+    return _principal(user, scope)
+
+
+def _principal(user: User, scope: Organization | None) -> Principal:
+    """The :class:`Principal` of ``user`` whose scope (``user.scope_org_id``) is ``scope``."""
     unit_id = branch_id = None
     if scope is not None and scope.kind.is_unit:
         unit_id = scope.id
@@ -185,15 +191,25 @@ def start_session(
     return token, csrf
 
 
-def session_user(session: Session, token: str, *, now: datetime) -> tuple[User, str] | None:
-    """The user and CSRF token of a live session, or None."""
-    row = session.get(WebSession, digest(token))
-    if row is None or row.expires_at <= now:
+def session_principal(
+    session: Session, token: str, *, now: datetime
+) -> tuple[Principal, str] | None:
+    """The principal and CSRF token of a live session of an enabled user, or None; one query
+    (session, user and scope joined), since every page request asks it."""
+    row = session.execute(
+        select(User, WebSession.csrf_token, Organization)
+        .join(WebSession, WebSession.user_id == User.id)
+        .outerjoin(Organization, Organization.id == User.scope_org_id)
+        .where(
+            WebSession.id_hash == digest(token),
+            WebSession.expires_at > now,
+            User.disabled_at.is_(None),
+        )
+    ).one_or_none()
+    if row is None:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or user.disabled_at is not None:
-        return None
-    return user, row.csrf_token
+    user, csrf, scope = row
+    return _principal(user, scope), csrf
 
 
 def end_session(session: Session, token: str) -> None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from apscheduler.schedulers.base import BaseScheduler
 
 from obligations.cli import reminders
 from obligations.cli.context import AppContext, pass_app
+from obligations.settings import Settings
 from obligations.worker import start_scheduler
 
 
@@ -22,26 +25,60 @@ def _start_scheduler(app: AppContext) -> BaseScheduler:
 @click.option("--host", default="127.0.0.1", show_default=True, help="监听地址")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="网页服务进程数（多核服务器上可设为核数；提醒调度始终只在一个进程中运行）",
+)
+@click.option(
     "--no-scheduler", is_flag=True, help="不在本进程运行提醒调度（另有 obligations worker 时）"
 )
 @click.option(
     "--secure-cookies", is_flag=True, help="会话 Cookie 仅经 HTTPS 发送（部署在 HTTPS 之后时使用）"
 )
 @pass_app
-def serve(app: AppContext, host: str, port: int, no_scheduler: bool, secure_cookies: bool) -> None:
+def serve(
+    app: AppContext, host: str, port: int, workers: int, no_scheduler: bool, secure_cookies: bool
+) -> None:
     """运行网页看板与 JSON API。"""
     import uvicorn
 
     from obligations.web import create_app
 
+    settings = app.settings
+    if secure_cookies:
+        settings = settings.model_copy(update={"secure_cookies": True})
     scheduler = None if no_scheduler else _start_scheduler(app)
-    web = create_app(app.settings, secure_cookies=secure_cookies)
     click.echo(f"网页看板：http://{host}:{port}/  （API 文档：/api/docs）")
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback (its
+    # default), letting any local client pick its address; the app trusts only the proxies
+    # named by OBLIGATIONS_TRUSTED_PROXIES.
     try:
-        # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback
-        # (its default), letting any local client pick its address; the app trusts only the
-        # proxies named by OBLIGATIONS_TRUSTED_PROXIES.
-        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+        if workers == 1:
+            web = create_app(settings)
+            uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+        else:
+            # Each worker process builds its own app from the environment; the reminder clock
+            # stays here, in the parent, so it runs once however many workers serve pages.
+            _export_settings(settings)
+            uvicorn.run(
+                "obligations.web:app_from_environment",
+                factory=True,
+                workers=workers,
+                host=host,
+                port=port,
+                log_level="info",
+                proxy_headers=False,
+            )
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+
+
+def _export_settings(settings: Settings) -> None:
+    """Hand this process's settings to the worker processes through their environment."""
+    os.environ["OBLIGATIONS_DATA_DIR"] = str(settings.data_dir.resolve())
+    os.environ["OBLIGATIONS_SECURE_COOKIES"] = "1" if settings.secure_cookies else "0"
+    if settings.database_url:
+        os.environ["OBLIGATIONS_DATABASE_URL"] = settings.database_url

@@ -56,7 +56,7 @@ def create_app(
     settings: Settings,
     *,
     clock: Callable[[], datetime] = utcnow,
-    secure_cookies: bool = False,
+    secure_cookies: bool | None = None,
     engine: Engine | None = None,
     throttle: ThrottlePolicy | None = None,
 ) -> FastAPI:
@@ -71,7 +71,7 @@ def create_app(
     app.state.web = WebState(
         settings=settings,
         clock=clock,
-        secure_cookies=secure_cookies,
+        secure_cookies=settings.secure_cookies if secure_cookies is None else secure_cookies,
         throttle=throttle or ThrottlePolicy(),
         engine_override=engine,
     )
@@ -99,6 +99,13 @@ def create_app(
         # client's address. Only the named proxies are believed; the server trusts none.
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxy_list)
     return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app for a server that starts several worker processes (``serve --workers N``,
+    or ``uvicorn --factory obligations.web:app_from_environment``): each process builds its own
+    from the ``OBLIGATIONS_*`` environment variables (:class:`Settings`)."""
+    return create_app(Settings())
 
 
 def _is_api(request: Request) -> bool:

@@ -41,10 +41,9 @@ def page_auth(request: Request) -> PageAuth:
     token = request.cookies.get(SESSION_COOKIE)
     if token:
         with state.sessions.begin() as db:
-            found = accounts.session_user(db, token, now=state.now())
+            found = accounts.session_principal(db, token, now=state.now())
             if found is not None:
-                user, csrf = found
-                return PageAuth(accounts.principal_of(db, user), csrf)
+                return PageAuth(*found)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequired(target)
 
