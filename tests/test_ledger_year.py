@@ -80,7 +80,8 @@ def test_a_year_reports_the_checks_held_in_it_not_those_of_the_year_before(
     with sessions() as session:
         implementation, verdict, gaps = rows(session)["3.5"]
     assert (
-        implementation == "流动党员排查：应开展2次，实际开展2次（3月10日、11月18日），佐证材料4份"
+        implementation
+        == "流动党员排查：应开展2次，实际开展2次（3月10日、11月18日）（目录第51—54项）"
     )
     assert (verdict, gaps) == (Verdict.MET, "")
 
@@ -96,7 +97,7 @@ def test_a_semester_running_at_year_end_is_in_progress_never_a_gap(
         # Made in March, after the semester's due date: still in progress at the year's end.
         implementation, verdict, gaps = rows(session, today=date(YEAR + 1, 3, 1))["3.5"]
     assert implementation == (
-        "流动党员排查：应开展1次，实际开展1次（3月10日），佐证材料2份；"
+        "流动党员排查：应开展1次，实际开展1次（3月10日）（目录第51、52项）；"
         "2026-2027学年第一学期进行中（至2027年1月22日）"
     )
     assert (verdict, gaps) == (Verdict.MET, "")
@@ -199,8 +200,8 @@ def test_pending_material_is_marked_and_earns_no_met_verdict(
     with sessions() as session:
         implementation, verdict, gaps = rows(session)["3.3"]
     assert implementation == (
-        "党费收缴情况公布：应开展2次，实际开展2次（1月9日、7月9日），佐证材料4份"
-        "（其中1次材料待审核）"
+        "党费收缴情况公布：应开展2次，实际开展2次（1月9日、7月9日），"
+        "其中1次材料待审核（目录第41—44项）"
     )
     assert (verdict, gaps) == (Verdict.PENDING, "党费收缴情况公布：7月材料待审核")
 
