@@ -106,6 +106,16 @@ def test_a_linked_record_is_named_as_the_figures_evidence() -> None:
     assert part.evidence == 1
 
 
+def test_a_figures_linked_record_is_cited_by_its_catalogue_numbers() -> None:
+    metric = Metric(id="member-training-hours", title="党员学时", threshold=32, unit="学时")
+    figure = FigureFact(Decimal("40"), "学时登记表", record_id=5)
+    part = compose_metric(metric, {"member-training-hours": figure}, {5: (30, 31)})
+    assert part.lines == (
+        "党员学时：40学时（标准不低于32学时），佐证：《学时登记表》（目录第30、31项）",
+    )
+    assert part.cited == (30, 31)
+
+
 def test_the_catalog_asks_for_six_figures() -> None:
     assert list(figure_specs(shipped_catalog().indicators)) == [
         "activists",
@@ -254,25 +264,15 @@ def test_the_units_own_meetings_say_their_topics_attendance_and_months_missed() 
         5: "学习全会精神",
         6: "产教融合",
     }
+
+    def held(month: int, topic: str) -> RecordFact:
+        day = date(2026, month, 9)
+        title = f"{month}月中心组学习：{topic}"
+        return RecordFact(month, title, day, day, files=1, participants=8 + month % 2)
+
     tasks = [
-        TaskFact(
-            month,
-            f"2026-0{month}",
-            date(2026, month, 28),
-            1,
-            TaskStatus.DONE,
-            (
-                RecordFact(
-                    month,
-                    f"{month}月中心组学习：{topic}",
-                    date(2026, month, 9),
-                    date(2026, month, 9),
-                    files=1,
-                    participants=8 + month % 2,
-                ),
-            ),
-        )  # fmt: skip
-        for month, topic in topics.items()
+        TaskFact(m, f"2026-0{m}", date(2026, m, 28), 1, TaskStatus.DONE, (held(m, topic),))
+        for m, topic in topics.items()
     ]
     tasks.append(TaskFact(3, "2026-03", date(2026, 3, 31), 1, TaskStatus.OVERDUE))
     facts = RuleFacts("r", "中心组理论学习", Scope.UNIT, tuple(tasks), meeting=True)

@@ -83,7 +83,10 @@ def load_unit_data(
         .outerjoin(EvidenceRecord, LedgerFigure.evidence_record_id == EvidenceRecord.id)
         .where(LedgerFigure.unit_id == unit.id, LedgerFigure.year == period.notes_year)
     )
-    data.figures = {figure.key: FigureFact(figure.value, title) for figure, title in figures}
+    data.figures = {
+        figure.key: FigureFact(figure.value, title, figure.evidence_record_id)
+        for figure, title in figures
+    }
     return data
 
 

@@ -89,7 +89,7 @@ def compose_item(
     parts = [
         *(run_check(check, unit) for check in inputs.checks),
         *rules,
-        *(compose_metric(metric, figures) for metric in inputs.metrics),
+        *(compose_metric(metric, figures, inputs.catalogue) for metric in inputs.metrics),
     ]
     kinds = set(inputs.item.kinds)
     narrative = inputs.narrative.strip()

@@ -287,13 +287,14 @@ def _detail(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | N
     """Dates of the activities; per branch counts when rolled up over several branches; for
     many activities of the unit's own, the months missed (3月未开展) or else the months."""
     scope = facts.scope
-    if scope is Scope.PERSON:
-        return joined(
-            [
-                f"{r.task.person}{dates_text((x.held_on for x in r.held), plain_year)}"
-                for r in reported
-                if r.held
-            ]
+    if scope is Scope.PERSON:  # people on the same dates named together: 张三、李四7月14日
+        people: dict[str, list[str]] = defaultdict(list)
+        for r in reported:
+            if r.held and r.task.person:
+                when = dates_text((x.held_on for x in r.held), plain_year)
+                people[when].append(r.task.person)
+        return "，".join(
+            f"{'、'.join(dict.fromkeys(names))}{when}" for when, names in people.items()
         )
     branches: dict[str, int] = defaultdict(int)
     for r in reported:
