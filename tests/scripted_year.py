@@ -222,7 +222,12 @@ def _unit_activities(session: Session, store: BlobStore, year: ScriptedYear) -> 
         ("mobile-member-check", "2025-2026-1", date(2025, 12, 10), "流动党员排查"),
         ("mobile-member-check", "2025-2026-2", date(YEAR, 3, 18), "流动党员排查"),
         ("mobile-member-check", "2026-2027-1", date(YEAR, 11, 18), "流动党员排查"),
-        ("democratic-life-meeting", f"{YEAR}", date(YEAR, 12, 16), "2026年度班子成员民主生活会"),
+        (
+            "democratic-life-meeting",
+            f"{YEAR}",
+            date(YEAR, 12, 16),
+            "2026年度班子成员民主生活会：以严守政治纪律和政治规矩为主题",
+        ),
         ("branch-setup-survey", "2025-2026", date(YEAR, 4, 10), "所属党支部设置情况摸底"),
         ("branch-setup-survey", "2026-2027", date(YEAR, 10, 15), "所属党支部设置情况摸底"),
         ("secretary-review", f"{YEAR}", date(YEAR, 12, 22), "2026年度党支部书记抓党建述职评议"),
@@ -261,7 +266,7 @@ def _branch_activities(session: Session, store: BlobStore, year: ScriptedYear) -
             task = _task(session, rule_id, key, branch)
             held_on = _ninth(task) if rule_id != _BRANCH_YEARLY[0] else date(YEAR, 12, 10)
             year.records[f"{branch}-{rule_id}-{key}"] = _record(
-                session, store, task, held_on=held_on, title=rules[rule_id]
+                session, store, task, held_on=held_on, title=rules[rule_id], files=("记录.pdf",)
             )
 
 

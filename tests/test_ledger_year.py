@@ -11,6 +11,7 @@ from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import (
+    MISSING_WORDS,
     TODAY,
     UNIT,
     YEAR,
@@ -36,8 +37,6 @@ from obligations.tasks.waivers import waive
 from obligations.vocabulary import OrgKind, ReviewState, Role
 
 Rows = dict[str, tuple[str, Verdict, str]]
-# Words of a gap cell that name something missing (information, not a failure).
-MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明")
 
 
 def rows(session: Session, period: LedgerPeriod | None = None, today: date = TODAY) -> Rows:

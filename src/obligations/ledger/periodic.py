@@ -251,12 +251,14 @@ def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
 
 
 def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | None) -> list[str]:
-    """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）."""
+    """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）; a
+    term running then is the current one (本届任期, its start is in the term check's line)."""
     words = []
     for r in running:
         owner = r.task.owner
         done = f"，已{_verb(facts)}{len(r.held)}次" if r.held else ""
-        when = period_text(r.task.period_key, plain_year)
+        term = r.task.period_key.startswith("T")
+        when = "本届任期" if term else period_text(r.task.period_key, plain_year)
         words.append(f"{owner}{when}进行中（至{day_text(r.task.ends_on, plain_year)}{done}）")
     return ["、".join(words)] if words else []
 

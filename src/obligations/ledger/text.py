@@ -140,6 +140,8 @@ def topic_of(title: str, name: str) -> str:
             topic = text.split(separator, 1)[1].strip(" ，,。")
             for lead in _TOPIC_LEADS:
                 topic = topic.removeprefix(lead).lstrip("：: ")
+            if topic.startswith("以") and topic.endswith("为主题"):  # 以……为主题
+                topic = topic[1:].removesuffix("为主题")
             return topic if len(topic) <= MAX_TOPIC else ""
     rest = _WHEN_WORDS.sub("", text).strip(" ，,、。")
     if not rest or len(rest) > MAX_TOPIC or _says_only(rest, name):
