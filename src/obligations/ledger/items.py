@@ -8,6 +8,13 @@ the gaps naming what is missing; 达标 only when everything the catalog expects
 records are noted in the gaps without changing the verdict. The gaps column lists the gaps
 found, then the unit's measures, or for a 未达标 item "（整改措施待填写）" until it writes some
 (a 待补充 item's gaps already say what to supply).
+
+落实情况 keeps to :data:`CELL_BUDGET` characters: over it, the rules say their counts in one
+sentence (the unit's own meetings keeping the months missed, two topics and the attendance,
+or, still over, not even those) citing the evidence catalogue once, where the dates, branches
+and people are. Two documented exceptions: the unit's own narrative is printed whole after the
+composed text (its words are never cut), and checks, figures and standing evidence have no
+shorter form.
 """
 
 from __future__ import annotations
