@@ -128,7 +128,8 @@ def test_the_bundle_holds_every_file_once_per_use_byte_identical(
     assert f"{root}/U10-机电工程学院直属党支部台账（2026年度）.docx" in names
     folders = {e.path.rsplit("/", 1)[0].removeprefix(root + "/") for e in entries}
     assert folders == {"2 班子队伍建设/2.4 自身建设", "6 工作运行机制/6.2 协调运行机制"}
-    shared = [e.path for e in entries if e.use.sha256 == files[entries[0].use.file_id].sha256]
+    minutes = next(e for e in entries if e.use.record_title == "1月中心组学习")
+    shared = [e.path for e in entries if e.use.sha256 == files[minutes.use.file_id].sha256]
     assert len(shared) == 2 and len(set(shared)) == 2
     assert f"{root}/2 班子队伍建设/2.4 自身建设/2026-01-09 1月中心组学习-会议记录.pdf" in names
     assert (
@@ -150,13 +151,15 @@ def test_the_index_lists_each_file_with_its_task_and_date(
     root = "U10-机电工程学院直属党支部-2026年度"
     text = archive.read(f"{root}/{INDEX_NAME}.csv").decode("utf-8-sig")
     rows = list(csv.DictReader(io.StringIO(text)))
+    # By item, then by rule (the committee's training comes first in the catalog), then date.
     assert [row["原文件名"] for row in rows] == [
+        "结业证书.pdf",
         "会议记录.pdf",
         "现场照片.png",
-        "结业证书.pdf",
         "会议记录.pdf",
         "分工.docx",
     ]
+    assert [row["序号"] for row in rows] == ["1", "2", "3", "4", "5"]
     by_title = {(row["材料标题"], row["原文件名"]): row for row in rows}
     january = by_title[("1月中心组学习", "现场照片.png")]
     assert january["所属任务"] == "中心组理论学习（2026年1月）"

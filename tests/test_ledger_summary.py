@@ -58,7 +58,7 @@ def composed(code: str, name: str, not_met: int) -> ComposedLedger:
         document=dataclasses.replace(document, rows=rows),
         overdue=0,
         late=0,
-        evidence=(),
+        catalogue=(),
     )
 
 

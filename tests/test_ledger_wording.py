@@ -12,7 +12,14 @@ from obligations.ledger.checks import Holder, UnitFacts, run_check
 from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
 from obligations.ledger.period import PeriodInvalid, academic_year, date_range
 from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
-from obligations.ledger.text import dates_text, months_text, period_text, short_branch_name
+from obligations.ledger.text import (
+    cited,
+    dates_text,
+    months_text,
+    period_text,
+    short_branch_name,
+    topic_of,
+)
 from obligations.rules.periods import AcademicCalendar
 from obligations.rules.schema import Check, Metric, Scope
 from obligations.tasks.status import TaskStatus
@@ -57,9 +64,9 @@ def test_a_person_rule_counts_person_times_and_names_who_missed() -> None:
             TaskFact(2, "2026", date(2026, 12, 31), 1, TaskStatus.OVERDUE, (), person="李院长"),
         ),
     )
-    part = compose_rule(facts, plain_year=2026)
+    part = compose_rule(facts, plain_year=2026, catalogue={1: (7, 8)})
     assert part.lines == (
-        "班子成员讲党课：应完成2人次，实际完成1人次（张书记5月8日），佐证材料2份",
+        "班子成员讲党课：应完成2人次，实际完成1人次（张书记5月8日）（目录第7、8项）",
     )
     assert part.gaps == ("班子成员讲党课：李院长2026年度未完成",)
     assert part.failed
@@ -97,6 +104,16 @@ def test_a_linked_record_is_named_as_the_figures_evidence() -> None:
     )
     assert part.lines == ("党员学时：40学时（标准不低于32学时），佐证：《学时登记表》",)
     assert part.evidence == 1
+
+
+def test_a_figures_linked_record_is_cited_by_its_catalogue_numbers() -> None:
+    metric = Metric(id="member-training-hours", title="党员学时", threshold=32, unit="学时")
+    figure = FigureFact(Decimal("40"), "学时登记表", record_id=5)
+    part = compose_metric(metric, {"member-training-hours": figure}, {5: (30, 31)})
+    assert part.lines == (
+        "党员学时：40学时（标准不低于32学时），佐证：《学时登记表》（目录第30、31项）",
+    )
+    assert part.cited == (30, 31)
 
 
 def test_the_catalog_asks_for_six_figures() -> None:
@@ -180,8 +197,7 @@ def test_people_owing_the_same_period_are_named_once_with_it() -> None:
     )
     part = compose_rule(RuleFacts("r", "班子成员集中培训", Scope.PERSON, tasks), plain_year=2026)
     assert part.lines == (
-        "班子成员集中培训：应完成3人次，实际完成0人次，佐证材料0份；"
-        "张书记、李纪检、王委员2026年度尚未到期",
+        "班子成员集中培训：应完成3人次，实际完成0人次；张书记、李纪检、王委员2026年度尚未到期",
     )
 
 
@@ -202,5 +218,74 @@ def test_a_unit_activitys_line_gives_the_mean_attendance_recorded() -> None:
     )
     part = compose_rule(RuleFacts("r", "中心组理论学习", Scope.UNIT, tasks), plain_year=2026)
     assert part.lines == (
-        "中心组理论学习：应开展3次，实际开展3次（1月9日、2月9日、3月9日），平均参加9人，佐证材料3份",
+        "中心组理论学习：应开展3次，实际开展3次（1月9日、2月9日、3月9日），平均参加9人",
     )
+
+
+@pytest.mark.parametrize(
+    ("title", "topic"),
+    [
+        ("3月中心组理论学习：学习全国教育大会精神", "学习全国教育大会精神"),
+        ("中心组学习——主题为师德师风建设", "师德师风建设"),
+        ("2026年度班子成员民主生活会", ""),
+        ("班子成员民主生活会：以严守政治纪律为主题", "严守政治纪律"),
+        ("中心组学习", ""),
+        ("5月活动记录", ""),
+        ("参观渡江战役纪念馆", "参观渡江战役纪念馆"),
+        ("会议：" + "很长的主题" * 7, ""),
+    ],
+)
+def test_an_activitys_topic_is_read_from_its_title_not_its_name_or_dates(
+    title: str, topic: str
+) -> None:
+    assert topic_of(title, "中心组理论学习" if "生活会" not in title else "班子成员民主生活会") == (
+        topic
+    )
+
+
+@pytest.mark.parametrize(
+    ("numbers", "text"),
+    [
+        ([], ""),
+        ([12], "目录第12项"),
+        ([13, 12], "目录第12、13项"),
+        ([12, 13, 14, 20], "目录第12—14、20项"),
+        ([1, 3, 5, 7, 9], "目录第1、3、5、7项等"),
+    ],
+)
+def test_catalogue_rows_are_cited_as_ranges(numbers: list[int], text: str) -> None:
+    assert cited(numbers) == text
+
+
+def test_the_units_own_meetings_say_their_topics_attendance_and_months_missed() -> None:
+    topics = {
+        1: "学习全会精神",
+        2: "学习纪律处分条例",
+        4: "师德师风",
+        5: "学习全会精神",
+        6: "产教融合",
+    }
+
+    def held(month: int, topic: str) -> RecordFact:
+        day = date(2026, month, 9)
+        title = f"{month}月中心组学习：{topic}"
+        return RecordFact(month, title, day, day, files=1, participants=8 + month % 2)
+
+    tasks = [
+        TaskFact(m, f"2026-0{m}", date(2026, m, 28), 1, TaskStatus.DONE, (held(m, topic),))
+        for m, topic in topics.items()
+    ]
+    tasks.append(TaskFact(3, "2026-03", date(2026, 3, 31), 1, TaskStatus.OVERDUE))
+    facts = RuleFacts("r", "中心组理论学习", Scope.UNIT, tuple(tasks), meeting=True)
+    catalogue = {month: (10 + month,) for month in topics}
+    part = compose_rule(facts, plain_year=2026, catalogue=catalogue)
+    assert part.lines == (
+        "中心组理论学习：应开展6次，实际开展5次（3月未开展），"
+        "主题包括学习全会精神、学习纪律处分条例、师德师风等，平均参加8人（目录第11、12、14—16项）",
+    )
+    assert part.brief == (
+        "中心组理论学习应开展6次、实际5次（3月未开展），主题包括学习全会精神、学习纪律处分条例等，"
+        "平均参加8人"
+    )
+    assert part.terse == "中心组理论学习应开展6次、实际5次（3月未开展）"
+    assert part.cited == (11, 12, 14, 15, 16)

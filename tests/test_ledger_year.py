@@ -11,6 +11,7 @@ from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import (
+    MISSING_WORDS,
     TODAY,
     UNIT,
     YEAR,
@@ -36,8 +37,6 @@ from obligations.tasks.waivers import waive
 from obligations.vocabulary import OrgKind, ReviewState, Role
 
 Rows = dict[str, tuple[str, Verdict, str]]
-# Words of a gap cell that name something missing (information, not a failure).
-MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明")
 
 
 def rows(session: Session, period: LedgerPeriod | None = None, today: date = TODAY) -> Rows:
@@ -80,7 +79,8 @@ def test_a_year_reports_the_checks_held_in_it_not_those_of_the_year_before(
     with sessions() as session:
         implementation, verdict, gaps = rows(session)["3.5"]
     assert (
-        implementation == "流动党员排查：应开展2次，实际开展2次（3月10日、11月18日），佐证材料4份"
+        implementation
+        == "流动党员排查：应开展2次，实际开展2次（3月10日、11月18日）（目录第51—54项）"
     )
     assert (verdict, gaps) == (Verdict.MET, "")
 
@@ -96,7 +96,7 @@ def test_a_semester_running_at_year_end_is_in_progress_never_a_gap(
         # Made in March, after the semester's due date: still in progress at the year's end.
         implementation, verdict, gaps = rows(session, today=date(YEAR + 1, 3, 1))["3.5"]
     assert implementation == (
-        "流动党员排查：应开展1次，实际开展1次（3月10日），佐证材料2份；"
+        "流动党员排查：应开展1次，实际开展1次（3月10日）（目录第51、52项）；"
         "2026-2027学年第一学期进行中（至2027年1月22日）"
     )
     assert (verdict, gaps) == (Verdict.MET, "")
@@ -111,7 +111,8 @@ def test_an_academic_year_reports_a_calendar_year_task_done_inside_it(
         period = academic_year("2025-2026", load_academic_calendar(session))
         implementation, verdict, _ = rows(session, period)["2.4"]
     # The 2026 training (January to December) was held in January, inside the academic year.
-    assert "班子成员集中培训：应完成3人次，实际完成3人次（张书记2026年1月9日" in implementation
+    trained = "班子成员集中培训：应完成3人次，实际完成3人次（张书记、李纪检、王委员2026年1月9日）"
+    assert trained in implementation
     assert verdict is Verdict.MET
 
 
@@ -199,8 +200,8 @@ def test_pending_material_is_marked_and_earns_no_met_verdict(
     with sessions() as session:
         implementation, verdict, gaps = rows(session)["3.3"]
     assert implementation == (
-        "党费收缴情况公布：应开展2次，实际开展2次（1月9日、7月9日），佐证材料4份"
-        "（其中1次材料待审核）"
+        "党费收缴情况公布：应开展2次，实际开展2次（1月9日、7月9日），"
+        "其中1次材料待审核（目录第41—44项）"
     )
     assert (verdict, gaps) == (Verdict.PENDING, "党费收缴情况公布：7月材料待审核")
 
@@ -327,5 +328,6 @@ def test_a_rule_serving_two_items_is_told_once_and_cited_from_the_other(
         fill_year(session, build_unit(session))
     with sessions() as session:
         ledger = rows(session)
-    assert "班子成员集中培训：应完成3人次，实际完成3人次（张书记1月9日" in ledger["2.4"][0]
+    trained = "班子成员集中培训：应完成3人次，实际完成3人次（张书记、李纪检、王委员1月9日）"
+    assert trained in ledger["2.4"][0]
     assert ledger["3.2"][0].startswith("班子成员集中培训应完成3人次、实际3人次（见第2.4项）\n")

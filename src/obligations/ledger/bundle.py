@@ -8,7 +8,9 @@ Layout (names readable in Chinese, folders by section then item)::
         1 党的组织设置/1.2 设置调整/2026-03-09 支部设置摸底-摸底表.pdf
 
 Each use of a file (an evidence file row of a record behind the ledger) appears exactly once,
-byte for byte as stored: files are streamed from the blob store, never re-encoded.
+byte for byte as stored: files are streamed from the blob store, never re-encoded. The
+catalogue's 序号 are the composed ledger's (:mod:`obligations.ledger.catalogue`), the numbers
+its cells cite (目录第12—23项), in the bundle and in every download of the ledger alike.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.archivenames import fit_file_name, fit_text
 from obligations.evidence.storage import BlobStore, copy_verified
-from obligations.ledger.data import EvidenceUse
+from obligations.ledger.catalogue import EvidenceUse
 from obligations.ledger.service import ComposedLedger
 from obligations.rules.catalog import Catalog
 from obligations.spreadsheet import csv_row, neutralise_workbook
@@ -55,6 +57,7 @@ _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
 class BundleEntry:
     path: str  # inside the ZIP
     use: EvidenceUse
+    number: int  # 序号 in the catalogue, as the ledger's cells cite it
 
 
 def bundle_root(composed: ComposedLedger) -> str:
@@ -67,7 +70,7 @@ def ledger_file_name(composed: ComposedLedger, extension: str) -> str:
 
 
 def plan_entries(composed: ComposedLedger, catalog: Catalog) -> list[BundleEntry]:
-    """Where each file use goes in the bundle, in the form's item order."""
+    """Where each file use goes in the bundle, in the catalogue's order and with its 序号."""
     root = bundle_root(composed)
     folders = {
         item.id: safe_name(f"{section.id} {section.name}")
@@ -76,17 +79,13 @@ def plan_entries(composed: ComposedLedger, catalog: Catalog) -> list[BundleEntry
         for section in catalog.ledger.sections
         for item in section.items
     }
-    order = {item_id: n for n, item_id in enumerate(folders)}
-    uses = sorted(
-        composed.evidence,
-        key=lambda u: (order.get(u.item_id, len(order)), u.held_on, u.record_id, u.position),
-    )
     taken: set[str] = set()
     entries = []
-    for use in uses:
+    for row in composed.catalogue:
+        use = row.use
         folder = folders.get(use.item_id, safe_name(f"其他 {use.item_id}"))
         path = _unique(f"{root}/{folder}", _file_name(use), taken)
-        entries.append(BundleEntry(path, use))
+        entries.append(BundleEntry(path, use, row.number))
     return entries
 
 
@@ -114,7 +113,7 @@ def write_bundle(
 def index_rows(entries: list[BundleEntry], root: str) -> list[list[object]]:
     return [
         [
-            number,
+            e.number,
             e.use.item_id,
             _item_folder_name(e.path, root),
             e.path.removeprefix(f"{root}/"),
@@ -128,7 +127,7 @@ def index_rows(entries: list[BundleEntry], root: str) -> list[list[object]]:
             e.use.size,
             e.use.sha256,
         ]
-        for number, e in enumerate(entries, start=1)
+        for e in entries
     ]
 
 

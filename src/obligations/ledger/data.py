@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
+from obligations.ledger.catalogue import STANDING_RANK, EvidenceUse
 from obligations.ledger.checks import Holder, UnitFacts
 from obligations.ledger.figures import FigureFact
 from obligations.ledger.items import StandingFact
@@ -37,28 +38,10 @@ from obligations.rules.catalog import Catalog
 from obligations.rules.schema import Rule, Scope
 from obligations.tasks.status import TaskStatus, task_status
 from obligations.timeutil import local_date
-from obligations.vocabulary import OrgKind, ReviewState
+from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState
 
 STANDING_LABEL = "常备材料"
-
-
-@dataclass(frozen=True, slots=True)
-class EvidenceUse:
-    """One evidence file as the ledger uses it: under its record's item, for a task or standing."""
-
-    item_id: str
-    also_items: tuple[str, ...]
-    use: str  # the task (rule, period, branch or person) or 常备材料
-    record_id: int
-    record_title: str
-    held_on: date
-    recorded_on: date
-    review_state: ReviewState
-    file_id: int
-    position: int
-    sha256: str
-    size: int
-    original_name: str
+__all__ = ["EvidenceUse", "UnitLedgerData", "college_name", "load_unit_data"]
 
 
 @dataclass
@@ -100,7 +83,10 @@ def load_unit_data(
         .outerjoin(EvidenceRecord, LedgerFigure.evidence_record_id == EvidenceRecord.id)
         .where(LedgerFigure.unit_id == unit.id, LedgerFigure.year == period.notes_year)
     )
-    data.figures = {figure.key: FigureFact(figure.value, title) for figure, title in figures}
+    data.figures = {
+        figure.key: FigureFact(figure.value, title, figure.evidence_record_id)
+        for figure, title in figures
+    }
     return data
 
 
@@ -246,7 +232,9 @@ def _load_tasks(
             Task.waived_reason,
             Task.retired_at,
             org.name.label("org_name"),
+            org.code.label("org_code"),
             Person.name.label("person_name"),
+            Person.code.label("person_code"),
         )
         .join(org, Task.organization_id == org.id)
         .outerjoin(Person, Task.person_id == Person.id)
@@ -258,6 +246,7 @@ def _load_tasks(
         if record.task_id is not None:
             records[record.task_id].append(record)
     rules = {located.rule.id: located.rule for located in catalog.rules}
+    ranks = {rule_id: n for n, rule_id in enumerate(rules)}
     by_rule: dict[str, list[TaskFact]] = defaultdict(list)
     items: dict[str, str] = {}
     for task in rows:
@@ -295,7 +284,11 @@ def _load_tasks(
             owner = task.person_name or ("" if own else task.org_name)
             label = _task_label(rule.title if rule else task.rule_id, task.period_key, owner)
             also = tuple(rule.also_items) if rule else ()
-            data.evidence.extend(_uses(_held_in(mine, period), also, label))
+            place = (
+                ranks.get(task.rule_id, len(ranks)),
+                task.person_code or ("" if own else task.org_code),
+            )
+            data.evidence.extend(_uses(_held_in(mine, period), also, label, place))
     _group_rules(catalog, data, by_rule, items)
 
 
@@ -314,7 +307,8 @@ def _group_rules(
         tasks = by_rule.get(rule.id, [])
         if not tasks and _owes_nothing(rule, data):
             continue
-        facts = RuleFacts(rule.id, rule.title, rule.scope, tuple(tasks))
+        meeting = EvidenceKind.MINUTES in rule.evidence_kinds
+        facts = RuleFacts(rule.id, rule.title, rule.scope, tuple(tasks), meeting=meeting)
         data.rules_by_item.setdefault(rule.ledger_item, []).append(facts)
         for item in rule.also_items:
             also = dataclasses.replace(facts, see_item=rule.ledger_item)
@@ -359,7 +353,15 @@ def _task_label(title: str, period_key: str, owner: str) -> str:
     return f"{title}（{when}，{owner}）" if owner else f"{title}（{when}）"
 
 
-def _uses(records: list[_Record], also: tuple[str, ...], label: str) -> list[EvidenceUse]:
+def _uses(
+    records: list[_Record],
+    also: tuple[str, ...],
+    label: str,
+    place: tuple[int, str] = (STANDING_RANK, ""),
+) -> list[EvidenceUse]:
+    """One use per file of ``records``; ``place`` is the rule's rank in the catalog and the
+    owner's code, which order the evidence catalogue (:mod:`obligations.ledger.catalogue`)."""
+    rank, owner = place
     return [
         EvidenceUse(
             item_id=record.ledger_item,
@@ -375,6 +377,8 @@ def _uses(records: list[_Record], also: tuple[str, ...], label: str) -> list[Evi
             sha256=file.sha256,
             size=file.size,
             original_name=file.original_name,
+            rule_rank=rank,
+            owner_code=owner,
         )
         for record in records
         for file in record.files

@@ -39,6 +39,7 @@ class LedgerRow:
     implementation: str = ""
     verdict: Verdict = Verdict.PENDING
     gaps: str = ""
+    cited: tuple[int, ...] = ()  # the evidence catalogue's 序号 behind 落实情况
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from obligations.ledger.text import Part, joined, number_text
+from obligations.ledger.text import Part, cited, joined, number_text
 from obligations.rules.schema import Comparator, Indicator, Metric
 
 
@@ -27,6 +27,7 @@ class FigureSpec:
 class FigureFact:
     value: Decimal
     evidence: str | None = None  # the backing record's title, if linked
+    record_id: int | None = None  # the backing record, cited by its files' 序号 in the catalogue
 
 
 # Metrics computed from two figures: numerator / denominator.
@@ -67,7 +68,13 @@ def _inputs(metric: Metric) -> tuple[FigureSpec, ...]:
     return (FigureSpec(metric.id, metric.title, metric.unit, maximum=maximum),)
 
 
-def compose_metric(metric: Metric, figures: Mapping[str, FigureFact]) -> Part:
+def compose_metric(
+    metric: Metric,
+    figures: Mapping[str, FigureFact],
+    catalogue: Mapping[int, Sequence[int]] | None = None,
+) -> Part:
+    """The metric's line against its threshold; a linked record is named and cited by its
+    files' 序号 in ``catalogue`` (record id -> numbers)."""
     inputs = _inputs(metric)
     missing = [spec.label for spec in inputs if spec.key not in figures]
     standard = f"{_OP_WORDS[metric.op]}{_display(Decimal(str(metric.threshold)), metric)}"
@@ -75,13 +82,25 @@ def compose_metric(metric: Metric, figures: Mapping[str, FigureFact]) -> Part:
         gap = f"{metric.title}：尚未填报{joined(missing)}，无法核对（标准{standard}）"
         return Part(lines=(f"{metric.title}：未填报",), gaps=(gap,), incomplete=True)
     value, shown = _value(metric, inputs, figures)
-    evidence = [figures[s.key].evidence for s in inputs if figures[s.key].evidence]
-    backing = f"，佐证：{joined([f'《{e}》' for e in evidence if e])}" if evidence else ""
+    backed = [figures[s.key] for s in inputs if figures[s.key].evidence]
+    evidence = [f.evidence for f in backed]
+    numbers = sorted(
+        {
+            n
+            for f in backed
+            if f.record_id is not None
+            for n in (catalogue or {}).get(f.record_id, ())
+        }
+    )
+    where = f"（{cited(numbers)}）" if numbers else ""
+    backing = f"，佐证：{joined([f'《{e}》' for e in evidence if e])}{where}" if evidence else ""
     line = f"{metric.title}：{shown}（标准{standard}）{backing}"
     if value is None or _holds(metric, value):
-        return Part(lines=(line,), evidence=len(evidence))
+        return Part(lines=(line,), evidence=len(evidence), cited=tuple(numbers))
     gap = f"{metric.title}为{_display(value, metric)}，未达到标准（{standard}）"
-    return Part(lines=(line,), gaps=(gap,), failed=True, evidence=len(evidence))
+    return Part(
+        lines=(line,), gaps=(gap,), failed=True, evidence=len(evidence), cited=tuple(numbers)
+    )
 
 
 def _value(

@@ -8,6 +8,13 @@ the gaps naming what is missing; 达标 only when everything the catalog expects
 records are noted in the gaps without changing the verdict. The gaps column lists the gaps
 found, then the unit's measures, or for a 未达标 item "（整改措施待填写）" until it writes some
 (a 待补充 item's gaps already say what to supply).
+
+落实情况 keeps to :data:`CELL_BUDGET` characters: over it, the rules say their counts in one
+sentence (the unit's own meetings keeping the months missed, two topics and the attendance,
+or, still over, not even those) citing the evidence catalogue once, where the dates, branches
+and people are. Two documented exceptions: the unit's own narrative is printed whole after the
+composed text (its words are never cut), and checks, figures and standing evidence have no
+shorter form.
 """
 
 from __future__ import annotations
@@ -20,8 +27,8 @@ from datetime import date
 from obligations.ledger.checks import UnitFacts, run_check
 from obligations.ledger.document import Verdict
 from obligations.ledger.figures import FigureFact, compose_metric
-from obligations.ledger.periodic import RuleFacts, Window, compose_rule
-from obligations.ledger.text import Part, day_text, joined
+from obligations.ledger.periodic import Catalogue, RuleFacts, Window, compose_rule
+from obligations.ledger.text import Part, cited, day_text, joined
 from obligations.rules.schema import Check, ItemKind, LedgerItem, Metric
 from obligations.vocabulary import ReviewState
 
@@ -30,6 +37,7 @@ NOTHING_HELD = "本期尚无已开展的活动记录，请登记材料"
 NO_MEASURES = "（整改措施待填写）"  # after the gaps of a 未达标 item, until the unit writes one
 
 MAX_LISTED_RECORDS = 10
+MAX_DATED_STANDING = 3  # past this many standing records, their dates are left to the catalogue
 _WHOSE = re.compile(r"^所属\d+个党支部")
 CELL_BUDGET = 200  # characters of 落实情况 in the printed form (the wording guide)
 
@@ -57,6 +65,7 @@ class ItemInputs:
     narrative: str = ""
     measures: str = ""
     not_applicable: str = ""  # why the item's obligations do not apply to this kind of unit
+    catalogue: Catalogue | None = None  # record id -> 序号 in the evidence catalogue
 
 
 @dataclass(frozen=True)
@@ -80,19 +89,24 @@ def compose_item(
     nothing is expected of the unit."""
     if inputs.not_applicable and not (inputs.checks or inputs.metrics or inputs.standing):
         return ItemOutcome(inputs.not_applicable, Verdict.MET, inputs.measures.strip())
-    rules = [compose_rule(rule, plain_year=plain_year, window=window) for rule in inputs.rules]
+    rules = [
+        compose_rule(rule, plain_year=plain_year, window=window, catalogue=inputs.catalogue)
+        for rule in inputs.rules
+    ]
     parts = [
         *(run_check(check, unit) for check in inputs.checks),
         *rules,
-        *(compose_metric(metric, figures) for metric in inputs.metrics),
+        *(compose_metric(metric, figures, inputs.catalogue) for metric in inputs.metrics),
     ]
     kinds = set(inputs.item.kinds)
     narrative = inputs.narrative.strip()
     if inputs.standing or ItemKind.QUALITATIVE in kinds:
         parts.append(_standing(inputs, plain_year, narrative=bool(narrative)))
     lines = [line for part in parts for line in part.lines]
-    if sum(len(line) for line in lines) > CELL_BUDGET:
+    if _length(lines) > CELL_BUDGET:
         lines = _briefly(parts)
+    if _length(lines) > CELL_BUDGET:
+        lines = _briefly(parts, terse=True)
     if narrative:
         lines.append(narrative)
     gaps = [gap for part in parts for gap in part.gaps]
@@ -107,17 +121,24 @@ def compose_item(
     return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
 
 
-def _briefly(parts: Sequence[Part]) -> list[str]:
-    """A cell over its budget: the parts that have a brief form in one sentence, the others
-    as they are (the dates and per-branch counts are in the evidence catalogue)."""
+def _length(lines: Sequence[str]) -> int:
+    return sum(len(line) for line in lines)
+
+
+def _briefly(parts: Sequence[Part], *, terse: bool = False) -> list[str]:
+    """A cell over its budget: the parts that have a brief form in one sentence citing the
+    evidence catalogue's rows behind them once (where the dates, branches and people are),
+    the others as they are; ``terse``: the shortest forms (no topics, no attendance)."""
     briefs: list[str] = []
-    for brief in (part.brief for part in parts if part.brief):
+    for brief in (part.terse if terse else part.brief for part in parts if part.brief):
         whose = _WHOSE.match(brief)
         if whose and briefs and any(b.startswith(whose[0]) for b in briefs):
             brief = brief.removeprefix(whose[0])  # 所属2个党支部 said once
         briefs.append(brief)
     others = [line for part in parts if not part.brief for line in part.lines]
-    return [*others, "；".join(briefs) + "。"] if briefs else others
+    numbers = cited(n for part in parts if part.brief for n in part.cited)
+    citation = f"（{numbers}）" if numbers else ""
+    return [*others, "；".join(briefs) + citation + "。"] if briefs else others
 
 
 def _verdict(parts: Sequence[Part], *, only_rules: bool) -> Verdict:
@@ -150,14 +171,30 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
         if not gaps:
             gaps.append("仅有情况说明，尚未登记佐证材料" if narrative else NOTHING_TO_SHOW)
         return Part(gaps=tuple(gaps), incomplete=True)
-    listed = joined(
-        [
-            f"《{r.title}》（{day_text(r.held_on, plain_year)}）"
-            for r in counting[:MAX_LISTED_RECORDS]
-        ]
-    )
-    more = "等" if len(counting) > MAX_LISTED_RECORDS else ""
-    line = f"已备材料{len(counting)}项：{listed}{more}"
+    numbers = inputs.catalogue or {}
+    line = "已备" + _listed(counting, numbers, plain_year)
     if pending:
-        line += f"（其中{pending}项待审核）"
-    return Part(lines=(line,), gaps=tuple(gaps), evidence=len(counting), incomplete=bool(gaps))
+        line += f"，其中{pending}项待审核"
+    shown = [n for r in counting for n in numbers.get(r.record_id, ())]
+    return Part(
+        lines=(line,),
+        gaps=tuple(gaps),
+        evidence=len(counting),
+        incomplete=bool(gaps),
+        cited=tuple(shown),
+    )
+
+
+def _listed(records: Sequence[StandingFact], catalogue: Catalogue, plain_year: int | None) -> str:
+    """《A》（5月10日，目录第12项）、《B》（…） for a few records; for more, the titles and
+    one citation: 《A》《B》……等12项（目录第12—30项）."""
+    if len(records) <= MAX_DATED_STANDING:
+        dated = (
+            (r.title, day_text(r.held_on, plain_year), cited(catalogue.get(r.record_id, ())))
+            for r in records
+        )
+        return "、".join(f"《{t}》（{joined([day, cite], '，')}）" for t, day, cite in dated)
+    titles = "".join(f"《{r.title}》" for r in records[:MAX_LISTED_RECORDS])
+    more = f"等{len(records)}项" if len(records) > MAX_LISTED_RECORDS else ""
+    numbers = cited(n for r in records for n in catalogue.get(r.record_id, ()))
+    return titles + more + (f"（{numbers}）" if numbers else "")

@@ -11,11 +11,21 @@ incomplete (待补充), not failed.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from obligations.ledger.text import Part, dates_text, day_text, joined, months_text, period_text
+from obligations.ledger.text import (
+    Part,
+    cited,
+    dates_text,
+    day_text,
+    joined,
+    months_text,
+    period_text,
+    topic_of,
+    topics_text,
+)
 from obligations.rules.schema import Scope
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import ReviewState
@@ -70,6 +80,7 @@ class RuleFacts:
     scope: Scope
     tasks: tuple[TaskFact, ...]
     see_item: str | None = None  # reported in full under this item (the rule's own)
+    meeting: bool = False  # a meeting or study (minutes expected): its titles give topics
 
 
 @dataclass(frozen=True)
@@ -82,6 +93,8 @@ class Window:
 
 
 MAX_DATED = 4  # past this many activities, a rule's line gives the months, not the dates
+TOPICS_SHOWN, TOPICS_BRIEF = 3, 2  # topics quoted in a rule's line, in its brief form
+Catalogue = Mapping[int, Sequence[int]]  # record id -> 序号 of its files in the catalogue
 _MISSED = (TaskStatus.OVERDUE,)
 _NOT_YET_DUE = (TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON)
 _FOREVER = Window(date.min, date.max)
@@ -118,9 +131,18 @@ def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]
     return reported
 
 
-def compose_rule(facts: RuleFacts, *, plain_year: int | None, window: Window | None = None) -> Part:
+def compose_rule(
+    facts: RuleFacts,
+    *,
+    plain_year: int | None,
+    window: Window | None = None,
+    catalogue: Catalogue | None = None,
+) -> Part:
     """One line for 落实情况 and the gap lines of one rule over ``window`` (default: every
-    record counts, dates written without ``plain_year``)."""
+    record counts, dates written without ``plain_year``). The activities held are cited by
+    their files' 序号 in ``catalogue`` (目录第6—38项); without one, nothing is cited. The
+    unit's own meetings and studies say what they were about (the topics in their titles)
+    and how many took part."""
     window = window or Window(_FOREVER.start, _FOREVER.end, plain_year)
     reported = reported_tasks(facts.tasks, window)
     if not reported:
@@ -130,75 +152,120 @@ def compose_rule(facts: RuleFacts, *, plain_year: int | None, window: Window | N
     tasks = [r.task for r in settled]
     records = [rec for r in settled for rec in r.held]
     notes = _notes(tasks, plain_year) + _running(facts, running, plain_year)
+    numbers = [] if facts.see_item else _numbers(catalogue, [x for r in reported for x in r.held])
+    citation = f"（{cited(numbers)}）" if numbers else ""
+    review = _review_note(reported)
     line = f"{facts.title}：{_counts(facts, settled, plain_year)}" if settled else ""
+    brief = _brief(facts, settled, plain_year) + review if settled else ""
+    terse = _brief(facts, settled, plain_year, topics=0) + review if settled else ""
+    if settled:
+        line += review + citation
     if notes:
         line += f"；{'；'.join(notes)}" if line else f"{facts.title}：{'；'.join(notes)}"
-    line += _review_note(reported)
+        if not settled:
+            brief = terse = line + review
+            line += review + citation
     missing = _missing_evidence(facts, reported, plain_year)
     gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
     failed = any(r.task.status in _MISSED and not r.returned for r in settled)
     shown = len(records) + sum(len(r.held) for r in running)
     if facts.see_item:  # said once, under the rule's own item
-        line = f"{_brief(facts, settled) if settled else facts.title}（见第{facts.see_item}项）"
+        said = _brief(facts, settled, plain_year) if settled else facts.title
+        line = brief = terse = f"{said}（见第{facts.see_item}项）"
         gaps = [f"{facts.title}：见第{facts.see_item}项"] if gaps else []
     return Part(
         lines=(line,),
-        brief=_brief(facts, settled) + _review_note(reported) if settled else line,
+        brief=brief,
+        terse=terse,
         gaps=tuple(gaps),
         failed=failed,
         evidence=shown,
         incomplete=bool(missing),
+        cited=tuple(numbers),
     )
 
 
+def _numbers(catalogue: Catalogue | None, held: Sequence[RecordFact]) -> list[int]:
+    if catalogue is None:
+        return []
+    return sorted({n for record in held for n in catalogue.get(record.record_id, ())})
+
+
+def _own(facts: RuleFacts, settled: Sequence[_Reported]) -> bool:
+    """The unit's own activity (not its branches' or its people's), such as its central-group
+    study or, in a direct branch, its own 支部委员会会议."""
+    return facts.scope is not Scope.PERSON and all(not r.task.owner for r in settled)
+
+
 def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | None) -> str:
-    """应开展12次，实际开展11次（dates or per-branch counts），佐证材料22份."""
+    """应开展12次，实际开展11次（3月未开展），主题包括……，平均参加9人: the counts, the
+    dates (or months, per-branch counts, the months missed) and, for the unit's own
+    meetings, the topics and the attendance recorded."""
     owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
     held = [x for r in settled for x in r.held]
     verb, unit_word = _verb(facts), ("人次" if facts.scope is Scope.PERSON else "次")
     text = f"应{verb}{owed}{unit_word}，实际{verb}{len(held)}{unit_word}"
-    detail = _detail(facts.scope, settled, plain_year)
+    detail = _detail(facts, settled, plain_year)
     if detail:
         text += f"（{detail}）"
-    return text + _attendance(facts.scope, held) + f"，佐证材料{sum(x.files for x in held)}份"
+    return text + _about(facts, settled, TOPICS_SHOWN)
 
 
-def _brief(facts: RuleFacts, settled: Sequence[_Reported]) -> str:
+def _brief(
+    facts: RuleFacts,
+    settled: Sequence[_Reported],
+    plain_year: int | None,
+    *,
+    topics: int = TOPICS_BRIEF,
+) -> str:
     """The rule in a few words for a crowded cell: 所属2个党支部支部委员会会议应开展24次、
-    实际22次."""
+    实际22次; the unit's own meetings keep the months missed and, unless ``topics`` is 0,
+    that many topics and the attendance."""
     owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
     unit_word = "人次" if facts.scope is Scope.PERSON else "次"
     held = sum(len(r.held) for r in settled)
     branches = len({r.task.owner for r in settled})
     whose = f"所属{branches}个党支部" if facts.scope is Scope.BRANCH and branches > 1 else ""
-    return f"{whose}{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+    text = f"{whose}{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+    if not _own(facts, settled):
+        return text
+    missed = _missed_months(facts, settled, plain_year)
+    text += f"（{missed}）" if missed else ""
+    return (text + _about(facts, settled, topics)) if topics else text
 
 
-def _attendance(scope: Scope, held: Sequence[RecordFact]) -> str:
-    """，平均参加9人: for a unit's own activity, the mean of the participant counts recorded
-    (none recorded: nothing)."""
-    if scope is not Scope.UNIT:
+def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
+    """，主题包括X、Y等，平均参加9人: for the unit's own activities, the topics of its
+    meetings (from the recorded titles) and the mean of the participant counts recorded."""
+    if not _own(facts, settled):
         return ""
+    held = sorted((x for r in settled for x in r.held), key=lambda x: (x.held_on, x.record_id))
+    text = (
+        topics_text([topic_of(x.title, facts.title) for x in held], topics) if facts.meeting else ""
+    )
     counts = [x.participants for x in held if x.participants]
-    if not counts:
-        return ""
-    return f"，平均参加{round(sum(counts) / len(counts))}人"
+    if counts:
+        mean = (2 * sum(counts) + len(counts)) // (2 * len(counts))  # rounded half up
+        text += f"，平均参加{mean}人" if len(counts) > 1 else f"，参加{mean}人"
+    return text
 
 
 def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | None) -> list[str]:
-    """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）."""
+    """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）; a
+    term running then is the current one (本届任期, its start is in the term check's line)."""
     words = []
     for r in running:
         owner = r.task.owner
         done = f"，已{_verb(facts)}{len(r.held)}次" if r.held else ""
-        when = period_text(r.task.period_key, plain_year)
+        term = r.task.period_key.startswith("T")
+        when = "本届任期" if term else period_text(r.task.period_key, plain_year)
         words.append(f"{owner}{when}进行中（至{day_text(r.task.ends_on, plain_year)}{done}）")
     return ["、".join(words)] if words else []
 
 
 def _review_note(reported: Sequence[_Reported]) -> str:
     pending = sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
-    return f"（其中{pending}次材料待审核）" if pending else ""
+    return f"，其中{pending}次材料待审核" if pending else ""
 
 
 def _missing_evidence(
@@ -218,15 +285,18 @@ def _missing_evidence(
     return [f"{facts.title}：{'；'.join(gaps)}"] if gaps else []
 
 
-def _detail(scope: Scope, reported: Sequence[_Reported], plain_year: int | None) -> str:
-    """Dates of the activities; per branch counts when rolled up over several branches."""
-    if scope is Scope.PERSON:
-        return joined(
-            [
-                f"{r.task.person}{dates_text((x.held_on for x in r.held), plain_year)}"
-                for r in reported
-                if r.held
-            ]
+def _detail(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> str:
+    """Dates of the activities; per branch counts when rolled up over several branches; for
+    many activities of the unit's own, the months missed (3月未开展) or else the months."""
+    scope = facts.scope
+    if scope is Scope.PERSON:  # people on the same dates named together: 张三、李四7月14日
+        people: dict[str, list[str]] = defaultdict(list)
+        for r in reported:
+            if r.held and r.task.person:
+                when = dates_text((x.held_on for x in r.held), plain_year)
+                people[when].append(r.task.person)
+        return "，".join(
+            f"{'、'.join(dict.fromkeys(names))}{when}" for when, names in people.items()
         )
     branches: dict[str, int] = defaultdict(int)
     for r in reported:
@@ -235,8 +305,20 @@ def _detail(scope: Scope, reported: Sequence[_Reported], plain_year: int | None)
         return joined([f"{name}{count}次" for name, count in branches.items()])
     days = [x.held_on for r in reported for x in r.held]
     if len(days) > MAX_DATED:
-        return months_text(days, plain_year)
+        return _missed_months(facts, reported, plain_year) or months_text(days, plain_year)
     return dates_text(days, plain_year)
+
+
+def _missed_months(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> str:
+    """3月、5月未开展: the unit's own periods missed with nothing held (empty if none)."""
+    missed = [
+        r.task
+        for r in reported
+        if r.task.status in _MISSED and not r.held and not r.returned and not r.task.owner
+    ]
+    if not missed:
+        return ""
+    return f"{_labels(missed, plain_year, owners=False)}未{_verb(facts)}"
 
 
 def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:

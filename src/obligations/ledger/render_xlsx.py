@@ -7,8 +7,9 @@ standard text (the header 具体标准 spans both), 落实情况, 是否达标, 
 Excel neither grows a row for wrapped text on opening nor allows one over 409 points, so each
 item row is given the height its longest cell needs (lines estimated from the column widths,
 a CJK character taking two width units and an ASCII one one) and a 落实情况 or 差距 text that
-would need more than 409 points is cut at a sentence boundary with :data:`CUT_NOTE` appended:
-the full text is in the evidence bundle's catalogue. The 是否达标 cells offer a drop-down of
+would need more than 409 points is cut at a sentence boundary with :data:`CUT_NOTE` appended,
+citing the evidence catalogue's rows behind the item (（详见佐证材料目录第12—23项）, the
+numbers the bundle's catalogue uses). The 是否达标 cells offer a drop-down of
 the three verdicts (:class:`~obligations.ledger.document.Verdict`).
 """
 
@@ -34,6 +35,7 @@ from openpyxl.worksheet.datavalidation import (  # type: ignore[import-untyped, 
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
 from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict
+from obligations.ledger.text import cited
 from obligations.spreadsheet import neutralise_workbook
 
 BODY_FONT = "宋体"
@@ -130,13 +132,14 @@ def _write_items(sheet: Worksheet, document: LedgerDocument) -> None:
 
 
 def _write_item(sheet: Worksheet, number: int, row: LedgerRow, font: Font) -> None:
+    note = f"（详见佐证材料{cited(row.cited)}）" if row.cited else CUT_NOTE
     values = (
         ("A", None, _BODY_CENTER),
         ("B", row.item_name, _BODY_CENTER),
         ("C", row.standard_text, _BODY_LEFT),
-        ("D", fit_text(_clean(row.implementation), COLUMN_WIDTHS["D"]), _BODY_LEFT),
+        ("D", fit_text(_clean(row.implementation), COLUMN_WIDTHS["D"], note=note), _BODY_LEFT),
         ("E", row.verdict.value, _BODY_CENTER),
-        ("F", fit_text(_clean(row.gaps), COLUMN_WIDTHS["F"]), _BODY_LEFT),
+        ("F", fit_text(_clean(row.gaps), COLUMN_WIDTHS["F"], note=note), _BODY_LEFT),
     )
     for column, value, style in values:
         cell = sheet[f"{column}{number}"]
@@ -164,25 +167,25 @@ def display_width(text: str) -> int:
     return sum(1 if ord(char) < 0x2E80 else 2 for char in text)
 
 
-def fit_text(text: str, width: float, max_lines: int = MAX_LINES) -> str:
+def fit_text(text: str, width: float, max_lines: int = MAX_LINES, *, note: str = CUT_NOTE) -> str:
     """``text`` if it fits in ``max_lines`` lines of a column ``width`` units wide; else its
-    longest beginning that ends a sentence (。；！？ or a line break) and fits with
-    :data:`CUT_NOTE` after it (a beginning cut mid-sentence only when no sentence fits)."""
+    longest beginning that ends a sentence (。；！？ or a line break) and fits with ``note``
+    after it (a beginning cut mid-sentence only when no sentence fits)."""
     if line_count(text, width) <= max_lines:
         return text
     ends = [i + 1 for i, char in enumerate(text) if char in _SENTENCE_ENDS]
     for end in reversed(ends):
-        candidate = text[:end].rstrip("\n") + CUT_NOTE
+        candidate = text[:end].rstrip("\n") + note
         if line_count(candidate, width) <= max_lines:
             return candidate
     low, high = 0, len(text)  # the longest raw beginning that fits
     while low < high:
         middle = (low + high + 1) // 2
-        if line_count(text[:middle] + "…" + CUT_NOTE, width) <= max_lines:
+        if line_count(text[:middle] + "…" + note, width) <= max_lines:
             low = middle
         else:
             high = middle - 1
-    return text[:low] + "…" + CUT_NOTE
+    return text[:low] + "…" + note
 
 
 def _add_verdict_choices(sheet: Worksheet, first: int, last: int) -> None:

@@ -16,16 +16,17 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from obligations.ledger.data import (
+from obligations.ledger.catalogue import (
+    CatalogueRow,
     EvidenceUse,
-    UnitLedgerData,
-    college_name,
-    load_unit_data,
+    catalogue_order,
+    numbers_by_record,
 )
+from obligations.ledger.data import UnitLedgerData, college_name, load_unit_data
 from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict, empty_document
 from obligations.ledger.items import ItemInputs, compose_item
 from obligations.ledger.period import LedgerPeriod, calendar_year, date_range
-from obligations.ledger.periodic import Window
+from obligations.ledger.periodic import Catalogue, Window
 from obligations.lookup import find_unit
 from obligations.models import Organization
 from obligations.rules.catalog import Catalog
@@ -43,7 +44,12 @@ class ComposedLedger:
     document: LedgerDocument
     overdue: int  # tasks due in the period, missed
     late: int  # tasks done after their due date
-    evidence: tuple[EvidenceUse, ...]
+    catalogue: tuple[CatalogueRow, ...]  # 佐证材料目录: every file behind the ledger, numbered
+
+    @property
+    def evidence(self) -> tuple[EvidenceUse, ...]:
+        """The uses of evidence files, in the catalogue's order."""
+        return tuple(row.use for row in self.catalogue)
 
     def count(self, verdict: Verdict) -> int:
         return sum(1 for row in self.document.rows if row.verdict is verdict)
@@ -73,7 +79,13 @@ def compose_unit_ledger(
     )
     skeleton = dataclasses.replace(skeleton, title=form_title(skeleton.title, skeleton.school_name))
     indicators = {indicator.item: indicator for indicator in catalog.indicators}
-    rows = [_row(row, catalog, data, indicators.get(row.item_id), period) for row in skeleton.rows]
+    # One numbering of the evidence files for the cells' citations and the bundle's catalogue.
+    catalogue = catalogue_order(data.evidence, [row.item_id for row in skeleton.rows])
+    numbers = numbers_by_record(catalogue)
+    rows = [
+        _row(row, catalog, data, indicators.get(row.item_id), period, numbers)
+        for row in skeleton.rows
+    ]
     statuses = Counter(data.statuses)
     return ComposedLedger(
         unit_code=unit.code,
@@ -82,7 +94,7 @@ def compose_unit_ledger(
         document=dataclasses.replace(skeleton, rows=rows),
         overdue=statuses[TaskStatus.OVERDUE],
         late=statuses[TaskStatus.DONE_LATE],
-        evidence=tuple(data.evidence),
+        catalogue=tuple(catalogue),
     )
 
 
@@ -161,6 +173,7 @@ def _row(
     data: UnitLedgerData,
     indicator: Indicator | None,
     period: LedgerPeriod,
+    numbers: Catalogue,
 ) -> LedgerRow:
     item = catalog.item(row.item_id)
     note = data.notes.get(row.item_id)
@@ -176,6 +189,7 @@ def _row(
         narrative=(note.narrative or "") if note else "",
         measures=(note.measures or "") if note else "",
         not_applicable=_not_applicable(catalog, row.item_id, data),
+        catalogue=numbers,
     )
     window = Window(period.start, period.end, period.plain_year)
     outcome = compose_item(
@@ -186,4 +200,5 @@ def _row(
         implementation=outcome.implementation,
         verdict=outcome.verdict,
         gaps=outcome.gaps,
+        cited=tuple(sorted({n for part in outcome.parts for n in part.cited})),
     )

@@ -21,10 +21,12 @@ class Part:
 
     lines: tuple[str, ...] = ()  # for 落实情况
     brief: str = ""  # the same in a few words, for a cell over its length budget
+    terse: str = ""  # fewer words still (no topics, no attendance), if ``brief`` is too long
     gaps: tuple[str, ...] = ()  # for 存在的主要差距
     failed: bool = False  # a task missed, a threshold or a check not met (未达标)
     evidence: int = 0  # evidence records behind it (an item with none may be 待补充)
     incomplete: bool = False  # information is missing, named in ``gaps`` (待补充)
+    cited: tuple[int, ...] = ()  # the evidence catalogue's 序号 behind it (cited by ``lines``)
 
 
 def day_text(day: date, plain_year: int | None = None) -> str:
@@ -95,6 +97,86 @@ def number_text(value: Decimal | float | int) -> str:
     quantized = Decimal(str(value)).quantize(Decimal("0.01"))
     text = f"{quantized:f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+MAX_CITED_RUNS = 4  # past this many separate ranges, a citation ends with 等
+
+
+def cited(numbers: Iterable[int]) -> str:
+    """The evidence catalogue's 序号 as a citation: 目录第12项, 目录第12、13项,
+    目录第12—23项, 目录第3、5—7项; empty for no numbers."""
+    runs: list[list[int]] = []
+    for number in sorted(set(numbers)):
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    if not runs:
+        return ""
+    shown = [_run(r) for r in runs[:MAX_CITED_RUNS]]
+    more = "等" if len(runs) > MAX_CITED_RUNS else ""
+    return f"目录第{'、'.join(shown)}项{more}"
+
+
+# What a title starts with that says when, not what: 2026年、2026年度、2025-2026学年、
+# 第一学期、上半年、3月、3月12日.
+_WHEN_WORDS = re.compile(
+    r"^(?:\d{4}(?:[-—]\d{4})?(?:年度|学年|年|届)?)?(?:第[一二三四1-4](?:季度|学期))?"
+    r"(?:[上下]半年)?(?:\d{1,2}月份?(?:\d{1,2}日)?)?"
+)
+_TOPIC_SEPARATORS = ("：", ":", "——")
+_TOPIC_LEADS = ("主题为", "主题是", "主题", "专题")
+MAX_TOPIC = 30  # characters: a longer topic is not quoted in a cell (the catalogue has it)
+
+
+def topic_of(title: str, name: str) -> str:
+    """What an activity was about, from its recorded title: the text after a colon
+    (“3月中心组理论学习：学习全国教育大会精神” gives 学习全国教育大会精神), else the title
+    without its dates when it says more than the activity's ``name`` (“2026年度班子成员
+    民主生活会” says nothing more than 班子成员民主生活会 and gives ""). Pure."""
+    text = title.strip()
+    for separator in _TOPIC_SEPARATORS:
+        if separator in text:
+            topic = text.split(separator, 1)[1].strip(" ，,。")
+            for lead in _TOPIC_LEADS:
+                topic = topic.removeprefix(lead).lstrip("：: ")
+            if topic.startswith("以") and topic.endswith("为主题"):  # 以……为主题
+                topic = topic[1:].removesuffix("为主题")
+            return topic if len(topic) <= MAX_TOPIC else ""
+    rest = _WHEN_WORDS.sub("", text).strip(" ，,、。")
+    if not rest or len(rest) > MAX_TOPIC or _says_only(rest, name):
+        return ""
+    return rest
+
+
+_PLAIN_WORDS = ("活动", "会议", "学习", "记录", "材料", "纪要", "签到表", "照片", "情况", "开展")
+
+
+def _says_only(text: str, name: str) -> bool:
+    """Whether ``text`` is the activity's name in other words: it holds the name, or all but
+    one of its characters are the name's or plain words' (中心组学习 for 中心组理论学习,
+    活动记录 for anything)."""
+    if name in text:
+        return True
+    for word in _PLAIN_WORDS:
+        text = text.replace(word, "")
+    return sum(1 for char in text if char not in name) < 2
+
+
+def topics_text(topics: Sequence[str], limit: int) -> str:
+    """，主题为X / ，主题包括X、Y等: the distinct topics in order, at most ``limit``."""
+    distinct = list(dict.fromkeys(t for t in topics if t))
+    if not distinct:
+        return ""
+    if len(distinct) == 1:
+        return f"，主题为{distinct[0]}"
+    more = "等" if len(distinct) > limit else ""
+    return f"，主题包括{'、'.join(distinct[:limit])}{more}"
+
+
+def _run(run: Sequence[int]) -> str:
+    """12, 12、13 or 12—14."""
+    return "、".join(map(str, run)) if len(run) <= 2 else f"{run[0]}—{run[-1]}"
 
 
 def joined(parts: Sequence[str], separator: str = "、") -> str:
