@@ -95,6 +95,7 @@ CASES = [
 SEES["self"] = ALL
 MAY["unwaive"] = MAY["waive"]
 MAY["api token"] = MAY["feed token"] = MAY.pop("own account")
+MAY["api token"] = ALL - {"b1_secretary", "b2_secretary"}  # secretaries work in the pages
 
 
 def expected(route: Route, user: str, obj: str) -> int:

@@ -126,7 +126,7 @@ def test_a_branch_secretary_closes_an_overdue_task_and_the_college_sees_it(
         assert page.inner_text("#task-status") == "已逾期"
         page.fill("input[name=held_on]", "2026-10-20")
         page.fill("input[name=participants]", "15")
-        page.set_input_files("input[name=files]", [str(minutes), str(photo)])
+        page.set_input_files("#upload-files", [str(minutes), str(photo)])
         page.screenshot(path=str(ARTIFACTS / "3-upload-form.png"), full_page=True)
         page.click("#upload-form button[type=submit]")
         page.wait_for_selector("text=材料已登记")

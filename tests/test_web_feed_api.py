@@ -21,7 +21,7 @@ __all__ = ["web", "world_template"]
 def feed_url(web: WebWorld, username: str) -> str:
     client, csrf = web.login(username)
     page = client.post("/account/calendar-feed", data={"csrf_token": csrf})
-    match = re.search(r'<code id="secret">([^<]+)</code>', page.text)
+    match = re.search(r'<input id="feed-url" value="([^"]+)"', page.text)
     assert match
     return match.group(1).replace("http://testserver", "")
 

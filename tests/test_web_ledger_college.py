@@ -103,17 +103,17 @@ def test_the_ledger_page_offers_administrators_the_download_with_a_wait_state(
     form = re.search(r'<form method="get" action="/ledger/2026/all.zip"[^>]*>', page)
     assert form is not None  # a plain form: without JavaScript the browser downloads it
     assert 'data-wait="正在生成，请稍候…"' in form.group(0)
-    assert '<script src="/static/college-download.js" defer></script>' in page
+    assert '<script src="/static/wait.js" defer></script>' in page  # one wait mechanism
     assert "<script>" not in page  # no inline script (CSP)
-    script = client.get("/static/college-download.js")
+    script = client.get("/static/wait.js")
     assert script.status_code == 200
-    assert "button.disabled = true" in script.text and "form.dataset.wait" in script.text
+    assert "shown.disabled = true" in script.text and "element.dataset.wait" in script.text
 
 
 def test_the_ledger_page_offers_others_no_college_download(web: WebWorld) -> None:
     client, _ = web.login("u01_manager")
     page = client.get("/units/U01/ledger?year=2026").text
-    assert "/ledger/2026/all.zip" not in page and "college-download.js" not in page
+    assert "/ledger/2026/all.zip" not in page and "download-college" not in page
 
 
 def test_an_administrator_sees_the_college_summary_as_a_page_with_a_bar_per_unit(

@@ -173,6 +173,13 @@ def can_review(principal: Principal) -> bool:
     return principal.is_admin
 
 
+def can_create_api_tokens(principal: Principal) -> bool:
+    """Who makes their own JSON API tokens on the account page: everyone but branch
+    secretaries, who work in the pages (mostly on a phone) and connect no other system. An
+    administrator can still issue one a token (``obligations user token``)."""
+    return principal.role is not UserRole.BRANCH_SECRETARY
+
+
 def can_withdraw(principal: Principal, record: EvidenceRecord, task: Task | None) -> bool:
     if principal.is_admin:
         return True
@@ -235,6 +242,13 @@ def require_can_add_standing(principal: Principal, unit: Organization) -> None:
 def require_can_review(principal: Principal) -> None:
     if not can_review(principal):
         raise Forbidden("只有组织部可以审核佐证材料")
+
+
+def require_can_create_api_tokens(principal: Principal) -> None:
+    if not can_create_api_tokens(principal):
+        raise Forbidden(
+            "支部书记账户不能自行创建 API 令牌；如确需使用 JSON API，请联系组织部管理员"
+        )
 
 
 def require_can_withdraw(session: Session, principal: Principal, record: EvidenceRecord) -> None:

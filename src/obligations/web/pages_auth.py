@@ -1,4 +1,4 @@
-"""Login, logout and the account page (API tokens, calendar feed)."""
+"""Login, logout and the account page (API tokens; the calendar feed is in :mod:`feed`)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
+from obligations.accounts import access
 from obligations.accounts import users as accounts
 from obligations.models import Organization
 from obligations.web.auth import (
@@ -129,7 +130,8 @@ def _account_page(request: Request, auth: PageUser, **context: Any) -> Response:
         if user.scope_org_id is not None:
             org = db.get(Organization, user.scope_org_id)
             scope = org.name if org else None
-    return page(request, "account.html", auth, scope=scope, **context)
+    can_api = access.can_create_api_tokens(auth.principal)
+    return page(request, "account.html", auth, scope=scope, can_api=can_api, **context)
 
 
 @router.get("/account")
@@ -145,21 +147,9 @@ def create_api_token(
     name: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
     auth.check_csrf(csrf_token)
+    access.require_can_create_api_tokens(auth.principal)
     state = state_of(request)
     with state.sessions.begin() as db:
         user = accounts.get_user(db, auth.principal.username)
         token = accounts.create_api_token(db, user, name, now=state.now())
     return _account_page(request, auth, secret=token, secret_label="新的 API 令牌")
-
-
-@router.post("/account/calendar-feed")
-def create_feed(
-    request: Request, auth: PageUser, csrf_token: Annotated[str, Form(max_length=200)] = ""
-) -> Response:
-    auth.check_csrf(csrf_token)
-    state = state_of(request)
-    with state.sessions.begin() as db:
-        user = accounts.get_user(db, auth.principal.username)
-        token = accounts.create_feed_token(db, user, now=state.now())
-    url = str(request.url_for("calendar_feed", token=token))
-    return _account_page(request, auth, secret=url, secret_label="日历订阅地址")

@@ -34,10 +34,14 @@ ReasonField = Annotated[str, Form(max_length=2000)]
 def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict[str, Any]:
     principal = auth.principal
     recorded = recorded_on_by_task(db, [task.id]).get(task.id, [])
-    status = state_of(task, recorded, today=web.today(), due_soon_days=web.settings.due_soon_days)
+    today = web.today()
+    status = state_of(task, recorded, today=today, due_soon_days=web.settings.due_soon_days)
+    limits = web.evidence_policy.limits
+    kind_default = EvidenceKind.MINUTES
     try:
         rule = web.catalog.rule(task.rule_id)
         title, rule_text = rule.title, rule.description
+        kind_default = rule.evidence_kinds[0] if rule.evidence_kinds else kind_default
     except KeyError:
         title, rule_text = task.rule_id, None
     try:
@@ -63,8 +67,14 @@ def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict
         "can_withdraw": any(access.can_withdraw(principal, r, task) for r in records[:1]),
         "can_waive": access.can_waive(principal, task),
         "kinds": list(EvidenceKind),
-        "max_size": format_size(web.evidence_policy.limits.max_bytes),
-        "allowed": web.evidence_policy.limits.allowed_text,
+        "max_size": format_size(limits.max_bytes),
+        "max_bytes": limits.max_bytes,
+        "allowed": limits.allowed_text,
+        "accept": limits.accept,
+        "camera_accept": limits.camera_accept,
+        # Today, when the activity may be held today (a photo taken now), else left to choose.
+        "held_on_default": today if task.period_start <= today <= task.period_end else "",
+        "kind_default": kind_default.value,
     }
 
 

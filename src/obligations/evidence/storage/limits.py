@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from obligations.vocabulary import FileType as FileType  # re-exported: storage's own word
 
 MIB = 1024 * 1024
+# File name extensions a type is commonly saved under, when more than its own value.
+_EXTENSIONS = {FileType.JPG: ("jpg", "jpeg"), FileType.HEIC: ("heic", "heif")}
 
 
 def _file_types(values: Iterable[FileType | str]) -> tuple[FileType, ...]:
@@ -41,6 +43,20 @@ class UploadLimits:
         ``OBLIGATIONS_ALLOWED_FILE_TYPES``)."""
         allowed = tuple(FileType(name) for name in allowed_file_types)
         return cls(max_bytes=max_upload_mb * MIB, allowed=allowed)
+
+    @property
+    def accept(self) -> str:
+        """The allowed types as an HTML file input's ``accept`` list (extensions, then media
+        types): ``.pdf,.jpg,.jpeg,application/pdf,image/jpeg``. A browser only offers these
+        in its file picker; the server still decides each file's type by its content."""
+        extensions = [ext for kind in self.allowed for ext in _EXTENSIONS.get(kind, (kind,))]
+        return ",".join(["." + ext for ext in extensions] + [k.media_type for k in self.allowed])
+
+    @property
+    def camera_accept(self) -> str:
+        """The allowed photo types as an ``accept`` list for a camera input (a phone opens its
+        camera for ``capture`` with image types); "" when no image type is allowed."""
+        return ",".join(k.media_type for k in self.allowed if k.media_type.startswith("image/"))
 
     @property
     def allowed_text(self) -> str:
