@@ -9,6 +9,12 @@ template_context`): ``attachment``, ``title``, ``period_label``, ``school_label`
 ``sections`` (``section_name``, ``rows``), each row's ``item_id``, ``item_name``,
 ``standard_text``, ``implementation``, ``verdict``, ``gaps``.
 
+Only the wide 具体标准 column is justified; the narrow ones are centred (项目, item name,
+是否达标) or left-aligned (落实情况, 差距), as :mod:`obligations.ledger.docx_layout` also
+enforces on a college's template. The template carries only the parts and styles it uses:
+python-docx's default document brings 170 styles and a 440 KB ``stylesWithEffects`` part that
+every rendering would parse and compress again.
+
     python -m obligations.ledger.make_template [output.docx]
 """
 
@@ -49,7 +55,8 @@ STYLE_TITLE = "Ledger Title"
 STYLE_PERIOD = "Ledger Period"
 STYLE_FIELDS = "Ledger Fields"
 STYLE_HEADER = "Ledger Table Header"
-STYLE_TEXT = "Ledger Table Text"
+STYLE_TEXT = "Ledger Table Text"  # justified: the wide 具体标准 column
+STYLE_LEFT = "Ledger Table Left"  # the narrow reported columns: never justified
 STYLE_CENTER = "Ledger Table Center"
 STYLE_FOOTER = "Ledger Footer"
 
@@ -66,6 +73,7 @@ def build_template() -> DocumentObject:
     _add_heading(document)
     _add_table(document)
     _add_footer(document)
+    _slim(document)
     return document
 
 
@@ -112,6 +120,7 @@ def _add_styles(document: DocumentObject) -> None:
     header = _paragraph_style(document, STYLE_HEADER, TITLE_FONT, Pt(11), center)
     header.font.bold = True
     _paragraph_style(document, STYLE_TEXT, BODY_FONT, Pt(10.5), WD_ALIGN_PARAGRAPH.JUSTIFY)
+    _paragraph_style(document, STYLE_LEFT, BODY_FONT, Pt(10.5), left)
     _paragraph_style(document, STYLE_CENTER, BODY_FONT, Pt(10.5), center)
     _paragraph_style(document, STYLE_FOOTER, BODY_FONT, Pt(9), center)
 
@@ -183,9 +192,9 @@ def _add_table(document: DocumentObject) -> None:
         ("{{ section.section_name }}{% vm %}", STYLE_CENTER, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
         ("{{ row.item_name }}", STYLE_CENTER, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
         ("{{ row.standard_text }}", STYLE_TEXT, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
-        ("{{ row.implementation }}", STYLE_TEXT, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
+        ("{{ row.implementation }}", STYLE_LEFT, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
         ("{{ row.verdict }}", STYLE_CENTER, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
-        ("{{ row.gaps }}", STYLE_TEXT, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
+        ("{{ row.gaps }}", STYLE_LEFT, WD_CELL_VERTICAL_ALIGNMENT.CENTER),
     )
     for cell, (text, style, valign) in zip(cells, body, strict=True):
         _write(cell, text, style)
@@ -216,6 +225,26 @@ def _write(cell: _Cell, text: str, style: str) -> None:
     paragraph = cell.paragraphs[0]
     paragraph.style = style
     paragraph.add_run(text)
+
+
+# Parts of python-docx's default document a ledger never uses: Word 2010's copy of the styles,
+# a thumbnail and a custom XML item. Relationship types end with these names.
+_UNUSED_PARTS = ("/stylesWithEffects", "/thumbnail", "/customXml")
+_KEPT_TABLE_STYLES = ("TableNormal", "TableGrid")
+
+
+def _slim(document: DocumentObject) -> None:
+    """Drop the unused parts and the ~100 unused table styles (Word keeps its built-in
+    definitions and adds one back when a college picks it)."""
+    for part in (document.part, document.part.package):
+        for r_id, rel in list(part.rels.items()):
+            if rel.reltype.endswith(_UNUSED_PARTS):
+                del part.rels[r_id]
+    styles = document.styles.element
+    for style in styles.findall(qn("w:style")):
+        unused_table = style.get(qn("w:type")) == "table"
+        if unused_table and style.get(qn("w:styleId")) not in _KEPT_TABLE_STYLES:
+            styles.remove(style)
 
 
 def _add_footer(document: DocumentObject) -> None:
