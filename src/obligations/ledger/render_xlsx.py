@@ -60,6 +60,8 @@ _WRAP_LEFT = Alignment(horizontal="left", vertical="center", wrap_text=True)
 _WRAP_CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
 _BODY_LEFT, _BODY_CENTER = "台账正文", "台账正文居中"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # openpyxl refuses these
+_WIDE = re.compile("[\u2e80-\U0010ffff]")  # two width units from CJK on
+_WIDTHS = tuple(COLUMN_WIDTHS.values())
 
 
 def _body_styles(workbook: Workbook) -> None:
@@ -119,34 +121,35 @@ def _write_column_headers(sheet: Worksheet, document: LedgerDocument) -> None:
 
 
 def _write_items(sheet: Worksheet, document: LedgerDocument) -> None:
-    font = Font(name=BODY_FONT, size=10.5)
     row_number = FIRST_ITEM_ROW
     for section in document.sections:
-        first = row_number
+        first, last = row_number, row_number + len(section.rows) - 1
+        # Merged before any cell is styled: openpyxl then has no border to copy to the merged
+        # cells one by one (the slowest step of this sheet); each gets the bordered style.
+        sheet.merge_cells(start_row=first, start_column=1, end_row=last, end_column=1)
+        sheet.cell(row=first, column=1, value=section.section_name)
         for row in section.rows:
-            _write_item(sheet, row_number, row, font)
+            _write_item(sheet, row_number, row)
             row_number += 1
-        sheet.merge_cells(start_row=first, start_column=1, end_row=row_number - 1, end_column=1)
-        top = sheet.cell(row=first, column=1, value=section.section_name)
-        top.font, top.alignment = font, _WRAP_CENTER
 
 
-def _write_item(sheet: Worksheet, number: int, row: LedgerRow, font: Font) -> None:
+def _write_item(sheet: Worksheet, number: int, row: LedgerRow) -> None:
     note = f"（详见佐证材料{cited(row.cited)}）" if row.cited else CUT_NOTE
     values = (
-        ("A", None, _BODY_CENTER),
-        ("B", row.item_name, _BODY_CENTER),
-        ("C", row.standard_text, _BODY_LEFT),
-        ("D", fit_text(_clean(row.implementation), COLUMN_WIDTHS["D"], note=note), _BODY_LEFT),
-        ("E", row.verdict.value, _BODY_CENTER),
-        ("F", fit_text(_clean(row.gaps), COLUMN_WIDTHS["F"], note=note), _BODY_LEFT),
+        (None, _BODY_CENTER),
+        (row.item_name, _BODY_CENTER),
+        (row.standard_text, _BODY_LEFT),
+        (fit_text(_clean(row.implementation), COLUMN_WIDTHS["D"], note=note), _BODY_LEFT),
+        (row.verdict.value, _BODY_CENTER),
+        (fit_text(_clean(row.gaps), COLUMN_WIDTHS["F"], note=note), _BODY_LEFT),
     )
-    for column, value, style in values:
-        cell = sheet[f"{column}{number}"]
+    lines = 0
+    for column, ((value, style), width) in enumerate(zip(values, _WIDTHS, strict=True), 1):
+        cell = sheet.cell(row=number, column=column)
         if value is not None:
             cell.value = value
+            lines = max(lines, line_count(value, width))
         cell.style = style
-    lines = max(line_count(str(value), COLUMN_WIDTHS[c]) for c, value, _ in values if value)
     sheet.row_dimensions[number].height = row_height(lines)
 
 
@@ -164,7 +167,7 @@ def line_count(text: str, width: float) -> int:
 
 def display_width(text: str) -> int:
     """Width units of ``text``: 1 for ASCII and other narrow characters, 2 from CJK on."""
-    return sum(1 if ord(char) < 0x2E80 else 2 for char in text)
+    return 2 * len(text) - len(_WIDE.sub("", text))
 
 
 def fit_text(text: str, width: float, max_lines: int = MAX_LINES, *, note: str = CUT_NOTE) -> str:
