@@ -18,9 +18,11 @@ from docx.oxml.ns import qn
 from docx.table import _Row
 from docx.text.paragraph import Paragraph
 from tests.helpers import shipped_catalog
+from tests.test_web_browser import CHROMIUM
 
 from obligations.ledger.document import LedgerDocument, Verdict, empty_document
 from obligations.ledger.render_docx import default_template, render_docx
+from obligations.ledger.render_html import render_html
 from obligations.ledger.render_pdf import docx_to_pdf
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ledger"
@@ -189,3 +191,29 @@ def test_in_the_pdf_only_the_row_longer_than_a_page_runs_over_a_page_break() -> 
     text = "".join(pages)
     assert text.count("张慧敏2026") + text.count("张慧敏 2026") == 8
     assert "张 慧 敏" not in text
+
+
+def test_the_html_ledger_justifies_only_the_wide_standard_column() -> None:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        page.set_content(render_html(document()))
+        aligns = page.evaluate(
+            """() => Object.fromEntries(
+                ["section", "name", "standard", "implementation", "verdict", "gaps"].map(c =>
+                    [c, [...new Set([...document.querySelectorAll("td." + c)]
+                        .map(td => getComputedStyle(td).textAlign))]]))"""
+        )
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "ledger-html.png"))
+        browser.close()
+    assert aligns == {
+        "section": ["center"],
+        "name": ["center"],
+        "standard": ["justify"],
+        "implementation": ["left"],
+        "verdict": ["center"],
+        "gaps": ["left"],
+    }
