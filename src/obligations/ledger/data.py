@@ -10,20 +10,29 @@ from __future__ import annotations
 
 import dataclasses
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session, aliased
 
-from obligations.ledger.catalogue import STANDING_RANK, EvidenceUse
+from obligations.ledger.catalogue import EvidenceUse
 from obligations.ledger.checks import Holder, UnitFacts
 from obligations.ledger.figures import FigureFact
 from obligations.ledger.items import StandingFact
 from obligations.ledger.period import LedgerPeriod
-from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact
-from obligations.ledger.text import period_text, short_branch_name
+from obligations.ledger.periodic import RuleFacts, TaskFact
+from obligations.ledger.records import (
+    STANDING_LABEL,
+    LoadedRecord,
+    file_uses,
+    held_in,
+    record_fact,
+    task_label,
+)
+from obligations.ledger.text import short_branch_name
 from obligations.models import (
     EvidenceFile,
     EvidenceRecord,
@@ -38,9 +47,9 @@ from obligations.rules.catalog import Catalog
 from obligations.rules.schema import Rule, Scope
 from obligations.tasks.status import TaskStatus, task_status
 from obligations.timeutil import local_date
-from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState
+from obligations.vocabulary import EvidenceKind, OrgKind
 
-STANDING_LABEL = "常备材料"
+_Ts = TypeVarTuple("_Ts")
 __all__ = ["EvidenceUse", "UnitLedgerData", "college_name", "load_unit_data"]
 
 
@@ -125,50 +134,20 @@ def _counting() -> tuple[Any, ...]:
     return (EvidenceRecord.withdrawn_at.is_(None),)
 
 
-@dataclass(frozen=True, slots=True)
-class _File:
-    id: int
-    position: int
-    sha256: str
-    size: int
-    original_name: str
+def _rows(session: Session, statement: Select[*_Ts]) -> Sequence[Row[*_Ts]]:
+    """The rows of a column ``select`` through the session's connection (flushed first, as its
+    ``execute`` would): composing reads thousands of rows; the ORM's layer over each costs."""
+    session.flush()
+    return session.connection().execute(statement).all()
 
 
-@dataclass(slots=True)
-class _Record:
-    """A counting record as plain values: composing reads thousands, ORM objects cost too much."""
-
-    id: int
-    task_id: int | None
-    ledger_item: str
-    title: str
-    held_on: date
-    recorded_on: date
-    review_state: ReviewState
-    review_reason: str | None
-    participants: int | None
-    files: list[_File] = field(default_factory=list)
-
-    @property
-    def counts(self) -> bool:
-        return self.review_state is not ReviewState.REJECTED
-
-
-def _records(session: Session, *where: Any) -> list[_Record]:
-    """Counting records matching ``where``, oldest activity first, with their files."""
+def _records(session: Session, *where: Any) -> list[LoadedRecord]:
+    """Counting records matching ``where``, oldest activity first, with their files. Rows are
+    unpacked, not read by name: a row's attribute costs twenty times its index."""
     records = {
-        row.id: _Record(
-            row.id,
-            row.task_id,
-            row.ledger_item,
-            row.title,
-            row.held_on,
-            local_date(row.recorded_at),
-            row.review_state,
-            row.review_reason,
-            row.participants,
-        )
-        for row in session.execute(
+        key: LoadedRecord(key, task, item, title, held, local_date(at), state, why, people)
+        for key, task, item, title, held, at, state, why, people in _rows(
+            session,
             select(
                 EvidenceRecord.id,
                 EvidenceRecord.task_id,
@@ -181,10 +160,11 @@ def _records(session: Session, *where: Any) -> list[_Record]:
                 EvidenceRecord.participants,
             )
             .where(*where, *_counting())
-            .order_by(EvidenceRecord.held_on, EvidenceRecord.id)
+            .order_by(EvidenceRecord.held_on, EvidenceRecord.id),
         )
     }
-    files = session.execute(
+    files = _rows(
+        session,
         select(
             EvidenceFile.record_id,
             EvidenceFile.id,
@@ -195,12 +175,10 @@ def _records(session: Session, *where: Any) -> list[_Record]:
         )
         .join(EvidenceRecord, EvidenceFile.record_id == EvidenceRecord.id)
         .where(*where, *_counting())
-        .order_by(EvidenceFile.record_id, EvidenceFile.position)
+        .order_by(EvidenceFile.record_id, EvidenceFile.position),
     )
     for row in files:
-        records[row.record_id].files.append(
-            _File(row.id, row.position, row.sha256, row.size, row.original_name)
-        )
+        records[row[0]].files.append(row)
     return list(records.values())
 
 
@@ -215,7 +193,8 @@ def _load_tasks(
         Task.period_start <= period.end,
         Task.period_end >= period.start,
     )
-    rows = session.execute(
+    rows = _rows(
+        session,
         select(
             Task.id,
             Task.rule_id,
@@ -228,9 +207,9 @@ def _load_tasks(
             Task.due_on,
             Task.nominal_due_on,
             Task.min_count,
-            Task.waived_at,
+            Task.waived_at.is_not(None),  # flags, not instants: fewer values to convert
             Task.waived_reason,
-            Task.retired_at,
+            Task.retired_at.is_not(None),
             org.name.label("org_name"),
             org.code.label("org_code"),
             Person.name.label("person_name"),
@@ -239,9 +218,9 @@ def _load_tasks(
         .join(org, Task.organization_id == org.id)
         .outerjoin(Person, Task.person_id == Person.id)
         .where(*in_period)
-        .order_by(Task.period_start, org.code, Person.code, Task.id)
-    ).all()
-    records: dict[int, list[_Record]] = defaultdict(list)
+        .order_by(Task.period_start, org.code, Person.code, Task.id),
+    )
+    records: dict[int, list[LoadedRecord]] = defaultdict(list)
     for record in _records(session, EvidenceRecord.task_id.in_(select(Task.id).where(*in_period))):
         if record.task_id is not None:
             records[record.task_id].append(record)
@@ -249,46 +228,66 @@ def _load_tasks(
     ranks = {rule_id: n for n, rule_id in enumerate(rules)}
     by_rule: dict[str, list[TaskFact]] = defaultdict(list)
     items: dict[str, str] = {}
-    for task in rows:
-        mine = records.get(task.id, [])
+    branches: dict[str, str] = {}  # short names by full name
+    for (
+        task_id,
+        rule_id,
+        ledger_item,
+        organization_id,
+        period_key,
+        period_start,
+        period_end,
+        opens_on,
+        due_on,
+        nominal_due_on,
+        min_count,
+        waived,
+        waived_reason,
+        retired,
+        org_name,
+        org_code,
+        person_name,
+        person_code,
+    ) in rows:  # unpacked: see _records
+        mine = records.get(task_id, [])
         status = task_status(
-            opens_on=task.opens_on,
-            due_on=task.due_on,
-            nominal_due_on=task.nominal_due_on,
-            min_count=task.min_count,
+            opens_on=opens_on,
+            due_on=due_on,
+            nominal_due_on=nominal_due_on,
+            min_count=min_count,
             recorded_on=[r.recorded_on for r in mine if r.counts],
             today=today,
             due_soon_days=0,
-            waived=task.waived_at is not None,
-            retired=task.retired_at is not None,
+            waived=bool(waived),
+            retired=bool(retired),
         )
         data.statuses.append(status)
-        own = task.organization_id == unit.id
+        own = organization_id == unit.id
+        if not own and org_name not in branches:
+            branches[org_name] = short_branch_name(org_name, unit.name)
         fact = TaskFact(
-            task_id=task.id,
-            period_key=task.period_key,
-            period_start=task.period_start,
-            period_end=task.period_end,
-            due_on=task.due_on,
-            min_count=task.min_count,
+            task_id=task_id,
+            period_key=period_key,
+            period_start=period_start,
+            period_end=period_end,
+            due_on=due_on,
+            min_count=min_count,
             status=status,
-            records=tuple(_record_fact(r) for r in mine),
-            branch=None if own else short_branch_name(task.org_name, unit.name),
-            person=task.person_name,
-            waived_reason=task.waived_reason,
+            records=tuple(record_fact(r) for r in mine),
+            branch=None if own else branches[org_name],
+            person=person_name,
+            waived_reason=waived_reason,
         )
-        by_rule[task.rule_id].append(fact)
-        items.setdefault(task.rule_id, task.ledger_item)
-        if status is not TaskStatus.RETIRED:
-            rule = rules.get(task.rule_id)
-            owner = task.person_name or ("" if own else task.org_name)
-            label = _task_label(rule.title if rule else task.rule_id, task.period_key, owner)
+        by_rule[rule_id].append(fact)
+        items.setdefault(rule_id, ledger_item)
+        held = held_in(mine, period) if status is not TaskStatus.RETIRED else []
+        if held:
+            rule = rules.get(rule_id)
+            owner = person_name or ("" if own else org_name)
+            label = task_label(rule.title if rule else rule_id, period_key, owner)
             also = tuple(rule.also_items) if rule else ()
-            place = (
-                ranks.get(task.rule_id, len(ranks)),
-                task.person_code or ("" if own else task.org_code),
-            )
-            data.evidence.extend(_uses(_held_in(mine, period), also, label, place))
+            place = (ranks.get(rule_id, len(ranks)), person_code or ("" if own else org_code))
+            data.evidence.extend(file_uses(held, also, label, place))
     _group_rules(catalog, data, by_rule, items)
 
 
@@ -330,61 +329,6 @@ def _owes_nothing(rule: Rule, data: UnitLedgerData) -> bool:
     return rule.scope is Scope.BRANCH and no_branches
 
 
-def _record_fact(record: _Record) -> RecordFact:
-    return RecordFact(
-        record_id=record.id,
-        title=record.title,
-        held_on=record.held_on,
-        recorded_on=record.recorded_on,
-        files=len(record.files),
-        review=record.review_state,
-        reason=record.review_reason or "",
-        participants=record.participants,
-    )
-
-
-def _held_in(records: list[_Record], period: LedgerPeriod) -> list[_Record]:
-    """The records that count and were held inside the ledger's period (the bundle's files)."""
-    return [r for r in records if r.counts and period.start <= r.held_on <= period.end]
-
-
-def _task_label(title: str, period_key: str, owner: str) -> str:
-    when = period_text(period_key)
-    return f"{title}（{when}，{owner}）" if owner else f"{title}（{when}）"
-
-
-def _uses(
-    records: list[_Record],
-    also: tuple[str, ...],
-    label: str,
-    place: tuple[int, str] = (STANDING_RANK, ""),
-) -> list[EvidenceUse]:
-    """One use per file of ``records``; ``place`` is the rule's rank in the catalog and the
-    owner's code, which order the evidence catalogue (:mod:`obligations.ledger.catalogue`)."""
-    rank, owner = place
-    return [
-        EvidenceUse(
-            item_id=record.ledger_item,
-            also_items=also,
-            use=label,
-            record_id=record.id,
-            record_title=record.title,
-            held_on=record.held_on,
-            recorded_on=record.recorded_on,
-            review_state=record.review_state,
-            file_id=file.id,
-            position=file.position,
-            sha256=file.sha256,
-            size=file.size,
-            original_name=file.original_name,
-            rule_rank=rank,
-            owner_code=owner,
-        )
-        for record in records
-        for file in record.files
-    ]
-
-
 def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod) -> None:
     for record in _records(
         session,
@@ -399,4 +343,4 @@ def _load_standing(session: Session, data: UnitLedgerData, period: LedgerPeriod)
         )
         data.standing_by_item.setdefault(record.ledger_item, []).append(fact)
         if record.counts:
-            data.evidence.extend(_uses([record], (), STANDING_LABEL))
+            data.evidence.extend(file_uses([record], (), STANDING_LABEL))
