@@ -11,19 +11,30 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date
 from typing import Any, TypeVar
 from typing import cast as cast_type
 
-from sqlalchemy import ColumnElement, Date, Select, and_, case, func, literal, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Select,
+    SQLColumnExpression,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    true,
+)
 from sqlalchemy.orm import Session, aliased
 
 from obligations.models import EvidenceRecord, Organization, Person, Task
 from obligations.tasks.state import qualifying_filter
 from obligations.tasks.state_sql import status_label
 from obligations.tasks.status import SETTLED, TaskStatus
-from obligations.tasks.urgency import ItemGroup, Urgency, month_start, urgency_of
+from obligations.tasks.urgency import Urgency, band_window, month_start, urgency_of
 
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 # Task ids per query when counting records (SQLite allows 32,766 bound parameters).
@@ -146,13 +157,16 @@ def year_span(year: int) -> tuple[date, date]:
     return date(year, 1, 1), date(year, 12, 31)
 
 
-def urgency_rank(label: ColumnElement[str], *, today: date) -> ColumnElement[int]:
-    """:attr:`Urgency.rank` of a task whose state is ``label`` on ``today``: the SQL form of
+def urgency_rank(
+    label: ColumnElement[str],
+    *,
+    today: date,
+    due_on: SQLColumnExpression[date] = Task.due_on,
+) -> ColumnElement[int]:
+    """:attr:`Urgency.rank` of a task whose state is ``label`` on ``today`` (due on ``due_on``,
+    the task's column or a tally's): the SQL form of
     :func:`obligations.tasks.urgency.urgency_of`."""
-    older = and_(
-        label == TaskStatus.OVERDUE.value,
-        Task.due_on < literal(month_start(today), Date()),
-    )
+    older = and_(label == TaskStatus.OVERDUE.value, due_on < literal(month_start(today), Date()))
     return case(
         (label.in_([s.value for s in SETTLED]), Urgency.SETTLED.rank),
         (label == TaskStatus.UPCOMING.value, Urgency.UPCOMING.rank),
@@ -216,7 +230,7 @@ def list_tasks(
         .join(org, org.id == Task.organization_id)
         .outerjoin(Person, Person.id == Task.person_id)
     )
-    query = _filtered(query, where, label, rank).order_by(*_orders(order, rank, titles or {}))
+    query = filtered(query, where, label, rank).order_by(*_orders(order, rank, titles or {}))
     if limit is not None:
         query = query.limit(limit)
     if offset:
@@ -226,43 +240,50 @@ def list_tasks(
     return [_view(r, counts.get(r.id, 0), titles or {}, today) for r in found]
 
 
+def list_urgent(
+    session: Session,
+    where: TaskFilter,
+    *,
+    counts: Mapping[Urgency, int],
+    today: date,
+    due_soon_days: int,
+    limit: int,
+    offset: int = 0,
+    titles: Mapping[str, str] | None = None,
+) -> list[TaskView]:
+    """:func:`list_tasks` in :attr:`TaskOrder.URGENCY` for a page, given how many tasks each
+    band holds (``counts``, e.g. from :func:`obligations.tasks.dashboard.urgency_counts`):
+    one query per band the page reaches, each bounded to its band's due dates and ordered by
+    due date alone, so the database walks the due date index instead of sorting every task."""
+    found: list[TaskView] = []
+    for band in Urgency:
+        if limit <= 0:
+            break
+        if offset >= counts.get(band, 0):
+            offset -= counts.get(band, 0)
+            continue
+        late = band.rank > Urgency.UPCOMING.rank
+        rows = list_tasks(
+            session,
+            replace(where, urgencies=[band], due_within=band_window(band, where.due_within, today)),
+            today=today,
+            due_soon_days=due_soon_days,
+            order=TaskOrder.DUE_DESC if late else TaskOrder.DUE,
+            limit=limit,
+            offset=offset,
+            titles=titles,
+        )
+        found += rows
+        limit, offset = limit - len(rows), 0
+    return found
+
+
 def count_tasks(session: Session, where: TaskFilter, *, today: date, due_soon_days: int) -> int:
     """How many tasks ``where`` selects (their state on ``today`` deciding a status filter)."""
     label = status_label(today=today, due_soon_days=due_soon_days)
     rank = urgency_rank(label, today=today)
-    query = _filtered(select(func.count()).select_from(Task), where, label, rank)
+    query = filtered(select(func.count()).select_from(Task), where, label, rank)
     return session.scalar(query) or 0
-
-
-def urgency_counts(
-    session: Session, where: TaskFilter, *, today: date, due_soon_days: int
-) -> dict[Urgency, int]:
-    """How many tasks ``where`` selects in each urgency band on ``today`` (every band)."""
-    label = status_label(today=today, due_soon_days=due_soon_days)
-    rank = urgency_rank(label, today=today)
-    query = _filtered(select(rank, func.count()).select_from(Task), where, label, rank)
-    counts = dict.fromkeys(Urgency, 0)
-    for band, n in session.execute(query.group_by(rank)):
-        counts[Urgency.of_rank(int(band))] = int(n)
-    return counts
-
-
-def item_groups(
-    session: Session, where: TaskFilter, *, today: date, due_soon_days: int
-) -> dict[str, ItemGroup]:
-    """The tasks ``where`` selects, grouped by ledger item: one aggregate query (counts and
-    due date bounds per item, state and band), for paging whole groups
-    (:func:`obligations.tasks.urgency.pack_groups`)."""
-    label = status_label(today=today, due_soon_days=due_soon_days)
-    rank = urgency_rank(label, today=today)
-    columns = (Task.ledger_item, label, rank)
-    query = select(*columns, func.count(), func.min(Task.due_on), func.max(Task.due_on))
-    query = _filtered(query, where, label, rank).group_by(*columns)
-    rows: dict[str, list[tuple[TaskStatus, Urgency, int, date, date]]] = {}
-    for item, state, band, n, earliest, latest in session.execute(query):
-        found = (TaskStatus(state), Urgency.of_rank(int(band)), int(n), earliest, latest)
-        rows.setdefault(item, []).append(found)
-    return {item: ItemGroup.of(item, found) for item, found in rows.items()}
 
 
 def period_keys(session: Session, where: TaskFilter) -> list[str]:
@@ -338,9 +359,11 @@ def _record_counts(session: Session, task_ids: list[int]) -> dict[int, int]:
     return counts
 
 
-def _filtered(
+def filtered(
     select_: Q, where: TaskFilter, label: ColumnElement[str], rank: ColumnElement[int]
 ) -> Q:
+    """``select_`` narrowed to the tasks ``where`` selects, ``label`` and ``rank`` being their
+    state and band (:func:`status_label`, :func:`urgency_rank`): for counting queries."""
     query = _scoped(select_, where)
     if where.urgencies:
         query = query.where(rank.in_([u.rank for u in where.urgencies]))

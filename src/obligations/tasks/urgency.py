@@ -19,7 +19,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Generic, Protocol, TypeVar
 
 from obligations.tasks.status import TaskStatus
@@ -69,6 +69,22 @@ def urgency_of(status: TaskStatus, *, due_on: date, today: date) -> Urgency:
     if status is TaskStatus.OVERDUE and due_on < month_start(today):
         return Urgency.OLDER
     return Urgency.NOW
+
+
+def band_window(
+    band: Urgency, within: tuple[date, date] | None, today: date
+) -> tuple[date, date] | None:
+    """The due dates (first, last; inclusive) the tasks of ``band`` can have on ``today``, within
+    ``within`` (None: unbounded): current ones are due this month or later, upcoming ones after
+    today (a task opens on or before its due date), older overdue ones before this month."""
+    first, last = within or (date.min, date.max)
+    if band is Urgency.NOW:
+        first = max(first, month_start(today))
+    elif band is Urgency.UPCOMING:
+        first = max(first, today + timedelta(days=1))
+    elif band is Urgency.OLDER:
+        last = min(last, month_start(today) - timedelta(days=1))
+    return None if (first, last) == (date.min, date.max) else (first, last)
 
 
 def urgency_key(urgency: Urgency, due_on: date) -> tuple[int, int]:
@@ -166,10 +182,13 @@ class GroupOrder:
 
     @classmethod
     def of(cls, bands: Iterable[tuple[Urgency, date, date]]) -> GroupOrder:
-        """From (band, earliest, latest due date) of each band present in the group."""
+        """From (band, earliest, latest due date) of each band present in the group. A settled
+        band counts by the month of its latest due date (the tallies file settled tasks under
+        their due month, and the order must not depend on where the counts come from)."""
         best: tuple[int, int] | None = None
         for band, earliest, latest in bands:
-            key = urgency_key(band, earliest if band.rank <= Urgency.UPCOMING.rank else latest)
+            day = earliest if band.rank <= Urgency.UPCOMING.rank else latest
+            key = urgency_key(band, month_start(day) if band is Urgency.SETTLED else day)
             best = key if best is None or key < best else best
         return cls(*(best or (len(Urgency), 0)))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
@@ -97,7 +98,19 @@ def unit_page(
             urgencies=[params.urgency] if params.urgency else [],
             visible=access.task_clause(auth.principal),
         )
-        groups = listing.item_groups(db, where, today=today, due_soon_days=soon)
+        if branch_id is None and not params.period and where.rule_ids is None:
+            groups = dashboard.item_groups(  # the whole unit: its item tallies say
+                db,
+                unit_id=unit.id,
+                year=year,
+                today=today,
+                due_soon_days=soon,
+                statuses=where.statuses,
+                urgencies=where.urgencies,
+                ledger_items=where.ledger_items,
+            )
+        else:
+            groups = dashboard.task_item_groups(db, where, today=today, due_soon_days=soon)
         order = order_groups(
             {item: g.order for item, g in groups.items()},
             [i.id for s in sections for i in s.items],
@@ -124,7 +137,7 @@ def unit_page(
             db, TaskFilter(unit_id=unit.id, due_within=listing.year_span(year))
         )
         bands = (
-            listing.urgency_counts(
+            dashboard.task_urgency_counts(
                 db, replace(where, urgencies=[]), today=today, due_soon_days=soon
             )
             if params.urgency
@@ -192,7 +205,21 @@ def my_tasks(request: Request, auth: PageUser, params: ListParams, all: bool = F
             rule_ids=params.rule_ids(state.catalog),
             urgencies=[params.urgency] if params.urgency else [],
         )
-        listed = _flat_page(db, where, params, today=today, soon=soon, titles=titles(state))
+        whole = principal.college_wide or principal.sees_whole_unit
+        plain = not (branch_id or params.period or params.item or params.q)
+        counts = (
+            dashboard.urgency_counts(  # every task of the units in view: their tallies say
+                db,
+                unit_ids=access.visible_unit_ids(principal),
+                today=today,
+                due_soon_days=soon,
+                statuses=where.statuses,
+                urgencies=where.urgencies,
+            )
+            if principal.person_id is None and whole and plain
+            else dashboard.task_urgency_counts(db, where, today=today, due_soon_days=soon)
+        )
+        listed = _flat_page(db, where, params, counts, today=today, soon=soon, titles=titles(state))
         periods = listing.period_keys(
             db, replace(where, period_key=None, due_within=listing.year_span(today.year))
         )
@@ -215,47 +242,49 @@ def _flat_page(
     db: Session,
     where: TaskFilter,
     params: ListQuery,
+    counts: dict[Urgency, int],
     *,
     today: date,
     soon: int,
     titles: dict[str, str],
-) -> dict[str, object]:
-    """One page of a flat list, with the fold (the older overdue) on the page after the
-    current and upcoming tasks when the list folds."""
-    folded: list[TaskView] = []
-    older = 0
-    if params.folds:
-        counts = listing.urgency_counts(db, where, today=today, due_soon_days=soon)
-        older = counts[Urgency.OLDER]
-        before = counts[Urgency.NOW] + counts[Urgency.UPCOMING]
-        total = before + counts[Urgency.SETTLED]
-        where_shown = replace(where, urgencies=[u for u in Urgency if u is not Urgency.OLDER])
-    else:
-        total = listing.count_tasks(db, where, today=today, due_soon_days=soon)
-        where_shown, before = where, 0
+) -> dict[str, Any]:
+    """One page of a flat list whose bands hold ``counts`` tasks, with the fold (the older
+    overdue) on the page after the current and upcoming tasks when the list folds."""
+    older = counts[Urgency.OLDER] if params.folds else 0
+    listed = {u: n for u, n in counts.items() if not (params.folds and u is Urgency.OLDER)}
+    before = listed.get(Urgency.NOW, 0) + listed.get(Urgency.UPCOMING, 0)
+    total = sum(listed.values())
     pages = page_count(total, MY_ROWS)
     number = min(params.page, pages)
-    rows = listing.list_tasks(
-        db,
-        where_shown,
-        today=today,
-        due_soon_days=soon,
-        order=params.sort,
-        limit=MY_ROWS,
-        offset=(number - 1) * MY_ROWS,
-        titles=titles,
-    )
-    fold_here = params.folds and older > 0 and number == fold_page(before, MY_ROWS)
-    if fold_here:
-        folded = listing.list_tasks(
+    offset = (number - 1) * MY_ROWS
+
+    def urgent(counts: dict[Urgency, int], limit: int, offset: int = 0) -> list[TaskView]:
+        return listing.list_urgent(
             db,
-            replace(where, urgencies=[Urgency.OLDER]),
+            where,
+            counts=counts,
             today=today,
             due_soon_days=soon,
-            order=TaskOrder.URGENCY,
-            limit=FOLD_ROWS,
+            limit=limit,
+            offset=offset,
             titles=titles,
         )
+
+    if params.sort is TaskOrder.URGENCY:
+        rows = urgent(listed, MY_ROWS, offset)
+    else:
+        rows = listing.list_tasks(
+            db,
+            where,
+            today=today,
+            due_soon_days=soon,
+            order=params.sort,
+            limit=MY_ROWS,
+            offset=offset,
+            titles=titles,
+        )
+    fold_here = older > 0 and number == fold_page(before, MY_ROWS)
+    folded = urgent({Urgency.OLDER: older}, FOLD_ROWS) if fold_here else []
     segments = fold(rows) if params.folds else Segments(before=rows)
     return {
         "segments": Segments(segments.before, folded, segments.after),
@@ -278,7 +307,7 @@ def _items(web: WebState) -> list[tuple[str, str]]:
     return [(item.id, item.name) for item in web.catalog.items]
 
 
-def _list_context(web: WebState, params: ListQuery) -> dict[str, object]:
+def _list_context(web: WebState, params: ListQuery) -> dict[str, Any]:
     return {
         "titles": titles(web),
         "statuses": list(TaskStatus),
