@@ -45,7 +45,7 @@ from obligations.settings import Settings
 from obligations.timeutil import local_date, local_date_sql
 from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState, UserRole
 from obligations.web import create_app
-from obligations.web.pages_main import UNIT_PAGE_ROWS
+from obligations.web.task_lists import GROUP_ROWS as UNIT_PAGE_ROWS
 
 RULES = [(f"rule-{n:02d}", f"{1 + n % 7}.{1 + n % 4}") for n in range(40)]
 TODAY = date(2026, 11, 25)

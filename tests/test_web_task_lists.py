@@ -15,7 +15,7 @@ from obligations.models import Task
 from obligations.tasks.listing import SORTS
 from obligations.tasks.urgency import Urgency
 from obligations.web.api import ApiSort
-from obligations.web.pages_main import MY_ROWS
+from obligations.web.task_lists import FLAT_ROWS as MY_ROWS
 from obligations.web.task_lists import FOLD_ROWS
 
 __all__ = ["web", "world_template"]

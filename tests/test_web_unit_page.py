@@ -8,10 +8,12 @@ import re
 from datetime import date
 
 import lxml.html
+import pytest
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from tests.web_support import WebWorld, web, world_template
 
 from obligations.models import Organization, Task
+from obligations.web import task_lists
 
 __all__ = ["web", "world_template"]
 
@@ -44,17 +46,28 @@ def cells(row: lxml.html.HtmlElement) -> list[str]:
     return [td.text_content().strip() for td in row.xpath("./td")]
 
 
-def groups_of(html: str) -> list[tuple[str, int, list[str]]]:
-    """(item, its "共 N", the task ids it lists) for each item group of a page."""
+def groups_of(html: str) -> list[tuple[str, int, list[str], list[tuple[str, int]]]]:
+    """(item, its "共 N", the task ids it lists, its folds shown as links with their counts)
+    for each item group of a page."""
     tree = lxml.html.fromstring(html)
     return [
         (
             group.get("data-item"),
             int(by_class(group, "span", "group-total")[0].text),
             [a.get("href") for row in task_rows(group) for a in row.xpath("./td[1]/a")],
+            [
+                (p.xpath("./a")[0].get("href"), int(by_class(p, "span", "fold-count")[0].text))
+                for p in by_class(group, "p", "fold-link")
+            ],
         )
         for group in by_class(tree, "details", "item-group")
     ]
+
+
+def flat_total(client, href: str) -> int:  # type: ignore[no-untyped-def]
+    match = re.search(r"共 (\d+) 项", client.get(href.replace("&amp;", "&")).text)
+    assert match is not None, href
+    return int(match[1])
 
 
 def pager(html: str) -> tuple[int, int]:
@@ -64,8 +77,9 @@ def pager(html: str) -> tuple[int, int]:
 
 
 def test_every_item_lists_all_it_counts_and_the_pages_cover_each_task_once(
-    web: WebWorld,
+    web: WebWorld, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(task_lists, "GROUP_ROWS", 12)  # the small college on several pages
     client, _ = web.login("admin")
     first = client.get("/units/U01?year=2026")
     assert first.status_code == 200
@@ -76,17 +90,21 @@ def test_every_item_lists_all_it_counts_and_the_pages_cover_each_task_once(
     )
     assert pages > 1
     seen: list[str] = []
+    linked = 0
     for number in range(1, pages + 1):
         html = client.get(f"/units/U01?year=2026&page={number}").text
         groups = groups_of(html)
         assert groups, number  # no page opens empty
-        for item, count, listed in groups:
-            assert len(listed) == count, item  # "共 N" lists N
-        seen += [href for _, _, listed in groups for href in listed]
-        assert (f"第 {number} / {pages} 页" in html) and (
-            ('rel="next"' in html) == (number < pages)
-        )
-    assert len(seen) == len(set(seen)) == total
+        for item, count, listed, links in groups:
+            # "共 N": the tasks listed, and the folds that link to the rest with their counts.
+            assert len(listed) + sum(n for _, n in links) == count, item
+            for href, n in links:
+                assert f"item={item}" in href and flat_total(client, href) == n
+                linked += n
+        seen += [href for _, _, listed, _ in groups for href in listed]
+        assert f"第 {number} / {pages} 页" in html
+        assert ('rel="next"' in html) == (number < pages)
+    assert len(seen) == len(set(seen)) and len(seen) + linked == total and linked
     past = client.get(f"/units/U01?year=2026&page={pages + 5}")  # a stale link: the last page
     assert past.status_code == 200 and groups_of(past.text) == groups_of(html)
 
@@ -112,8 +130,9 @@ def test_a_filtered_unit_page_counts_only_the_tasks_that_match(web: WebWorld) ->
     still_open = and_(Task.done_on.is_(None), Task.retired_at.is_(None), Task.waived_at.is_(None))
     assert total == u01_tasks_of_2026(web, still_open, Task.due_on < TODAY)
     groups = groups_of(overdue.text)
-    shown = sum(len(listed) for _, _, listed in groups)
-    assert shown == sum(count for _, count, _ in groups) and shown > 0
+    shown = sum(len(listed) for _, _, listed, _ in groups)
+    linked = sum(n for _, _, _, links in groups for _, n in links)
+    assert shown + linked == sum(count for _, count, _, _ in groups) == total and shown > 0
     assert overdue.text.count("已逾期</span>") == shown
 
 
@@ -124,12 +143,13 @@ def test_the_search_item_branch_and_sort_filters_narrow_and_order_the_unit_page(
     searched = lxml.html.fromstring(client.get("/units/U01?q=党日").text)
     titles = {cells(r)[0] for r in task_rows(searched)}
     assert titles == {"主题党日（党员活动日）"}
-    item = groups_of(client.get("/units/U01?item=2.4").text)
-    assert [i for i, _, _ in item] == ["2.4"]
+    item = lxml.html.fromstring(client.get("/units/U01?item=2.4&state=all").text)
+    assert "2.4" in item.xpath("//h2")[0].text_content()  # one item: a flat list
+    assert {cells(r)[0] for r in task_rows(item)} == {"中心组理论学习", "班子成员集中培训"}
     branch = lxml.html.fromstring(client.get("/units/U01?branch=U01-B01").text)
     orgs = {cells(r)[1].split(" · ")[0] for r in task_rows(branch)}
     assert orgs == {"U01-B01 组织"}
-    by_due = lxml.html.fromstring(client.get("/units/U01?sort=due&item=4.3").text)
+    by_due = lxml.html.fromstring(client.get("/units/U01?sort=due&item=4.3&page=2").text)
     due = [cells(r)[3] for r in task_rows(by_due)]
     assert due == sorted(due) and len(due) > 10
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -15,26 +14,24 @@ from obligations.accounts import access
 from obligations.errors import InvalidRequest
 from obligations.models import Organization
 from obligations.tasks import dashboard, listing
-from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder, TaskView
+from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder
 from obligations.tasks.status import TaskStatus
-from obligations.tasks.urgency import (
-    Segments,
-    Urgency,
-    fold,
-    fold_page,
-    order_groups,
-    pack_groups,
-    page_count,
-)
+from obligations.tasks.urgency import ItemGroup, Urgency, order_groups
 from obligations.web.auth import PageUser
 from obligations.web.state import WebState, state_of
-from obligations.web.task_lists import ALL_STATES, FOLD_ROWS, OWED, ListParams, ListQuery
+from obligations.web.task_lists import (
+    ALL_STATES,
+    FLAT_ROWS,
+    OWED,
+    ListParams,
+    ListQuery,
+    flat_page,
+    grouped_page,
+)
 from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-UNIT_PAGE_ROWS = 100
-MY_ROWS = 100
 YEAR = Query(default=None, ge=2000, le=2100)
 
 
@@ -68,8 +65,9 @@ def home(request: Request, auth: PageUser, year: int | None = YEAR) -> Response:
 def unit_page(
     request: Request, auth: PageUser, code: str, params: ListParams, year: int | None = YEAR
 ) -> Response:
-    """A unit's tasks of a year grouped by ledger item, whole groups a page: in the urgency
-    order, the items with something due now come first and open on it."""
+    """A unit's tasks of a year grouped by ledger item, whole groups a page (one item: a flat
+    list): in the urgency order, the items with something due now come first and open on it;
+    the band counts above link to each band."""
     web = state_of(request)
     today = web.today()
     year = year or today.year
@@ -98,57 +96,52 @@ def unit_page(
             urgencies=[params.urgency] if params.urgency else [],
             visible=access.task_clause(auth.principal),
         )
-        if branch_id is None and not params.period and where.rule_ids is None:
-            groups = dashboard.item_groups(  # the whole unit: its item tallies say
-                db,
-                unit_id=unit.id,
-                year=year,
-                today=today,
-                due_soon_days=soon,
-                statuses=where.statuses,
-                urgencies=where.urgencies,
-                ledger_items=where.ledger_items,
+        tallied = branch_id is None and not params.period and where.rule_ids is None
+
+        def groups_in(urgencies: list[Urgency]) -> dict[str, ItemGroup]:
+            if tallied:  # the whole unit: its item tallies say
+                return dashboard.item_groups(
+                    db, unit_id=unit.id, year=year, today=today, due_soon_days=soon,
+                    statuses=where.statuses, urgencies=urgencies,
+                    ledger_items=where.ledger_items,
+                )  # fmt: skip
+            return dashboard.task_item_groups(
+                db, replace(where, urgencies=urgencies), today=today, due_soon_days=soon
             )
-        else:
-            groups = dashboard.task_item_groups(db, where, today=today, due_soon_days=soon)
+
+        groups = groups_in(list(where.urgencies))
         order = order_groups(
             {item: g.order for item, g in groups.items()},
             [i.id for s in sections for i in s.items],
             by_urgency=params.sort is TaskOrder.URGENCY,
         )
-        paged = pack_groups([groups[i].total for i in order], UNIT_PAGE_ROWS, params.page)
-        shown = order[paged.groups.start : paged.groups.stop]
-        rows = (
-            listing.list_tasks(
-                db,
-                replace(where, ledger_items=shown),
-                today=today,
-                due_soon_days=soon,
-                order=params.sort,
-                titles=titles(web),
+        path = f"/units/{unit.code}"
+        named = titles(web)
+        if params.item:  # one item: a flat list, paged like 我的任务
+            of_item = groups[params.item].by_urgency if params.item in groups else {}
+            listed = flat_page(
+                db, where, params, of_item, path, today=today, soon=soon, titles=named, year=year
             )
-            if shown
-            else []
-        )
-        counts = dashboard.item_counts(
-            db, unit_id=unit.id, year=year, today=today, due_soon_days=soon
+        else:
+            names = {i.id: i.name for i in web.catalog.items}
+            listed = grouped_page(
+                db, where, params, groups, order, names, path,
+                today=today, soon=soon, titles=named, year=year,
+            )  # fmt: skip
+        unfiltered = tallied and not (where.statuses or where.urgencies or where.ledger_items)
+        counts = (
+            {item: dashboard.Counts(dict(g.by_status)) for item, g in groups.items()}
+            if unfiltered  # the same tallies, already read
+            else dashboard.item_counts(
+                db, unit_id=unit.id, year=year, today=today, due_soon_days=soon
+            )
         )
         periods = listing.period_keys(
             db, TaskFilter(unit_id=unit.id, due_within=listing.year_span(year))
         )
-        bands = (
-            dashboard.task_urgency_counts(
-                db, replace(where, urgencies=[]), today=today, due_soon_days=soon
-            )
-            if params.urgency
-            else {u: sum(g.by_urgency.get(u, 0) for g in groups.values()) for u in Urgency}
-        )
-    grouped: dict[str, list[TaskView]] = {item: [] for item in shown}
-    for row in rows:
-        grouped[row.ledger_item].append(row)
+        every = groups_in([]).values() if params.urgency else groups.values()
+        bands = {u: sum(g.by_urgency.get(u, 0) for g in every) for u in Urgency}
     met = sum(1 for c in counts.values() if c.done and not c[TaskStatus.OVERDUE])
-    path = f"/units/{unit.code}"
-    number, pages = paged.number, paged.pages
     return page(
         request,
         "unit.html",
@@ -159,19 +152,14 @@ def unit_page(
         branches=branches,
         periods=periods,
         items=_items(web),
-        groups=[(groups[i], _segments(grouped[i], params)) for i in shown],
         all_bands_url=params.url(path, page=1, year=year, urgency=""),
         bands=[
             (u, n, params.url(path, page=1, year=year, urgency=u.value)) for u, n in bands.items()
         ],
-        total=sum(g.total for g in groups.values()),
-        page_no=number,
-        pages=pages,
-        prev_url=params.url(path, page=number - 1, year=year) if number > 1 else None,
-        next_url=params.url(path, page=number + 1, year=year) if number < pages else None,
         met=met,
         item_total=len(web.catalog.items),
-        page_size=UNIT_PAGE_ROWS,
+        item_name=next((i.name for i in web.catalog.items if i.id == params.item), ""),
+        **listed,
         **_list_context(web, params),
     )
 
@@ -219,9 +207,15 @@ def my_tasks(request: Request, auth: PageUser, params: ListParams, all: bool = F
             if principal.person_id is None and whole and plain
             else dashboard.task_urgency_counts(db, where, today=today, due_soon_days=soon)
         )
-        listed = _flat_page(db, where, params, counts, today=today, soon=soon, titles=titles(state))
-        periods = listing.period_keys(
-            db, replace(where, period_key=None, due_within=listing.year_span(today.year))
+        listed = flat_page(
+            db, where, params, counts, "/my", today=today, soon=soon, titles=titles(state)
+        )
+        periods = (  # an account without a person sees every task: no options to list
+            listing.period_keys(
+                db, replace(where, period_key=None, due_within=listing.year_span(today.year))
+            )
+            if principal.person_id is not None
+            else []
         )
     return page(
         request,
@@ -232,75 +226,10 @@ def my_tasks(request: Request, auth: PageUser, params: ListParams, all: bool = F
         organizations=organizations if len(organizations) > 1 else [],
         periods=periods,
         items=_items(state),
-        page_size=MY_ROWS,
+        page_size=FLAT_ROWS,
         **listed,
         **_list_context(state, params),
     )
-
-
-def _flat_page(
-    db: Session,
-    where: TaskFilter,
-    params: ListQuery,
-    counts: dict[Urgency, int],
-    *,
-    today: date,
-    soon: int,
-    titles: dict[str, str],
-) -> dict[str, Any]:
-    """One page of a flat list whose bands hold ``counts`` tasks, with the fold (the older
-    overdue) on the page after the current and upcoming tasks when the list folds."""
-    older = counts[Urgency.OLDER] if params.folds else 0
-    listed = {u: n for u, n in counts.items() if not (params.folds and u is Urgency.OLDER)}
-    before = listed.get(Urgency.NOW, 0) + listed.get(Urgency.UPCOMING, 0)
-    total = sum(listed.values())
-    pages = page_count(total, MY_ROWS)
-    number = min(params.page, pages)
-    offset = (number - 1) * MY_ROWS
-
-    def urgent(counts: dict[Urgency, int], limit: int, offset: int = 0) -> list[TaskView]:
-        return listing.list_urgent(
-            db,
-            where,
-            counts=counts,
-            today=today,
-            due_soon_days=soon,
-            limit=limit,
-            offset=offset,
-            titles=titles,
-        )
-
-    if params.sort is TaskOrder.URGENCY:
-        rows = urgent(listed, MY_ROWS, offset)
-    else:
-        rows = listing.list_tasks(
-            db,
-            where,
-            today=today,
-            due_soon_days=soon,
-            order=params.sort,
-            limit=MY_ROWS,
-            offset=offset,
-            titles=titles,
-        )
-    fold_here = older > 0 and number == fold_page(before, MY_ROWS)
-    folded = urgent({Urgency.OLDER: older}, FOLD_ROWS) if fold_here else []
-    segments = fold(rows) if params.folds else Segments(before=rows)
-    return {
-        "segments": Segments(segments.before, folded, segments.after),
-        "older": older if fold_here else 0,
-        "shown": len(rows),
-        "total": total + older,
-        "page_no": number,
-        "pages": pages,
-        "prev_url": params.url("/my", page=number - 1) if number > 1 else None,
-        "next_url": params.url("/my", page=number + 1) if number < pages else None,
-        "older_url": params.url("/my", page=1, urgency=Urgency.OLDER.value, sort=""),
-    }
-
-
-def _segments(rows: list[TaskView], params: ListQuery) -> Segments[TaskView]:
-    return fold(rows) if params.folds else Segments(before=rows)
 
 
 def _items(web: WebState) -> list[tuple[str, str]]:

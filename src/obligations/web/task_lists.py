@@ -7,17 +7,31 @@ paging rules from :mod:`obligations.tasks.urgency`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Annotated, Any, TypeVar
 from urllib.parse import urlencode
 
 from fastapi import Depends, Query
+from sqlalchemy.orm import Session
 
 from obligations.errors import InvalidRequest
 from obligations.rules.catalog import Catalog
-from obligations.tasks.listing import SORTS, TaskOrder
+from obligations.tasks import listing
+from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder, TaskView
 from obligations.tasks.status import TaskStatus
-from obligations.tasks.urgency import Urgency, matching_rules
+from obligations.tasks.urgency import (
+    ItemGroup,
+    Segments,
+    Urgency,
+    band_window,
+    fold,
+    fold_page,
+    matching_rules,
+    pack_groups,
+    page_count,
+)
 
 ALL_STATES = "all"  # the state filter's "every state" (the default of "我的任务" is what is owed)
 OWED = (TaskStatus.OPEN, TaskStatus.DUE_SOON, TaskStatus.OVERDUE)
@@ -126,3 +140,158 @@ def list_query(
 
 
 ListParams = Annotated[ListQuery, Depends(list_query)]
+
+
+FLAT_ROWS = 100  # rows a page of a flat list (我的任务, one item of a unit)
+GROUP_ROWS = 100  # rows (a fold shown as a link counting one) a page of item groups
+FOLD_INLINE = 20  # a group's fold lists its tasks up to this many, else links to them
+
+
+def flat_page(
+    db: Session,
+    where: TaskFilter,
+    params: ListQuery,
+    counts: Mapping[Urgency, int],
+    path: str,
+    *,
+    today: date,
+    soon: int,
+    titles: dict[str, str],
+    year: int | None = None,
+) -> dict[str, Any]:
+    """The template values of one page of a flat list whose bands hold ``counts`` tasks: in
+    the urgency order, band by band along the due date index, the older overdue folded (on the
+    page of the last current or upcoming task) with their first :data:`FOLD_ROWS` shown."""
+    older = counts.get(Urgency.OLDER, 0) if params.folds else 0
+    listed = {u: n for u, n in counts.items() if not (params.folds and u is Urgency.OLDER)}
+    before = listed.get(Urgency.NOW, 0) + listed.get(Urgency.UPCOMING, 0)
+    total = sum(listed.values())
+    pages = page_count(total, FLAT_ROWS)
+    number = min(params.page, pages)
+
+    def rows(order: TaskOrder, bands: Mapping[Urgency, int], limit: int, offset: int) -> Any:
+        if order is TaskOrder.URGENCY:
+            return listing.list_urgent(
+                db, where, counts=bands, today=today, due_soon_days=soon,
+                limit=limit, offset=offset, titles=titles,
+            )  # fmt: skip
+        return listing.list_tasks(
+            db, where, today=today, due_soon_days=soon, order=order,
+            limit=limit, offset=offset, titles=titles,
+        )  # fmt: skip
+
+    found = rows(params.sort, listed, FLAT_ROWS, (number - 1) * FLAT_ROWS) if total else []
+    fold_here = older > 0 and number == fold_page(before, FLAT_ROWS)
+    folded = rows(TaskOrder.URGENCY, {Urgency.OLDER: older}, FOLD_ROWS, 0) if fold_here else []
+    segments = fold(found) if params.folds else Segments(before=found)
+    extra = {"year": year} if year is not None else {}
+    return {
+        "flat": True,
+        "segments": Segments(segments.before, folded, segments.after),
+        "older": older if fold_here else 0,
+        "total": total + older,
+        "page_no": number,
+        "pages": pages,
+        "prev_url": params.url(path, page=number - 1, **extra) if number > 1 else None,
+        "next_url": params.url(path, page=number + 1, **extra) if number < pages else None,
+        "older_url": params.url(path, page=1, urgency=Urgency.OLDER.value, sort="", **extra),
+    }
+
+
+@dataclass(frozen=True)
+class Fold:
+    """A band of a group shown folded: its count, its tasks when few, else a link to them."""
+
+    band: Urgency
+    count: int
+    rows: list[TaskView]
+    url: str
+
+    @property
+    def size(self) -> int:
+        """Rows it takes on a page (a link counts one)."""
+        return len(self.rows) if self.rows else 1
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """An item group on the unit page: its counts, its current and upcoming tasks listed, its
+    older overdue and settled ones folded."""
+
+    group: ItemGroup
+    name: str
+    rows: list[TaskView]
+    folds: list[Fold]
+
+
+def grouped_page(
+    db: Session,
+    where: TaskFilter,
+    params: ListQuery,
+    groups: Mapping[str, ItemGroup],
+    order: Sequence[str],
+    names: Mapping[str, str],
+    path: str,
+    *,
+    today: date,
+    soon: int,
+    titles: dict[str, str],
+    year: int,
+) -> dict[str, Any]:
+    """The template values of one page of item groups (in ``order``), whole groups a page.
+
+    A group lists its current and upcoming tasks and folds the older overdue and the settled
+    ones: a fold of up to :data:`FOLD_INLINE` tasks lists them, a larger one links to the
+    item's own flat list of that band. So a group of any size takes a bounded page, the tasks
+    read are those shown (along the due date index), and every count is what the group lists
+    or links to."""
+    folded = (Urgency.OLDER, Urgency.SETTLED)
+
+    def size(group: ItemGroup) -> int:
+        bands = group.by_urgency
+        inline = (n if n <= FOLD_INLINE else 1 for b, n in bands.items() if b in folded and n)
+        return sum(n for b, n in bands.items() if b not in folded) + sum(inline)
+
+    paged = pack_groups([size(groups[i]) for i in order], GROUP_ROWS, params.page)
+    shown = list(order[paged.groups.start : paged.groups.stop])
+    found: dict[str, list[TaskView]] = {item: [] for item in shown}
+    queries = [(shown, (Urgency.NOW, Urgency.UPCOMING))] + [
+        ([i for i in shown if 0 < groups[i].by_urgency.get(b, 0) <= FOLD_INLINE], (b,))
+        for b in folded
+    ]
+    for items, bands in queries:
+        wanted = [b for b in bands if not where.urgencies or b in where.urgencies]
+        if not items or not wanted:
+            continue
+        # Current and upcoming tasks are both due this month or later: the current window.
+        window = band_window(wanted[0], where.due_within, today)
+        for row in listing.list_tasks(
+            db, replace(where, ledger_items=items, urgencies=wanted, due_within=window),
+            today=today, due_soon_days=soon, order=params.sort, titles=titles,
+        ):  # fmt: skip
+            found[row.ledger_item].append(row)
+    views = []
+    for item in shown:
+        group, rows = groups[item], found[item]
+        folds = [
+            Fold(
+                band,
+                n,
+                [r for r in rows if r.urgency is band],
+                params.url(path, page=1, year=year, item=item, urgency=band.value),
+            )
+            for band in folded
+            if (n := group.by_urgency.get(band, 0))
+        ]
+        current = [r for r in rows if r.urgency not in folded]
+        views.append(GroupView(group, names.get(item, ""), current, folds))
+    number, pages = paged.number, paged.pages
+    return {
+        "flat": False,
+        "groups": views,
+        "total": sum(g.total for g in groups.values()),
+        "page_no": number,
+        "pages": pages,
+        "prev_url": params.url(path, page=number - 1, year=year) if number > 1 else None,
+        "next_url": params.url(path, page=number + 1, year=year) if number < pages else None,
+    }
