@@ -100,6 +100,17 @@ def test_a_unit_page_opens_on_what_is_due_now(
         due = first.locator("td").nth(3).inner_text()
         assert due.startswith(THIS_MONTH) or "2026-11" in due, due
         total = int(group.locator(".group-total").inner_text())
-        assert group.locator("tr.task-row").count() == total  # the whole item is listed
+        linked = [int(n) for n in group.locator("p.fold-link .fold-count").all_inner_texts()]
+        assert group.locator("tr.task-row").count() + sum(linked) == total  # all accounted
         keep(page, tmp, f"unit-page-{size}")
+        # A large fold links to the item's own list of that band, paged like 我的任务.
+        link = page.locator("p.fold-link a").first
+        count = link.locator(".fold-count").inner_text()
+        link.click()
+        page.wait_for_url(re.compile(r"item="))
+        assert f"共 {count} 项" in page.inner_text("main")
+        assert {
+            t.strip() for t in page.locator("tr.task-row td:nth-child(5)").all_inner_texts()
+        } == {"已逾期"}
+        keep(page, tmp, f"unit-item-older-{size}")
         browser.close()

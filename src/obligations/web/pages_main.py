@@ -24,7 +24,6 @@ from obligations.web.task_lists import (
     FLAT_ROWS,
     OWED,
     ListParams,
-    ListQuery,
     flat_page,
     grouped_page,
 )
@@ -160,7 +159,7 @@ def unit_page(
         item_total=len(web.catalog.items),
         item_name=next((i.name for i in web.catalog.items if i.id == params.item), ""),
         **listed,
-        **_list_context(web, params),
+        **_list_context(web),
     )
 
 
@@ -228,7 +227,7 @@ def my_tasks(request: Request, auth: PageUser, params: ListParams, all: bool = F
         items=_items(state),
         page_size=FLAT_ROWS,
         **listed,
-        **_list_context(state, params),
+        **_list_context(state),
     )
 
 
@@ -236,7 +235,7 @@ def _items(web: WebState) -> list[tuple[str, str]]:
     return [(item.id, item.name) for item in web.catalog.items]
 
 
-def _list_context(web: WebState, params: ListQuery) -> dict[str, Any]:
+def _list_context(web: WebState) -> dict[str, Any]:
     return {
         "titles": titles(web),
         "statuses": list(TaskStatus),
