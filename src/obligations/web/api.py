@@ -21,7 +21,7 @@ from obligations.errors import InvalidRequest
 from obligations.evidence import records as evidence
 from obligations.ledger.document import LedgerDocument
 from obligations.models import EvidenceRecord, Organization, Task
-from obligations.tasks import listing
+from obligations.tasks import dashboard, listing
 from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder, TaskView
 from obligations.tasks.status import TaskStatus
 from obligations.tasks.urgency import Urgency, matching_rules
@@ -232,17 +232,18 @@ def list_tasks(
             visible=access.task_clause(principal),
         )
         today, soon = web.today(), web.settings.due_soon_days
-        total = listing.count_tasks(db, where, today=today, due_soon_days=soon)
-        rows = listing.list_tasks(
-            db,
-            where,
-            today=today,
-            due_soon_days=soon,
-            order=TaskOrder(sort.value),
-            limit=limit,
-            offset=offset,
-            titles=titles,
-        )
+        counts = dashboard.task_urgency_counts(db, where, today=today, due_soon_days=soon)
+        total = sum(counts.values())
+        if sort is ApiSort.URGENCY:  # band by band along the due date index
+            rows = listing.list_urgent(
+                db, where, counts=counts, today=today, due_soon_days=soon,
+                limit=limit, offset=offset, titles=titles,
+            )  # fmt: skip
+        else:
+            rows = listing.list_tasks(
+                db, where, today=today, due_soon_days=soon, order=TaskOrder(sort.value),
+                limit=limit, offset=offset, titles=titles,
+            )  # fmt: skip
     return TaskPage(total=total, items=[_task_out(r, titles) for r in rows])
 
 
