@@ -10,6 +10,9 @@ tasks and the first page of rows with their state and record count):
 - "raw SQL, task.done_on": the same over ``task`` alone, using its stored completion date.
 - "raw SQL, tally": the queries the pages run, over the trigger-kept tallies (for reference).
 
+Then the task lists with the urgency order's filters, title search and other sorts: the unit
+page filtered and paged, and the administrator's 我的任务 (every task, paged).
+
     .venv/bin/python -m benchmarks.bench_web [--tasks 1000000] [--runs 60]
     OBLIGATIONS_BENCH_PG_URL=postgresql+psycopg://postgres@127.0.0.1/bench  (PostgreSQL)
 """
@@ -42,7 +45,7 @@ from obligations.settings import Settings
 from obligations.timeutil import local_date, local_date_sql
 from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState, UserRole
 from obligations.web import create_app
-from obligations.web.pages_main import UNIT_PAGE_ROWS
+from obligations.web.task_lists import GROUP_ROWS as UNIT_PAGE_ROWS
 
 RULES = [(f"rule-{n:02d}", f"{1 + n % 7}.{1 + n % 4}") for n in range(40)]
 TODAY = date(2026, 11, 25)
@@ -338,6 +341,19 @@ def main() -> None:
                     f"/ raw done_on p95 = {web / raw['done_on']:.2f}x "
                     f"(targets: < 3x, p95 < {target} ms)"
                 )
+            # The task lists with filters, title search and other sorts (same targets as
+            # the unit page; the administrator's 我的任务 lists every visible task, paged).
+            lists = {
+                f"/units/{unit_code}?year=2026&state=overdue&sort=due_desc": 100,
+                f"/units/{unit_code}?year=2026&q=rule-1&item=1.1&branch=": 100,
+                f"/units/{unit_code}?year=2026&urgency=older&page=3": 100,
+                "/my": 150,
+                "/my?page=50&sort=title": 150,
+                "/my?urgency=older&page=2": 150,
+            }
+            for path, target in lists.items():
+                _, web = summary(f"GET {path} (HTTP)", timed(get(path), args.runs))
+                print(f"  p95 {web:.1f} ms (target p95 < {target} ms)")
         server.should_exit = True
         thread.join(timeout=10)
         engine.dispose()

@@ -23,11 +23,13 @@ from datetime import date
 from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
-from obligations.models import Organization
+from obligations.models import Organization, Task
 from obligations.models.tasks import TaskItemTally, TaskTally
-from obligations.tasks.listing import year_span
-from obligations.tasks.state_sql import tally_label
+from obligations.tasks import listing
+from obligations.tasks.listing import TaskFilter, urgency_rank, year_span
+from obligations.tasks.state_sql import status_label, tally_label
 from obligations.tasks.status import TaskStatus
+from obligations.tasks.urgency import ItemGroup, Urgency
 from obligations.vocabulary import OrgKind
 
 COUNTED = (TaskStatus.OVERDUE, TaskStatus.DUE_SOON, TaskStatus.DONE, TaskStatus.DONE_LATE)
@@ -119,6 +121,102 @@ def item_counts(
     for item, state, n in session.execute(query):
         counts[item].add(TaskStatus(state), int(n))
     return dict(counts)
+
+
+def task_urgency_counts(
+    session: Session, where: TaskFilter, *, today: date, due_soon_days: int
+) -> dict[Urgency, int]:
+    """How many tasks ``where`` selects in each urgency band on ``today`` (every band)."""
+    label = status_label(today=today, due_soon_days=due_soon_days)
+    rank = listing.urgency_rank(label, today=today)
+    query = listing.filtered(select(rank, func.count()).select_from(Task), where, label, rank)
+    counts = dict.fromkeys(Urgency, 0)
+    for band, n in session.execute(query.group_by(rank)):
+        counts[Urgency.of_rank(int(band))] = int(n)
+    return counts
+
+
+def task_item_groups(
+    session: Session, where: TaskFilter, *, today: date, due_soon_days: int
+) -> dict[str, ItemGroup]:
+    """The tasks ``where`` selects, grouped by ledger item: one aggregate query (counts and
+    due date bounds per item, state and band), for paging whole groups
+    (:func:`obligations.tasks.urgency.pack_groups`)."""
+    label = status_label(today=today, due_soon_days=due_soon_days)
+    rank = listing.urgency_rank(label, today=today)
+    columns = (Task.ledger_item, label, rank)
+    query = select(*columns, func.count(), func.min(Task.due_on), func.max(Task.due_on))
+    query = listing.filtered(query, where, label, rank).group_by(*columns)
+    rows: dict[str, list[tuple[TaskStatus, Urgency, int, date, date]]] = {}
+    for item, state, band, n, earliest, latest in session.execute(query):
+        found = (TaskStatus(state), Urgency.of_rank(int(band)), int(n), earliest, latest)
+        rows.setdefault(item, []).append(found)
+    return {item: ItemGroup.of(item, found) for item, found in rows.items()}
+
+
+def item_groups(
+    session: Session,
+    *,
+    unit_id: int,
+    year: int,
+    today: date,
+    due_soon_days: int,
+    statuses: Collection[TaskStatus] = (),
+    urgencies: Collection[Urgency] = (),
+    ledger_items: Collection[str] | None = None,
+) -> dict[str, ItemGroup]:
+    """:func:`task_item_groups` of a whole unit's tasks due in ``year``
+    (filtered by state, band and item only), from the item tallies: no task row is read.
+    Callers show them only to those who see the whole unit, as :func:`item_counts`."""
+    label = tally_label(TaskItemTally, today=today, due_soon_days=due_soon_days)
+    rank = urgency_rank(label, today=today, due_on=TaskItemTally.due_on)
+    columns = (TaskItemTally.ledger_item, label, rank)
+    due = TaskItemTally.due_on
+    query = (
+        select(*columns, func.sum(TaskItemTally.n), func.min(due), func.max(due))
+        .where(TaskItemTally.unit_id == unit_id, due.between(*year_span(year)))
+        .group_by(*columns)
+    )
+    if statuses:
+        query = query.where(label.in_([s.value for s in statuses]))
+    else:
+        query = query.where(label != TaskStatus.RETIRED.value)
+    if urgencies:
+        query = query.where(rank.in_([u.rank for u in urgencies]))
+    if ledger_items is not None:
+        query = query.where(TaskItemTally.ledger_item.in_(sorted(ledger_items)))
+    rows: dict[str, list[tuple[TaskStatus, Urgency, int, date, date]]] = defaultdict(list)
+    for item, state, band, n, earliest, latest in session.execute(query):
+        rows[item].append((TaskStatus(state), Urgency.of_rank(int(band)), int(n), earliest, latest))
+    return {item: ItemGroup.of(item, found) for item, found in rows.items() if found}
+
+
+def urgency_counts(
+    session: Session,
+    *,
+    unit_ids: Collection[int] | None,
+    today: date,
+    due_soon_days: int,
+    statuses: Collection[TaskStatus] = (),
+    urgencies: Collection[Urgency] = (),
+) -> dict[Urgency, int]:
+    """:func:`task_urgency_counts` of every task of these units (None: of all units), filtered
+    by state and band only, from the unit tallies: no task row is read."""
+    label = tally_label(TaskTally, today=today, due_soon_days=due_soon_days)
+    rank = urgency_rank(label, today=today, due_on=TaskTally.due_on)
+    query = select(rank, func.sum(TaskTally.n)).group_by(rank)
+    if unit_ids is not None:
+        query = query.where(TaskTally.unit_id.in_(sorted(unit_ids)))
+    if statuses:
+        query = query.where(label.in_([s.value for s in statuses]))
+    else:
+        query = query.where(label != TaskStatus.RETIRED.value)
+    if urgencies:
+        query = query.where(rank.in_([u.rank for u in urgencies]))
+    counts = dict.fromkeys(Urgency, 0)
+    for band, n in session.execute(query):
+        counts[Urgency.of_rank(int(band))] = int(n)
+    return counts
 
 
 def total_of(counts: dict[str, Counts], statuses: Collection[TaskStatus]) -> int:

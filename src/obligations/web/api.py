@@ -5,6 +5,7 @@ Every endpoint calls the same service and access functions as the pages.
 
 from __future__ import annotations
 
+import enum
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -13,14 +14,17 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from obligations.accounts import access
+from obligations.errors import InvalidRequest
 from obligations.evidence import records as evidence
 from obligations.ledger.document import LedgerDocument
 from obligations.models import EvidenceRecord, Organization, Task
-from obligations.tasks import listing
-from obligations.tasks.listing import TaskFilter, TaskView
+from obligations.tasks import dashboard, listing
+from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder, TaskView
 from obligations.tasks.status import TaskStatus
+from obligations.tasks.urgency import Urgency, matching_rules
 from obligations.web.auth import ApiUser
 from obligations.web.ledger import ledger_document_for
 from obligations.web.pages_task import file_response
@@ -28,6 +32,16 @@ from obligations.web.state import WebState, state_of
 from obligations.web.uploads import upload_to_task
 
 router = APIRouter(prefix="/api")
+
+
+class ApiSort(enum.StrEnum):
+    """The orders a client may ask for: those of the pages (listing.SORTS; a test checks)."""
+
+    URGENCY = TaskOrder.URGENCY.value
+    DUE = TaskOrder.DUE.value
+    DUE_DESC = TaskOrder.DUE_DESC.value
+    TITLE = TaskOrder.TITLE.value
+    ORGANIZATION = TaskOrder.ORGANIZATION.value
 
 
 class TaskOut(BaseModel):
@@ -43,12 +57,17 @@ class TaskOut(BaseModel):
     provisional: bool
     status: TaskStatus
     status_label: str
+    urgency: Urgency = Field(
+        description="紧急程度：now 当前（进行中、即将到期、本月逾期），upcoming 未开始，"
+        "older 更早逾期（上月及更早到期仍未完成），settled 已办结"
+    )
+    urgency_label: str
     done_count: int
     min_count: int
 
 
 class TaskPage(BaseModel):
-    total: int
+    total: int = Field(description="符合条件的任务总数（不受 limit/offset 影响）")
     items: list[TaskOut]
 
 
@@ -127,6 +146,8 @@ def _task_out(row: TaskView, titles: dict[str, str]) -> TaskOut:
         provisional=row.provisional,
         status=row.status,
         status_label=row.status.label,
+        urgency=row.urgency,
+        urgency_label=row.urgency.label,
         done_count=row.done_count,
         min_count=row.min_count,
     )
@@ -164,34 +185,74 @@ def _record_out(record: EvidenceRecord) -> RecordOut:
     )
 
 
-@router.get("/tasks", response_model=TaskPage, summary="任务列表")
+SORT_HELP = "排序：" + "；".join(f"{o.value} {o.label}" for o in SORTS) + "。默认 urgency"
+
+
+@router.get(
+    "/tasks",
+    response_model=TaskPage,
+    summary="任务列表",
+    description=(
+        "可见范围内的任务，默认按紧急程度排列（与“我的任务”和单位页相同）：当前（进行中、"
+        "即将到期、本月逾期，截止日期早的在前）、未开始、更早逾期（最近的在前）、已办结。"
+        "筛选条件同时生效；不指定状态时不含“不再要求”的任务。"
+    ),
+)
 def list_tasks(
     request: Request,
     principal: ApiUser,
     unit: str | None = Query(default=None, max_length=64, description="单位编号"),
+    branch: str | None = Query(
+        default=None, max_length=64, description="承担任务的组织编号（支部或单位本身）"
+    ),
+    item: str | None = Query(default=None, max_length=8, description="台账条目编号，如 1.2"),
+    period: str | None = Query(default=None, max_length=32, description="周期，如 2026-11"),
+    q: str | None = Query(default=None, max_length=100, description="按任务名称搜索"),
     status: Annotated[list[TaskStatus] | None, Query(description="状态，可重复")] = None,
+    urgency: Annotated[list[Urgency] | None, Query(description="紧急程度，可重复")] = None,
     year: int | None = Query(default=None, ge=2000, le=2100, description="截止日期所在年份"),
+    sort: Annotated[ApiSort, Query(description=SORT_HELP)] = ApiSort.URGENCY,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=10_000_000),
 ) -> TaskPage:
     web = state_of(request)
+    titles = _titles(web)
+    if item is not None and item not in {i.id for i in web.catalog.items}:
+        raise InvalidRequest(f"没有编号为 {item} 的台账条目")
     with web.sessions() as db:
-        unit_id = None
-        if unit is not None:
-            unit_id = db.scalar(select(Organization.id).where(Organization.code == unit)) or -1
         where = TaskFilter(
-            unit_id=unit_id,
+            unit_id=_org_id(db, unit),
+            branch_id=_org_id(db, branch),
+            period_key=period or None,
+            ledger_items=[item] if item is not None else None,
+            rule_ids=matching_rules(titles, q) if q and q.strip() else None,
             due_within=listing.year_span(year) if year is not None else None,
             statuses=status or [],
+            urgencies=urgency or [],
             visible=access.task_clause(principal),
         )
         today, soon = web.today(), web.settings.due_soon_days
-        total = listing.count_tasks(db, where, today=today, due_soon_days=soon)
-        rows = listing.list_tasks(
-            db, where, today=today, due_soon_days=soon, limit=limit, offset=offset
-        )
-    titles = _titles(web)
+        counts = dashboard.task_urgency_counts(db, where, today=today, due_soon_days=soon)
+        total = sum(counts.values())
+        if sort is ApiSort.URGENCY:  # band by band along the due date index
+            rows = listing.list_urgent(
+                db, where, counts=counts, today=today, due_soon_days=soon,
+                limit=limit, offset=offset, titles=titles,
+            )  # fmt: skip
+        else:
+            rows = listing.list_tasks(
+                db, where, today=today, due_soon_days=soon, order=TaskOrder(sort.value),
+                limit=limit, offset=offset, titles=titles,
+            )  # fmt: skip
     return TaskPage(total=total, items=[_task_out(r, titles) for r in rows])
+
+
+def _org_id(db: Session, code: str | None) -> int | None:
+    """The id of the organization ``code`` (None for none given; -1, matching nothing, for
+    an unknown one)."""
+    if code is None:
+        return None
+    return db.scalar(select(Organization.id).where(Organization.code == code)) or -1
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="单个任务")
