@@ -15,6 +15,7 @@ from tests.web_support import WebWorld, web, world_template
 from obligations.rules.schema import Reminders
 from obligations.tasks.listing import TaskView
 from obligations.tasks.status import TaskStatus
+from obligations.tasks.urgency import urgency_of
 from obligations.web.feed import FeedOwner, feed_calendar
 
 __all__ = ["web", "world_template"]
@@ -46,6 +47,7 @@ def row(task_id: int, *, due_on: date, status: TaskStatus, provisional: bool = F
         provisional=provisional,
         done_count=0,
         waived_reason=None,
+        urgency=urgency_of(status, due_on=due_on, today=TODAY),
     )
 
 
