@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import date
 from functools import cache
 from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.paths import shipped_dir
 from obligations.rules.catalog import Catalog, load_catalog
@@ -70,3 +75,30 @@ def make_rule(**fields: Any) -> Rule:
         "scope": "unit",
     }
     return Rule.model_validate(base | fields)
+
+
+def second_writer_waits(
+    sessions: sessionmaker[Session],
+    first: Callable[[Session], object],
+    second: Callable[[Session], object],
+) -> list[BaseException]:
+    """Run ``first`` in a transaction, then ``second`` in another thread's transaction while the
+    first still holds its writes, then commit the first: two workers writing one new row at
+    once. The errors ``second`` raised (none is right)."""
+    failures: list[BaseException] = []
+
+    def second_worker() -> None:
+        try:
+            with sessions.begin() as session:
+                second(session)
+        except BaseException as error:  # reported to the caller
+            failures.append(error)
+
+    with sessions.begin() as session:
+        first(session)
+        thread = threading.Thread(target=second_worker)
+        thread.start()
+        time.sleep(0.3)  # the second worker now waits for the first one's row
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the second worker never finished"
+    return failures

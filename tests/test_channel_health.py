@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
+from tests.helpers import second_writer_waits
 
 from obligations.channels import parse_channel_config
 from obligations.models import ChannelHealth
@@ -21,23 +20,12 @@ def test_two_workers_reporting_one_new_channel_at_once_both_succeed_and_the_late
 ) -> None:
     # The fault seen in CI: both workers found no row, both inserted one, the second failed on
     # the primary key and its whole delivery transaction was lost.
-    failures: list[BaseException] = []
+    failures = second_writer_waits(
+        committed_sessions,
+        lambda session: mark_working(session, "robot", NOW),
+        lambda session: mark_broken(session, "robot", ROBOT, "401 key invalid", NOW),
+    )
 
-    def second_worker() -> None:
-        try:
-            with committed_sessions.begin() as session:
-                mark_broken(session, "robot", ROBOT, "401 key invalid", NOW)
-        except BaseException as error:  # reported by the assertion below
-            failures.append(error)
-
-    with committed_sessions.begin() as first:
-        mark_working(first, "robot", NOW)
-        thread = threading.Thread(target=second_worker)
-        thread.start()
-        time.sleep(0.3)  # the second worker now waits for the first one's row
-    thread.join(timeout=30)
-
-    assert not thread.is_alive()
     assert failures == []
     with committed_sessions() as session:
         health = session.get(ChannelHealth, "robot")

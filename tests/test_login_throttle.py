@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
+from tests.helpers import second_writer_waits
 
 from obligations.accounts import throttle
 from obligations.models import LoginThrottle
@@ -18,23 +17,14 @@ KEY = throttle.address_key("203.0.113.7")
 def test_two_workers_counting_a_new_address_at_once_lose_no_failure_and_fail_on_no_key(
     committed_sessions: sessionmaker[Session],
 ) -> None:
-    failures: list[BaseException] = []
+    failures = second_writer_waits(
+        committed_sessions,
+        lambda session: throttle.record_failure(session, KEY, free=1, now=NOW),
+        lambda session: throttle.record_failure(
+            session, KEY, free=1, now=NOW + timedelta(seconds=1)
+        ),
+    )
 
-    def second_worker() -> None:
-        try:
-            with committed_sessions.begin() as session:
-                throttle.record_failure(session, KEY, free=1, now=NOW + timedelta(seconds=1))
-        except BaseException as error:  # reported by the assertion below
-            failures.append(error)
-
-    with committed_sessions.begin() as first:
-        throttle.record_failure(first, KEY, free=1, now=NOW)
-        thread = threading.Thread(target=second_worker)
-        thread.start()
-        time.sleep(0.3)  # the second worker now waits for the first one's row
-    thread.join(timeout=30)
-
-    assert not thread.is_alive()
     assert failures == []
     with committed_sessions() as session:
         row = session.get(LoginThrottle, KEY)

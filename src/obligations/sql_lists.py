@@ -14,12 +14,33 @@ from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, Integer, Table, any_, func, literal, select
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import QueryableAttribute, Session
 
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
+
+
+def upsert(
+    session: Session,
+    table: Any,
+    values: Mapping[str, Any],
+    *,
+    key: str,
+    update: Mapping[str, Any] | None = None,
+) -> postgresql.Insert | sqlite.Insert:
+    """``INSERT values ... ON CONFLICT (key) DO UPDATE SET update`` in the session's dialect
+    (both spell it the same). Without ``update`` the row's key is set to itself: the row is
+    created if missing and, either way, locked until the transaction ends. ``table`` is a
+    :class:`Table` or a mapped class."""
+    dialect: Any = postgresql if is_postgresql(session) else sqlite
+    insert = dialect.insert(table).values(**values)
+    changes = update if update is not None else {key: insert.excluded[key]}
+    statement: postgresql.Insert | sqlite.Insert = insert.on_conflict_do_update(
+        index_elements=[key], set_=changes
+    )
+    return statement
 
 
 def id_in(

@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from obligations.models import LoginThrottle
-from obligations.sql_lists import is_postgresql
+from obligations.sql_lists import upsert
 
 MAX_DELAY = timedelta(minutes=15)
 # A count untouched this long starts again from zero.
@@ -54,12 +52,8 @@ def record_failure(session: Session, key: str, free: int, now: datetime) -> None
     The row is created or locked by one upsert: web workers failing the same new key at once
     must neither lose a count nor fail on the key.
     """
-    dialect: Any = postgresql if is_postgresql(session) else sqlite
-    insert = dialect.insert(LoginThrottle).values(
-        key=key, failures=0, last_failed_at=now, blocked_until=None
-    )
-    # Updating the row to itself on conflict is what takes the lock.
-    session.execute(insert.on_conflict_do_update(index_elements=["key"], set_={"key": key}))
+    new = {"key": key, "failures": 0, "last_failed_at": now, "blocked_until": None}
+    session.execute(upsert(session, LoginThrottle, new, key="key"))
     row = session.get(LoginThrottle, key, populate_existing=True)
     assert row is not None  # the upsert above made sure of it
     if now - row.last_failed_at > FORGET_AFTER:

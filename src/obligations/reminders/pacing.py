@@ -19,15 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import cast
 
 from sqlalchemy import Table, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.channels.pacing import RateLimit, kept_sends, slot_delay
 from obligations.models import ChannelPacing, ReminderItem
-from obligations.sql_lists import is_postgresql
+from obligations.sql_lists import upsert
 from obligations.vocabulary import ItemState
 
 _PACING = cast(Table, ChannelPacing.__table__)
@@ -60,13 +59,10 @@ class DatabaseSendLog:
 def _locked_sends(session: Session, channel: str, stamp: datetime) -> list[float]:
     """The channel's recorded sends, its row created if need be and locked until the end of
     the transaction."""
-    dialect: Any = postgresql if is_postgresql(session) else sqlite
-    insert = dialect.insert(_PACING).values(channel=channel, sends=[], updated_at=stamp)
-    # Updating the row to itself on conflict is what takes the lock.
-    upsert = insert.on_conflict_do_update(
-        index_elements=["channel"], set_={"channel": insert.excluded.channel}
+    locking = upsert(
+        session, _PACING, {"channel": channel, "sends": [], "updated_at": stamp}, key="channel"
     ).returning(_PACING.c.sends)
-    sends = session.connection().execute(upsert).scalar_one()
+    sends = session.connection().execute(locking).scalar_one()
     return [float(at) for at in sends or []]
 
 

@@ -11,11 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import httpx
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from obligations.channels import Channel, ChannelConfig, ChannelKind, build_channel
@@ -24,7 +22,7 @@ from obligations.errors import InvalidRequest, NotFound
 from obligations.models import ChannelHealth, Organization, OrganizationChannel
 from obligations.models.reminders import ReminderItem
 from obligations.reminders.config import ReminderConfig, config_digest
-from obligations.sql_lists import is_postgresql
+from obligations.sql_lists import upsert
 from obligations.vocabulary import ItemState
 
 
@@ -94,9 +92,9 @@ def mark_working(session: Session, name: str, now: datetime) -> None:
 def _record_health(session: Session, name: str, **values: object) -> None:
     """Create or update ``name``'s health row in one statement: several workers may report the
     same channel at once, and a read-then-insert would let the second one fail on the key."""
-    dialect: Any = postgresql if is_postgresql(session) else sqlite
-    insert = dialect.insert(ChannelHealth).values(name=name, **values)
-    session.execute(insert.on_conflict_do_update(index_elements=["name"], set_=values))
+    session.execute(
+        upsert(session, ChannelHealth, {"name": name, **values}, key="name", update=values)
+    )
 
 
 def assign_channels(

@@ -50,18 +50,9 @@ _COMPARED = (
     "min_count",
     "provisional",
 )
-# What a completed task keeps whatever the rules become: the facts its verdict was given on.
-_KEPT_WHEN_COMPLETED = frozenset(
-    {
-        "period_key",
-        "period_start",
-        "period_end",
-        "opens_on",
-        "due_on",
-        "nominal_due_on",
-        "min_count",
-    }
-)
+# What a completed task keeps whatever the rules become: the facts its verdict was given on,
+# that is every compared fact but where it belongs (unit, ledger item) and the 待定 mark.
+_KEPT_WHEN_COMPLETED = frozenset(_COMPARED) - {"ledger_item", "unit_id", "provisional"}
 
 _TASK_TABLE = cast(Table, Task.__table__)
 
