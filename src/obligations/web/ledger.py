@@ -10,7 +10,6 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -34,6 +33,7 @@ from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.headers import self_contained_page
 from obligations.web.pages_main import YEAR
+from obligations.web.params import YearPath
 from obligations.web.state import WebState, state_of
 from obligations.web.templating import page
 
@@ -53,7 +53,7 @@ def ledger_document_for(
     return compose.ledger_document_for(session, catalog, unit_code, year, today)
 
 
-def _document(request: Request, auth: PageUser, code: str, year: int) -> LedgerDocument:
+def _document(request: Request, auth: PageUser, code: str, year: YearPath) -> LedgerDocument:
     web = state_of(request)
     with web.sessions() as db:
         access.require_unit(db, auth.principal, code)
@@ -63,7 +63,6 @@ def _document(request: Request, auth: PageUser, code: str, year: int) -> LedgerD
 # Generous: the service refuses over-long notes with its own message (MAX_TEXT characters).
 NoteField = Annotated[str, Form(max_length=MAX_TEXT * 4)]
 CsrfField = Annotated[str, Form(max_length=200)]
-YearPath = Annotated[int, PathParam(ge=2000, le=2100)]
 BUNDLE_MEDIA_TYPE = "application/zip"
 
 
@@ -210,13 +209,13 @@ async def college_summary_page(request: Request, auth: PageUser, year: YearPath)
 
 
 @router.get("/units/{code}/ledger/{year}.html")
-def ledger_html(request: Request, auth: PageUser, code: str, year: int) -> Response:
+def ledger_html(request: Request, auth: PageUser, code: str, year: YearPath) -> Response:
     return self_contained_page(render_html(_document(request, auth, code, year)))
 
 
 @router.get("/units/{code}/ledger/{year}.{fmt}")
 async def ledger_download(
-    request: Request, auth: PageUser, code: str, year: int, fmt: str
+    request: Request, auth: PageUser, code: str, year: YearPath, fmt: str
 ) -> Response:
     if fmt not in FORMATS:
         raise NotFound(f"不支持的台账格式 {fmt}；可选：docx、xlsx、pdf、html")

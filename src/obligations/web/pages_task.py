@@ -20,6 +20,7 @@ from obligations.vocabulary import EvidenceKind
 from obligations.web.auth import PageAuth, PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.errors import status_for
+from obligations.web.params import Position, RowId
 from obligations.web.state import WebState
 from obligations.web.state import state_of as web_state
 from obligations.web.templating import page
@@ -79,7 +80,7 @@ def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict
 
 
 @router.get("/tasks/{task_id}")
-def task_page(request: Request, auth: PageUser, task_id: int, message: str = "") -> Response:
+def task_page(request: Request, auth: PageUser, task_id: RowId, message: str = "") -> Response:
     web = web_state(request)
     with web.sessions() as db:
         task = access.require_task(db, auth.principal, task_id)
@@ -87,14 +88,14 @@ def task_page(request: Request, auth: PageUser, task_id: int, message: str = "")
     return page(request, "task.html", auth, message=message[:200], **context)
 
 
-def _back(task_id: int, message: str) -> Response:
+def _back(task_id: RowId, message: str) -> Response:
     from urllib.parse import quote
 
     return RedirectResponse(f"/tasks/{task_id}?message={quote(message)}", status_code=303)
 
 
 @router.post("/tasks/{task_id}/evidence")
-async def upload(request: Request, auth: PageUser, task_id: int) -> Response:
+async def upload(request: Request, auth: PageUser, task_id: RowId) -> Response:
     """A refused upload (a bad field, a refused file, a full disk) answers with the task page,
     the message above it and what was typed kept in the form (files must be chosen again)."""
     web = web_state(request)
@@ -117,7 +118,7 @@ async def upload(request: Request, auth: PageUser, task_id: int) -> Response:
 def review(
     request: Request,
     auth: PageUser,
-    record_id: int,
+    record_id: RowId,
     csrf_token: CsrfField = "",
     decision: Annotated[str, Form(max_length=10)] = "",
     reason: ReasonField = "",
@@ -144,7 +145,7 @@ def review(
 def withdraw(
     request: Request,
     auth: PageUser,
-    record_id: int,
+    record_id: RowId,
     csrf_token: CsrfField = "",
     reason: ReasonField = "",
 ) -> Response:
@@ -162,7 +163,7 @@ def withdraw(
 def waive(
     request: Request,
     auth: PageUser,
-    task_id: int,
+    task_id: RowId,
     csrf_token: CsrfField = "",
     reason: ReasonField = "",
 ) -> Response:
@@ -174,7 +175,9 @@ def waive(
 
 
 @router.post("/tasks/{task_id}/unwaive")
-def unwaive(request: Request, auth: PageUser, task_id: int, csrf_token: CsrfField = "") -> Response:
+def unwaive(
+    request: Request, auth: PageUser, task_id: RowId, csrf_token: CsrfField = ""
+) -> Response:
     auth.check_csrf(csrf_token)
     web = web_state(request)
     with web.sessions.begin() as db:
@@ -182,7 +185,7 @@ def unwaive(request: Request, auth: PageUser, task_id: int, csrf_token: CsrfFiel
     return _back(task_id, "已撤销豁免")
 
 
-def file_response(web: WebState, db: Session, record_id: int, position: int) -> Response:
+def file_response(web: WebState, db: Session, record_id: RowId, position: Position) -> Response:
     """Stream one evidence file under its original name (the caller checked access)."""
     record = evidence.get_record(db, record_id)
     file = evidence.find_file(record, str(position))
@@ -199,7 +202,7 @@ def file_response(web: WebState, db: Session, record_id: int, position: int) -> 
 
 
 @router.get("/evidence/{record_id}/files/{position}")
-def download(request: Request, auth: PageUser, record_id: int, position: int) -> Response:
+def download(request: Request, auth: PageUser, record_id: RowId, position: Position) -> Response:
     web = web_state(request)
     with web.sessions() as db:
         access.require_record(db, auth.principal, record_id)
