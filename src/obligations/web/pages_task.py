@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from obligations.accounts import access
-from obligations.errors import InvalidRequest, OutOfSpace
+from obligations.errors import InvalidRequest, OutOfSpace, ServiceError
 from obligations.evidence import records as evidence
 from obligations.evidence.storage import verified_chunks
 from obligations.evidence.storage.limits import format_size
@@ -103,15 +103,30 @@ async def upload(request: Request, auth: PageUser, task_id: RowId) -> Response:
     try:
         await upload_to_task(request, web, auth.principal, task_id, csrf=auth.csrf, fields=typed)
     except (InvalidRequest, OutOfSpace) as exc:
-        with web.sessions() as db:
-            task = access.require_task(db, auth.principal, task_id)
-            context = task_context(db, web, auth, task)
         kept = {name: value for name, value in typed.items() if name in KEPT_FIELDS}
-        status = status_for(exc)
-        return page(
-            request, "task.html", auth, status_code=status, error=str(exc), form=kept, **context
-        )
+        return refused(request, auth, task_id, exc, kept)
     return _back(task_id, "材料已登记")
+
+
+def refused(
+    request: Request, auth: PageAuth, task_id: int, exc: ServiceError, typed: dict[str, Any]
+) -> Response:
+    """The task page again with the refusal's message above it and what was typed kept in
+    the form it came from (``typed``: the upload's fields, or ``waive_reason``, or
+    ``record_id`` with ``review_reason`` or ``withdraw_reason``)."""
+    web = web_state(request)
+    with web.sessions() as db:
+        task = access.require_task(db, auth.principal, task_id)
+        context = task_context(db, web, auth, task)
+    status = status_for(exc)
+    return page(
+        request, "task.html", auth, status_code=status, error=str(exc), form=typed, **context
+    )
+
+
+def _task_of_record(request: Request, auth: PageAuth, record_id: int) -> int | None:
+    with web_state(request).sessions() as db:
+        return access.require_record(db, auth.principal, record_id).task_id
 
 
 @router.post("/evidence/{record_id}/review")
@@ -124,20 +139,27 @@ def review(
     reason: ReasonField = "",
 ) -> Response:
     auth.check_csrf(csrf_token)
-    if decision not in ("accept", "reject"):
-        raise InvalidRequest("请选择“通过”或“退回”")
     web = web_state(request)
-    with web.sessions.begin() as db:
-        record = evidence.review(
-            db,
-            web.evidence_policy,
-            record_id=record_id,
-            accept=decision == "accept",
-            reason=reason or None,
-            by=auth.principal,
-            now=web.now(),
-        )
-        task_id = record.task_id
+    try:
+        if decision not in ("accept", "reject"):
+            raise InvalidRequest("请选择“通过”或“退回”")
+        with web.sessions.begin() as db:
+            record = evidence.review(
+                db,
+                web.evidence_policy,
+                record_id=record_id,
+                accept=decision == "accept",
+                reason=reason or None,
+                by=auth.principal,
+                now=web.now(),
+            )
+            task_id = record.task_id
+    except InvalidRequest as exc:
+        task_id = _task_of_record(request, auth, record_id)
+        if task_id is None:
+            raise
+        typed = {"record_id": record_id, "review_reason": reason}
+        return refused(request, auth, task_id, exc, typed)
     return _back(task_id, "审核结果已保存") if task_id else RedirectResponse("/", 303)
 
 
@@ -151,11 +173,18 @@ def withdraw(
 ) -> Response:
     auth.check_csrf(csrf_token)
     web = web_state(request)
-    with web.sessions.begin() as db:
-        record = evidence.withdraw(
-            db, record_id=record_id, reason=reason, by=auth.principal, now=web.now()
-        )
-        task_id = record.task_id
+    try:
+        with web.sessions.begin() as db:
+            record = evidence.withdraw(
+                db, record_id=record_id, reason=reason, by=auth.principal, now=web.now()
+            )
+            task_id = record.task_id
+    except InvalidRequest as exc:
+        task_id = _task_of_record(request, auth, record_id)
+        if task_id is None:
+            raise
+        typed = {"record_id": record_id, "withdraw_reason": reason}
+        return refused(request, auth, task_id, exc, typed)
     return _back(task_id, "材料已撤回") if task_id else RedirectResponse("/", 303)
 
 
@@ -169,8 +198,11 @@ def waive(
 ) -> Response:
     auth.check_csrf(csrf_token)
     web = web_state(request)
-    with web.sessions.begin() as db:
-        waivers.waive(db, task_id=task_id, reason=reason, by=auth.principal, now=web.now())
+    try:
+        with web.sessions.begin() as db:
+            waivers.waive(db, task_id=task_id, reason=reason, by=auth.principal, now=web.now())
+    except InvalidRequest as exc:
+        return refused(request, auth, task_id, exc, {"waive_reason": reason})
     return _back(task_id, "任务已豁免")
 
 
