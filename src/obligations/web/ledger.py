@@ -144,7 +144,8 @@ def save_notes(
                 now=web.now(),
             )
     except InvalidRequest as exc:  # the page again, the typed text kept
-        typed = TypedNote(item_id, narrative, measures)
+        known = any(item.id == item_id for item in web.catalog.items)
+        typed = TypedNote(item_id, narrative, measures) if known else None
         return _ledger_page(request, auth, code, year, refused=exc, typed=typed)
     done = quote(f"条目 {item_id} 的说明已保存")
     return RedirectResponse(
