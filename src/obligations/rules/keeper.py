@@ -54,9 +54,9 @@ class CatalogKeeper:
 
     def current(self) -> Catalog:
         now = self.clock()
-        if self._catalog is not None and self._looked_at is not None:
-            if now - self._looked_at < self.interval:
-                return self._catalog
+        looked = self._looked_at
+        if self._catalog is not None and looked is not None and now - looked < self.interval:
+            return self._catalog
         self._looked_at = now
         dirs = list(self.dirs())
         seen = fingerprint(dirs)
