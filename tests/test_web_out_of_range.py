@@ -131,7 +131,8 @@ def test_a_ledger_of_1999_is_a_page_not_found_inside_the_site(any_web: WebWorld)
             f"/units/U01/ledger/1999.{fmt}", headers={"referer": "http://testserver/units/U01"}
         )
         assert response.status_code == 404, fmt
-        assert "页面不存在" in response.text and 'aria-label="主菜单"' in response.text
+        assert "年份 1999 不在可用范围内（2000 到 2100）" in response.text
+        assert 'aria-label="主菜单"' in response.text
         assert '<a href="/units/U01" id="error-back">' in response.text
 
 

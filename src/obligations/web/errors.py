@@ -21,7 +21,7 @@ from obligations.evidence.storage import FileTooLarge, FileTypeRefused
 from obligations.ledger.errors import LedgerRenderError
 from obligations.ledger.period import PeriodInvalid
 from obligations.web.auth import LoginRequired, signed_in
-from obligations.web.params import describe, is_path_error
+from obligations.web.params import describe, is_path_error, not_found
 from obligations.web.templating import page
 
 HEADINGS = {
@@ -144,7 +144,7 @@ def add_error_handlers(app: FastAPI) -> None:
     async def invalid(request: Request, exc: RequestValidationError) -> Response:
         errors = exc.errors()
         if is_path_error(errors):  # the address names nothing that can exist
-            return error_response(request, 404, NOT_FOUND)
+            return error_response(request, 404, not_found(errors))
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": jsonable(errors)}, status_code=422)
         return error_response(request, 400, describe(errors))

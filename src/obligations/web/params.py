@@ -59,6 +59,20 @@ def is_path_error(errors: Sequence[Any]) -> bool:
     return any(isinstance(e, dict) and tuple(e.get("loc", ()))[:1] == ("path",) for e in errors)
 
 
+def not_found(errors: Sequence[Any]) -> str:
+    """A Chinese sentence for an address whose path holds a value out of range, e.g.
+    "页面不存在：年份 1999 不在可用范围内（2000 到 2100）"."""
+    for error in errors:
+        loc = tuple(error.get("loc", ())) if isinstance(error, dict) else ()
+        if loc[:1] != ("path",):
+            continue
+        name, received = str(loc[-1]), str(error.get("input", ""))[:40]
+        if name == "year":
+            return f"页面不存在：年份 {received} 不在可用范围内（{FIRST_YEAR} 到 {LAST_YEAR}）"
+        return f"页面不存在：地址中的编号 {received} 无效（应为 1 到 {MAX_ID} 之间的整数）"
+    return "页面不存在：地址有误，请从页面上的链接进入"
+
+
 def describe(errors: Sequence[Any]) -> str:
     """A Chinese sentence naming the first refused parameter and what it allows, e.g.
     "年度应在 2000 到 2100 之间（收到 99999）"."""
