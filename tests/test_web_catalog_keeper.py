@@ -81,7 +81,7 @@ def started_broken(
     yield from make_web_world(world_template, tmp_path / "data")
 
 
-def test_a_site_started_with_a_broken_catalog_serves_the_shipped_one_with_a_banner(
+def test_a_site_started_with_a_broken_catalog_serves_the_rest_of_it_with_a_banner(
     started_broken: WebWorld,
 ) -> None:
     admin, _ = started_broken.login("admin")
@@ -106,3 +106,19 @@ def test_the_keeper_looks_at_the_files_at_most_once_an_interval(tmp_path: Path) 
     assert kept.current() is first and kept.problems == []  # within the interval
     now[0] = 1.5
     assert kept.current() is first and len(kept.problems) == 1
+
+
+def test_started_broken_the_keeper_keeps_the_data_directorys_valid_files(tmp_path: Path) -> None:
+    from obligations.paths import shipped_dir
+
+    shipped = [shipped_dir("calendar_rules")]
+    local = tmp_path / "calendar_rules"
+    write_rules(tmp_path, BROKEN)
+    extra = local / "rules" / "extra.yaml"
+    extra.write_text(LOCAL_RULE.replace("local-fortnightly-study", "local-extra"), "utf-8")
+    kept = CatalogKeeper(dirs=lambda: [*shipped, local], shipped=shipped)
+    catalog = kept.current()
+    assert catalog.rule("local-extra").title == "双周学习"  # the valid local file serves
+    with pytest.raises(KeyError):
+        catalog.rule("local-fortnightly-study")  # the broken one is left out
+    assert [p.file.name for p in kept.problems] == ["local.yaml"]

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from obligations.rules.catalog import Catalog, catalog_files, load_catalog
+from obligations.rules.catalog import Catalog, catalog_files, load_catalog, load_catalog_files
 from obligations.rules.problems import CatalogInvalid, CatalogProblem, Severity
 
 Fingerprint = tuple[tuple[str, int, int], ...]
@@ -32,6 +32,28 @@ def fingerprint(dirs: Sequence[Path]) -> Fingerprint:
     return tuple(marks)
 
 
+def without_faulty_files(
+    dirs: Sequence[Path], shipped: Sequence[Path], problems: list[CatalogProblem]
+) -> Catalog:
+    """The catalog of ``dirs`` with each file named by an error replaced by its shipped copy
+    (or left out), tried twice (leaving a file out may break another), then the shipped one."""
+    files = catalog_files(dirs)
+    fallback = catalog_files(shipped)
+    for _ in range(2):
+        faulty = {p.file for p in problems}
+        for name, path in list(files.items()):
+            if path in faulty:
+                if name in fallback and fallback[name] != path:
+                    files[name] = fallback[name]
+                else:
+                    del files[name]
+        try:
+            return load_catalog_files(files)
+        except CatalogInvalid as exc:
+            problems = exc.problems
+    return load_catalog(shipped)
+
+
 @dataclass
 class CatalogKeeper:
     """The catalog in force from ``dirs()`` (the shipped folder first, then the data
@@ -39,8 +61,10 @@ class CatalogKeeper:
 
     ``current()`` is the newest catalog that loaded; when the files in force do not load,
     :attr:`problems` lists why and the last good catalog stays, or, if none loaded yet in this
-    process, the shipped catalog alone (``shipped``). Raises
-    :class:`~obligations.rules.problems.CatalogInvalid` only if that too is invalid.
+    process, the catalog without the files that have errors (the shipped copy of such a file
+    where there is one; ``shipped`` is the shipped folder). Raises
+    :class:`~obligations.rules.problems.CatalogInvalid` only if the shipped catalog itself is
+    invalid.
     """
 
     dirs: Callable[[], Sequence[Path]]
@@ -69,7 +93,7 @@ class CatalogKeeper:
         except CatalogInvalid as exc:
             self.problems = [p for p in exc.problems if p.severity is Severity.ERROR]
             if self._catalog is None:
-                self._catalog = load_catalog(self.shipped)
+                self._catalog = without_faulty_files(dirs, self.shipped, self.problems)
         return self._catalog
 
     @property
