@@ -1,6 +1,7 @@
 """Error pages and the channels page as an administrator sees them in Chromium, on a desktop
 and a 390x844 phone: the menu and the banner of an invalid catalog on a missing ledger's
-page, a failed channel test in red. Screenshots are kept under test-artifacts/browser/."""
+page, a failed channel test in red; axe-core finds no serious violation. Screenshots are kept
+under test-artifacts/browser/."""
 
 from __future__ import annotations
 
@@ -10,7 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.browser_support import CHROMIUM, Served, new_context, serve, shoot, sign_in
+from tests.browser_support import (
+    CHROMIUM,
+    Served,
+    axe_source,
+    new_context,
+    serious_violations,
+    serve,
+    shoot,
+    sign_in,
+)
 from tests.reminder_support import channels_file
 from tests.test_web_browser import watch_csp
 from tests.test_web_catalog_keeper import BROKEN, write_rules
@@ -60,6 +70,8 @@ def test_an_administrator_sees_errors_inside_the_site(
     assert page.locator("#catalog-banner").is_visible()
     assert "calendar_rules/rules/local.yaml:7" in page.locator("#catalog-banner").inner_text()
     shoot(page, f"{size}-error-404")
+    axe = axe_source()
+    assert serious_violations(page, axe) == []
     page.click("#error-back")
     assert page.url.endswith("/units/U01/ledger")
 
@@ -71,4 +83,5 @@ def test_an_administrator_sees_errors_inside_the_site(
     assert "异常" in page.locator("#channel-mail").inner_text()
     assert "测试：发送失败" in page.locator("#delivery-log").inner_text()
     shoot(page, f"{size}-channels-failed-test")
+    assert serious_violations(page, axe) == []
     assert violations == []
