@@ -49,13 +49,14 @@ def test_a_connection_failure_is_told_in_chinese_and_its_detail_kept_in_the_log(
 ) -> None:
     channels_file(web.settings.data_dir, closed_port())
     with caplog.at_level(logging.WARNING):
-        _, message, page = press(web)
+        _, message, page = press(web, to="a@example.edu.cn")
     assert "对方拒绝连接" in message and 'id="test-failed"' in page
     for english in ("ConnectionRefusedError", "Errno", "Connection refused", "ConnectError"):
         assert english not in page
     row = section(page, 'id="channel-mail"', "</tr>")
     assert "异常" in row and "正常" not in row and "测试失败" in row
     assert "ConnectionRefusedError" in caplog.text  # the detail, for whoever runs the server
+    assert 'aria-label="测试收件地址" value="a@example.edu.cn"' in row  # kept to try again
     log = section(page, 'id="delivery-log"')
     assert "测试：发送失败" in log and "对方拒绝连接" in log
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from obligations.accounts import access
@@ -33,12 +33,19 @@ _ADDRESS_SEPARATORS = re.compile(r"[\s,，;；、]+")
 
 @router.get("/admin/channels")
 def channels(
-    request: Request, auth: PageUser, failures: bool = False, message: str = "", failed: str = ""
+    request: Request,
+    auth: PageUser,
+    failures: bool = False,
+    message: str = "",
+    failed: str = "",
+    to: Annotated[str, Query(max_length=2000)] = "",
+    channel: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
     """The channels in channels.yaml with their state (broken, or failing since their last
     success: the latest attempt in the delivery log, a test's too), the channels removed from
     it that still hold reminders, the delivery log, and the reminders that cannot be sent.
-    ``message``/``failed``: the outcome of a test just made (green / red)."""
+    ``message``/``failed``: the outcome of a test just made (green / red); ``to`` the addresses
+    it was sent to on ``channel``, kept in its form after a failure."""
     access.require_admin(auth.principal)
     web = state_of(request)
     config_error = None
@@ -68,6 +75,7 @@ def channels(
         failures=failures,
         message=message[:300],
         test_failed=failed[:500],
+        typed_to={channel: to} if channel and to else {},
     )
 
 
@@ -87,7 +95,7 @@ def test_channel(
     addresses = [a for a in _ADDRESS_SEPARATORS.split(to) if a]
     result = send_test_message(web.sessions, config, name, to=addresses, now=web.now())
     outcome = "message" if result.ok else "failed"
+    kept = "" if result.ok or not to else f"&to={quote(to)}&channel={quote(name)}"
     return RedirectResponse(
-        f"/admin/channels?{outcome}={quote(result.describe())}",
-        status_code=303,
+        f"/admin/channels?{outcome}={quote(result.describe())}{kept}", status_code=303
     )
