@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import lxml.html
+import pytest
 from sqlalchemy import func, select
 from tests.web_support import WebWorld, web, world_template
 

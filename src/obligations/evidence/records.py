@@ -194,8 +194,7 @@ def review(
         raise InvalidRequest(f"材料“{record.title}”已撤回，不能审核")
     if pending_only and record.review_state is not ReviewState.PENDING:
         raise InvalidRequest(
-            f"材料“{record.title}”已经审核"
-            f"（{record.review_state.label}），不再等待审核"
+            f"材料“{record.title}”已经审核（{record.review_state.label}），不再等待审核"
         )
     _raise_if(text_problem("退回原因", reason, MAX_REASON, required=not accept))
     before = _snapshot(record)
