@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.evidence_support import add_standing, add_to_task
@@ -228,3 +228,23 @@ def test_pages_hold_whole_rows_and_a_page_past_the_end_shows_the_last(
         world[n] for n in ("u02_nov", "u01_oct", "b1_nov", "u01_nov", "standing")
     ]
     assert last.number == 3 and last.rows == pages[2].rows
+
+
+@pytest.mark.parametrize("role", [UserRole.ADMIN, UserRole.UNIT_MANAGER])
+def test_the_headers_count_is_read_along_the_pending_index(
+    sessions: sessionmaker[Session], world: dict[str, int], role: UserRole
+) -> None:
+    """One COUNT whose plan uses ix_evidence_record_pending (on PostgreSQL with sequential
+    scans discouraged: a table this small is otherwise read whole, rightly)."""
+    who = principal(role, world["U01"] if role is UserRole.UNIT_MANAGER else None)
+    query = select(func.count()).select_from(EvidenceRecord)
+    query = query.where(review_inbox.pending_clause(who))
+    with sessions() as db:
+        dialect = db.get_bind().dialect
+        sql = str(query.compile(dialect=dialect, compile_kwargs={"literal_binds": True}))
+        if dialect.name == "sqlite":
+            plan = db.execute(text(f"EXPLAIN QUERY PLAN {sql}")).all()
+        else:
+            db.execute(text("SET LOCAL enable_seqscan = off"))
+            plan = db.execute(text(f"EXPLAIN {sql}")).all()
+    assert "ix_evidence_record_pending" in " ".join(str(step) for step in plan)
