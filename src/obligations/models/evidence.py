@@ -25,7 +25,7 @@ class EvidenceRecord(Base):
     __table_args__ = (
         Index("ix_evidence_record_unit_item_year", "unit_id", "ledger_item", "year"),
         # The review inbox and its count in the header: the pending records of a unit, or of
-        # every unit, oldest first (migration 0015).
+        # every unit, oldest first (migration 0014).
         Index("ix_evidence_record_pending", "review_state", "unit_id", "recorded_at"),
     )
 

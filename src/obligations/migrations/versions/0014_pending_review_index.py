@@ -1,6 +1,6 @@
 """evidence records: an index for the review inbox and its count in the header
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 
 ``ix_evidence_record_pending`` (review_state, unit_id, recorded_at) answers the header's
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
