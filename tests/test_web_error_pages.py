@@ -99,15 +99,6 @@ def test_a_refused_withdrawal_keeps_its_reason_on_the_task_page(web: WebWorld) -
     assert f'action="/tasks/{web.ids["task_b1_open"]}/evidence"' in response.text
 
 
-def test_a_return_without_a_reason_asks_for_it_on_the_task_page(web: WebWorld) -> None:
-    client, csrf = web.login("admin")
-    response = client.post(
-        f"/evidence/{web.ids['rec_b1']}/review", data={"csrf_token": csrf, "decision": "reject"}
-    )
-    assert response.status_code == 400 and 'id="task-error"' in response.text
-    assert "退回原因" in response.text.split('id="task-error"', 1)[1].split("</p>", 1)[0]
-
-
 def test_a_refused_note_shows_the_ledger_page_again_with_both_texts_kept(web: WebWorld) -> None:
     client, csrf = web.login("admin")
     narrative = "落实" * MAX_TEXT  # too long

@@ -26,6 +26,7 @@ from obligations.web import (
     pages_auth,
     pages_main,
     pages_task,
+    review,
 )
 from obligations.web.errors import add_error_handlers, fault_page
 from obligations.web.headers import SecurityHeaders, docs_page
@@ -66,6 +67,7 @@ def create_app(
         pages_auth,
         pages_main,
         pages_task,
+        review,
         ledger,
         admin,
         admin_import,

@@ -64,7 +64,8 @@ def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict
         "org": db.get(Organization, task.organization_id),
         "person": db.get(Person, task.person_id) if task.person_id else None,
         "can_add": access.can_add_evidence(principal, task) and task.retired_at is None,
-        "can_review": access.can_review(principal) and web.evidence_policy.review_enabled,
+        "can_review": access.can_review(principal, task.unit_id)
+        and web.evidence_policy.review_enabled,
         "can_withdraw": any(access.can_withdraw(principal, r, task) for r in records[:1]),
         "can_waive": access.can_waive(principal, task),
         "kinds": list(EvidenceKind),
@@ -138,11 +139,11 @@ def review(
     decision: Annotated[str, Form(max_length=10)] = "",
     reason: ReasonField = "",
 ) -> Response:
+    """A refused decision (a return without a reason) answers with the task page, the message
+    on the record and the reason as typed; nothing is changed."""
     auth.check_csrf(csrf_token)
     web = web_state(request)
     try:
-        if decision not in ("accept", "reject"):
-            raise InvalidRequest("请选择“通过”或“退回”")
         with web.sessions.begin() as db:
             record = evidence.review(
                 db,
@@ -155,11 +156,14 @@ def review(
             )
             task_id = record.task_id
     except InvalidRequest as exc:
-        task_id = _task_of_record(request, auth, record_id)
-        if task_id is None:
-            raise
-        typed = {"record_id": record_id, "review_reason": reason}
-        return refused(request, auth, task_id, exc, typed)
+        with web.sessions() as db:
+            task_id = access.require_record(db, auth.principal, record_id).task_id
+            if task_id is None:
+                raise
+            task = access.require_task(db, auth.principal, task_id)
+            context = task_context(db, web, auth, task)
+        refused = {"record_id": record_id, "message": str(exc), "reason": reason}
+        return page(request, "task.html", auth, status_code=400, review_error=refused, **context)
     return _back(task_id, "审核结果已保存") if task_id else RedirectResponse("/", 303)
 
 
