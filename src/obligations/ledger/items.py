@@ -27,7 +27,7 @@ from datetime import date
 from obligations.ledger.checks import UnitFacts, run_check
 from obligations.ledger.document import Verdict
 from obligations.ledger.figures import FigureFact, compose_metric
-from obligations.ledger.periodic import Catalogue, RuleFacts, Window, compose_rule
+from obligations.ledger.periodic import UNFILED, Catalogue, RuleFacts, Window, compose_rule
 from obligations.ledger.text import Part, cited, day_text, joined
 from obligations.rules.schema import Check, ItemKind, LedgerItem, Metric
 from obligations.vocabulary import ReviewState
@@ -153,7 +153,8 @@ def _verdict(parts: Sequence[Part], *, only_rules: bool) -> Verdict:
 
 def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) -> Part:
     """Standing evidence: the kinds the catalog expects must each be on file (a counting
-    record whose title names the kind), accepted where review is on."""
+    record whose title names the kind), accepted where review is on; a record without a file
+    proves nothing until its material is filed (待补充)."""
     records = sorted(inputs.standing, key=lambda r: (r.held_on, r.record_id))
     counting = [r for r in records if r.review is not ReviewState.REJECTED]
     gaps = [
@@ -161,6 +162,7 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
         for r in records
         if r.review is ReviewState.REJECTED
     ]
+    gaps.extend(f"《{r.title}》{UNFILED}" for r in counting if not r.files)
     absent = [k for k in inputs.expected_evidence if not any(k in r.title for r in counting)]
     if absent:
         gaps.append(f"尚未登记佐证材料：{joined(absent)}")
