@@ -351,3 +351,31 @@ def test_after_migration_0014_a_record_without_a_file_no_longer_completes_its_ta
     # Held, its material owed: not among the months the study was not held.
     assert "10月" not in row.gaps.replace("10月未附佐证材料", "")
     assert rule_stamped == 0  # the reopened task's rule is re-planned by the next generation
+
+
+def test_a_rule_expecting_no_file_lets_a_bare_record_close_its_task_and_a_later_change_keeps_it(
+    sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
+) -> None:
+    unit = college["U01"]
+    no_file = with_rule(shipped_catalog(), RULE, file_required=False)
+    with sessions.begin() as session:
+        generate_tasks(session, no_file, through=THROUGH, now=NOW)
+        october = study(session, unit, "2026-10")
+        assert not october.file_required
+        add_to_task(
+            session,
+            store,
+            POLICY,
+            task_id=october.id,
+            data=EvidenceInput(title="中心组学习", held_on=date(2026, 10, 20)),
+            actor="张书记",
+            now=local(date(2026, 10, 20)),
+        )
+        assert task_state(session, october, today=TODAY, due_soon_days=7) is TaskStatus.DONE
+    with sessions.begin() as session:  # the rule requires files again
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+    with sessions() as session:
+        october, november = study(session, unit, "2026-10"), study(session, unit, "2026-11")
+        # The completed task keeps what its verdict was given on; the open one follows the rule.
+        assert (october.file_required, november.file_required) == (False, True)
+        assert task_state(session, october, today=TODAY, due_soon_days=7) is TaskStatus.DONE
