@@ -28,7 +28,7 @@ YEAR = 2026
 TODAY = date(2027, 1, 10)  # the ledger is made after the year has ended
 UNIT = "U10"
 # Words of a gap cell that name something missing (information, not a failure).
-MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明")
+MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明", "未附")
 GOOD_FIGURES = {
     "activists": "12",
     "development-targets": "4",

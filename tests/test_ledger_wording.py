@@ -79,6 +79,28 @@ def test_a_period_short_of_its_minimum_count_says_how_many_were_held() -> None:
     assert part.gaps == ("学习：3月仅开展1次（应2次）",)
 
 
+def test_a_branch_activity_recorded_without_its_file_asks_for_the_material_not_a_miss() -> None:
+    bare = RecordFact(1, "支部委员会会议", date(2026, 7, 8), date(2026, 7, 8), files=0)
+    filed = RecordFact(2, "支部委员会会议", date(2026, 6, 9), date(2026, 6, 9), files=1)
+    tasks = (
+        TaskFact(1, "2026-06", date(2026, 6, 30), 1, TaskStatus.DONE, (filed,), branch="教工党支部"),
+        TaskFact(2, "2026-07", date(2026, 7, 31), 1, TaskStatus.OVERDUE, (bare,), branch="教工党支部"),
+    )  # fmt: skip
+    part = compose_rule(RuleFacts("r", "支部委员会会议", Scope.BRANCH, tasks), plain_year=2026)
+    assert part.lines == ("支部委员会会议：应开展2次，实际开展1次（6月9日）",)
+    assert part.gaps == ("支部委员会会议：教工党支部7月未附佐证材料，待补交",)
+    assert (part.failed, part.incomplete) == (False, True)  # 待补充, not 未达标
+
+
+def test_a_record_without_a_file_counts_where_the_rule_expects_no_file() -> None:
+    bare = RecordFact(1, "学习", date(2026, 3, 3), date(2026, 3, 3), files=0)
+    task = TaskFact(1, "2026-03", date(2026, 3, 31), 1, TaskStatus.DONE, (bare,),
+                    file_required=False)  # fmt: skip
+    part = compose_rule(RuleFacts("r", "学习", Scope.UNIT, (task,)), plain_year=2026)
+    assert part.lines == ("学习：应开展1次，实际开展1次（3月3日）",)
+    assert (part.gaps, part.incomplete) == ((), False)
+
+
 def test_a_ratio_without_development_targets_is_not_computed_and_not_failed() -> None:
     figures = {"activists": FigureFact(Decimal(6)), "development-targets": FigureFact(Decimal(0))}
     part = compose_metric(RATIO, figures)

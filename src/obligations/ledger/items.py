@@ -188,11 +188,15 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
 
 
 def _listed(records: Sequence[StandingFact], catalogue: Catalogue, plain_year: int | None) -> str:
-    """《A》（5月10日，目录第12项）、《B》（…） for a few records; for more, the titles and
-    one citation: 《A》《B》……等12项（目录第12—30项）."""
+    """《A》（5月10日，目录第12项）、《B》（9月16日，未附文件） for a few records; for more,
+    the titles and one citation: 《A》《B》……等12项（目录第12—30项）."""
     if len(records) <= MAX_DATED_STANDING:
         dated = (
-            (r.title, day_text(r.held_on, plain_year), cited(catalogue.get(r.record_id, ())))
+            (
+                r.title,
+                day_text(r.held_on, plain_year),
+                cited(catalogue.get(r.record_id, ())) if r.files else "未附文件",
+            )
             for r in records
         )
         return "、".join(f"《{t}》（{joined([day, cite], '，')}）" for t, day, cite in dated)
