@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from obligations.ledger.checks import UnitFacts, run_check
-from obligations.ledger.document import Verdict
+from obligations.ledger.document import LedgerRow, Verdict
 from obligations.ledger.figures import FigureFact, compose_metric
 from obligations.ledger.periodic import UNFILED, Catalogue, RuleFacts, Window, compose_rule
 from obligations.ledger.text import Part, cited, day_text, joined
@@ -119,6 +119,17 @@ def compose_item(
     elif verdict is Verdict.NOT_MET:
         gaps.append(NO_MEASURES)
     return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
+
+
+def lacking_measures(rows: Sequence[LedgerRow]) -> list[LedgerRow]:
+    """The rows whose gaps the unit has written no measure for: their gaps cell ends with
+    :data:`NO_MEASURES` (a 未达标 item without measures, see :func:`compose_item`)."""
+    return [row for row in rows if row.gaps.endswith(NO_MEASURES)]
+
+
+def measures_needed(rows: Sequence[LedgerRow]) -> bool:
+    """Whether any row asks for measures (a 未达标 item), written or not."""
+    return any(row.verdict is Verdict.NOT_MET for row in rows)
 
 
 def _length(lines: Sequence[str]) -> int:

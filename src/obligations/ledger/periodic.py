@@ -299,8 +299,9 @@ def _missing_evidence(
         for rec in r.returned:
             reason = f"（原因：{rec.reason}）" if rec.reason else ""
             gaps.append(f"{when}材料已退回{reason}，待重新提交")
-        if r.unfiled:
-            gaps.append(f"{when}{UNFILED}")
+    unfiled = [r.task for r in reported if r.unfiled]
+    if unfiled:
+        gaps.append(f"{_labels(unfiled, plain_year)}{UNFILED}")
     pending = [r for r in reported if any(x.review is ReviewState.PENDING for x in r.held)]
     if pending:
         gaps.append(f"{_labels([r.task for r in pending], plain_year)}材料待审核")
