@@ -163,9 +163,7 @@ def fill_year(
         if task.id in skip or held_day(task) > TODAY or task.rule_id == "re-election":
             continue
         for _ in range(task.min_count):
-            add_record(
-                session, task, unit=unit, held_on=held_day(task), files=files, blob=blob
-            )
+            add_record(session, task, unit=unit, held_on=held_day(task), files=files, blob=blob)
     expected = {i.item: i.expected_evidence for i in shipped_catalog().indicators}
     for item in shipped_catalog().items:
         if ItemKind.QUALITATIVE in item.kinds:

@@ -9,9 +9,10 @@ import pytest
 from tests.helpers import shipped_catalog
 
 from obligations.ledger.checks import Holder, UnitFacts, run_check
+from obligations.ledger.facts import RecordFact, RuleFacts, TaskFact
 from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
 from obligations.ledger.period import PeriodInvalid, academic_year, date_range
-from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
+from obligations.ledger.periodic import compose_rule
 from obligations.ledger.text import (
     cited,
     dates_text,
@@ -82,10 +83,11 @@ def test_a_period_short_of_its_minimum_count_says_how_many_were_held() -> None:
 def test_a_branch_activity_recorded_without_its_file_asks_for_the_material_not_a_miss() -> None:
     bare = RecordFact(1, "支部委员会会议", date(2026, 7, 8), date(2026, 7, 8), files=0)
     filed = RecordFact(2, "支部委员会会议", date(2026, 6, 9), date(2026, 6, 9), files=1)
+    branch = "教工党支部"
     tasks = (
-        TaskFact(1, "2026-06", date(2026, 6, 30), 1, TaskStatus.DONE, (filed,), branch="教工党支部"),
-        TaskFact(2, "2026-07", date(2026, 7, 31), 1, TaskStatus.OVERDUE, (bare,), branch="教工党支部"),
-    )  # fmt: skip
+        TaskFact(1, "2026-06", date(2026, 6, 30), 1, TaskStatus.DONE, (filed,), branch=branch),
+        TaskFact(2, "2026-07", date(2026, 7, 31), 1, TaskStatus.OVERDUE, (bare,), branch=branch),
+    )
     part = compose_rule(RuleFacts("r", "支部委员会会议", Scope.BRANCH, tasks), plain_year=2026)
     assert part.lines == ("支部委员会会议：应开展2次，实际开展1次（6月9日）",)
     assert part.gaps == ("支部委员会会议：教工党支部7月未附佐证材料，待补交",)

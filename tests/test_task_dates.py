@@ -305,8 +305,10 @@ def test_after_migration_0014_a_record_without_a_file_no_longer_completes_its_ta
         config.attributes["connection"] = connection
         command.downgrade(config, "0013")
         # What the code before 0014 recorded and stored: records without files that counted.
-        for task_id, held_on in ((ids["october"], date(2026, 10, 20)), (ids["november"],
-                                                                         date(2026, 11, 3))):
+        for task_id, held_on in (
+            (ids["october"], date(2026, 10, 20)),
+            (ids["november"], date(2026, 11, 3)),
+        ):
             connection.execute(
                 insert(EvidenceRecord.__table__).values(
                     task_id=task_id, unit_id=unit, ledger_item="2.4", year=2026,

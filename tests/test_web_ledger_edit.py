@@ -151,7 +151,9 @@ def lacking_in(page: str) -> dict[str, str]:
 
 def test_the_ledger_page_lists_the_items_whose_gaps_still_lack_a_measure(web: WebWorld) -> None:
     with web.sessions() as db:
-        rows = ledger_document_for(db, shipped_catalog(), "U01", 2026, local_date(web.clock[0])).rows
+        rows = ledger_document_for(
+            db, shipped_catalog(), "U01", 2026, local_date(web.clock[0])
+        ).rows
     wanted = {row.item_id: row.item_name for row in rows if row.gaps.endswith("（整改措施待填写）")}
     assert len(wanted) >= 2  # the web world's U01 has missed tasks under several items
     client, csrf = web.login("u01_manager")
@@ -160,8 +162,11 @@ def test_the_ledger_page_lists_the_items_whose_gaps_still_lack_a_measure(web: We
     assert lacking_in(page) == wanted
     for item in wanted:  # each link opens that item's notes form, left open to fill in
         form = f'action="/units/U01/ledger/2026/items/{item}/notes"'
-        assert re.search(rf'<details id="item-{re.escape(item)}"[^>]* open>\s*<summary>[^<]*'
-                         rf'（整改措施待填写）</summary>\s*<form method="post" {form}', page), item
+        assert re.search(
+            rf'<details id="item-{re.escape(item)}"[^>]* open>\s*<summary>[^<]*'
+            rf'（整改措施待填写）</summary>\s*<form method="post" {form}',
+            page,
+        ), item
     first, *others = wanted
     saved = client.post(f"/units/U01/ledger/2026/items/{first}/notes",
                         data={"csrf_token": csrf, "measures": "下月起按月补开"})  # fmt: skip

@@ -138,11 +138,11 @@ def test_the_upload_form_without_a_file_is_refused_with_400_keeping_what_was_typ
 ) -> None:
     before = record_count(web)
     # What a browser sends for a file input left empty: a part with no name and no bytes.
-    client, response = post(web, "task_b1", NO_FILE, notes="会后补传记录")
+    _, response = post(web, "task_b1", NO_FILE, notes="会后补传记录")
     assert response.status_code == 400
     assert "该任务须附佐证材料文件" in response.text and "允许的文件类型：pdf" in response.text
     page = response.text
-    assert '<main' in page and "</html>" in page  # the task page, inside the layout
+    assert "<main" in page and "</html>" in page  # the task page, inside the layout
     for value in (*FIELDS.values(), "会后补传记录"):
         assert value in page, value
     assert record_count(web) == before

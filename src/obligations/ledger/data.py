@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, aliased
 
 from obligations.ledger.catalogue import EvidenceUse
 from obligations.ledger.checks import Holder, UnitFacts
+from obligations.ledger.facts import RuleFacts, TaskFact
 from obligations.ledger.figures import FigureFact
 from obligations.ledger.items import StandingFact
 from obligations.ledger.period import LedgerPeriod
-from obligations.ledger.periodic import RuleFacts, TaskFact
 from obligations.ledger.records import (
     STANDING_LABEL,
     LoadedRecord,

@@ -26,8 +26,9 @@ from datetime import date
 
 from obligations.ledger.checks import UnitFacts, run_check
 from obligations.ledger.document import LedgerRow, Verdict
+from obligations.ledger.facts import RuleFacts, Window
 from obligations.ledger.figures import FigureFact, compose_metric
-from obligations.ledger.periodic import UNFILED, Catalogue, RuleFacts, Window, compose_rule
+from obligations.ledger.periodic import UNFILED, Catalogue, compose_rule
 from obligations.ledger.text import Part, cited, day_text, joined
 from obligations.rules.schema import Check, ItemKind, LedgerItem, Metric
 from obligations.vocabulary import ReviewState
