@@ -8,11 +8,12 @@ A completed task (its records reached its minimum count: ``Task.done_on`` is set
 too: a changed rule, 校历, holiday year or term never moves its period, opening, due or
 nominal due date nor changes its minimum count or whether its records need a file, so its
 verdict (已完成 or 逾期完成) stands. It still follows its unit and ledger item, and is retired
-or restored like any task (a retired task that was done stays done). Every other task follows the current rule, including one whose
-period has ended, whether or not it has records short of its minimum: it is still owed, and
-corrections (a 校历 imported, a term date fixed) must reach it. A task that stops being
-complete (a record withdrawn or rejected) follows the rule again from the next generation
-(:func:`obligations.tasks.state.refresh_done_on` has its rule re-planned).
+or restored like any task (a retired task that was done stays done). Every other task follows
+the current rule, including one whose period has ended, whether or not it has records short
+of its minimum: it is still owed, and corrections (a 校历 imported, a term date fixed) must
+reach it. A task that stops being complete (a record withdrawn or rejected) follows the rule
+again from the next generation (:func:`obligations.tasks.state.refresh_done_on` has its rule
+re-planned).
 """
 
 from __future__ import annotations
