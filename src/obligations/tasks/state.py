@@ -25,9 +25,10 @@ _CHUNK = 5_000
 
 def qualifying_filter() -> tuple[object, ...]:
     """:func:`obligations.tasks.status.qualifies` as conditions on ``EvidenceRecord``."""
+    # Both correlated to the record (an index or key lookup each), never a scan of all tasks.
     has_file = exists(select(EvidenceFile.id).where(EvidenceFile.record_id == EvidenceRecord.id))
-    no_file_needed = EvidenceRecord.task_id.in_(
-        select(Task.id).where(Task.file_required.is_(False))
+    no_file_needed = exists(
+        select(Task.id).where(Task.id == EvidenceRecord.task_id, Task.file_required.is_(False))
     )
     return (
         EvidenceRecord.task_id.is_not(None),
