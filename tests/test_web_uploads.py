@@ -143,6 +143,7 @@ def test_the_upload_form_without_a_file_is_refused_with_400_keeping_what_was_typ
     assert "该任务须附佐证材料文件" in response.text and "允许的文件类型：pdf" in response.text
     page = response.text
     assert "<main" in page and "</html>" in page  # the task page, inside the layout
+    assert "<legend>文件（必附）</legend>" in page  # the form said so beforehand
     for value in (*FIELDS.values(), "会后补传记录"):
         assert value in page, value
     assert record_count(web) == before
