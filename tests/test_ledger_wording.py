@@ -313,3 +313,17 @@ def test_the_units_own_meetings_say_their_topics_attendance_and_months_missed() 
     )
     assert part.terse == "中心组理论学习应开展6次、实际5次（3月未开展）"
     assert part.cited == (11, 12, 14, 15, 16)
+
+
+def test_months_told_without_files_are_named_once_and_a_proven_month_is_not_asked_again() -> None:
+    def month(n: int, *records: RecordFact) -> TaskFact:
+        status = TaskStatus.DONE if any(r.files for r in records) else TaskStatus.OVERDUE
+        return TaskFact(n, f"2026-0{n}", date(2026, n, 28), 1, status, records)
+
+    def record(n: int, day: int, files: int) -> RecordFact:
+        return RecordFact(n * 10 + day, "学习", date(2026, n, day), date(2026, n, day), files)
+
+    tasks = (month(3, record(3, 5, 0)), month(4, record(4, 6, 0)),
+             month(5, record(5, 7, 0), record(5, 9, 1)))  # fmt: skip
+    part = compose_rule(RuleFacts("r", "中心组理论学习", Scope.UNIT, tasks), plain_year=2026)
+    assert part.gaps == ("中心组理论学习：3月、4月未附佐证材料，待补交",)

@@ -74,8 +74,10 @@ def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]
         inside = [r for r in task.records if window.start <= r.held_on <= window.end]
         held = tuple(r for r in inside if task.counts(r))
         returned = tuple(r for r in inside if not r.counts)
-        unfiled = tuple(r for r in inside if r.counts and not task.counts(r))
-        running = task.ends_on > window.end and len(before) + len(held) < task.min_count
+        short = len(before) + len(held) < task.min_count
+        # Activities told without their file matter only while the task is short of proof.
+        unfiled = tuple(r for r in inside if r.counts and not task.counts(r)) if short else ()
+        running = task.ends_on > window.end and short
         reported.append(_Reported(task, held, returned, running, unfiled))
     return reported
 
@@ -335,7 +337,8 @@ def _labels(tasks: Sequence[TaskFact], plain_year: int | None, *, owners: bool =
         "、".join(dict.fromkeys(name for name in names if name)) + period_text(key, plain_year)
         for key, names in by_period.items()
     ]
-    return ("，" if owners and len(parts) > 1 and any(by_period.values()) else "、").join(parts)
+    named = any(name for names in by_period.values() for name in names)
+    return ("，" if owners and len(parts) > 1 and named else "、").join(parts)
 
 
 def _by_owner(tasks: Sequence[TaskFact]) -> dict[str, list[TaskFact]]:
