@@ -17,8 +17,13 @@ from obligations.accounts.access import Forbidden, Principal
 from obligations.accounts.users import get_user, principal_of
 from obligations.errors import NotFound
 from obligations.evidence import records
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
-from obligations.evidence.storage import UploadLimits
+from obligations.evidence.records import (
+    EvidenceInput,
+    EvidencePolicy,
+    StandingTarget,
+    StoredFile,
+)
+from obligations.evidence.storage import FileType, StoredBlob, UploadLimits
 from obligations.ledger import notes
 from obligations.tasks import waivers
 
@@ -269,6 +274,8 @@ SERVICES = {
     "set note": ("ledger notes", ("U01", "U02")),
     "set figures": ("ledger notes", ("U01", "U02")),
 }
+# A file as step 1 of the intake leaves it (this test is about who may record, not storage).
+MINUTES = StoredFile("会议记录.pdf", StoredBlob("0" * 64, 1, FileType.PDF, already_stored=False))
 SERVICE_CASES = [
     pytest.param(service, user, obj, id=f"{service}-{user}-{obj}")
     for service, (_, objects) in SERVICES.items()
@@ -284,7 +291,8 @@ def run_service(web: WebWorld, service: str, principal: Principal, key: str) -> 
     data = EvidenceInput(title="支部党员大会", held_on=date(2026, 10, 20))
     with web.sessions.begin() as db:
         if service == "add to task":
-            records.add_to_task(db, policy, task_id=int(key), data=data, by=principal, now=NOW)
+            records.add_to_task(db, policy, task_id=int(key), data=data, files=[MINUTES],
+                                by=principal, now=NOW)  # fmt: skip
         elif service == "add standing":
             target = StandingTarget(key, "6.2", 2026)
             records.add_standing(db, policy, catalog, target=target, data=data, by=principal,

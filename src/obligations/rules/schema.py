@@ -133,6 +133,9 @@ class Rule(_Strict):
     exempt_months: list[Month] = []
     workday: WorkdayPolicy = WorkdayPolicy.KEEP
     evidence_kinds: list[EvidenceKind] = [EvidenceKind.MINUTES]
+    # Whether a record must carry a file to count towards a task: false only for a rule whose
+    # proof is a figure or a narrative, where nothing is uploaded.
+    file_required: bool = True
     reminders: Reminders = Reminders()
     source: Source = Source()
 

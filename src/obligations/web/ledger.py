@@ -1,5 +1,6 @@
 """The year's ledger of a unit: HTML, downloads as DOCX, XLSX and PDF, the evidence bundle
-(ZIP), and the unit's narrative and measures for each item."""
+(ZIP), and the unit's narrative and measures for each item, with the items whose gaps still
+lack a measure listed first (each gap cell says （整改措施待填写） until one is written)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from obligations.ledger import service as compose
 from obligations.ledger.bundle import ledger_file_name, write_bundle
 from obligations.ledger.college import archive_name, compose_college, write_college_archive
 from obligations.ledger.document import LedgerDocument
+from obligations.ledger.items import lacking_measures, measures_needed
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_html import render_html
@@ -90,6 +92,7 @@ def _ledger_page(
     with web.sessions() as db:
         unit = access.require_unit(db, auth.principal, code)
         notes = list_notes(db, unit_code=unit.code, year=year)
+        rows = ledger_document_for(db, web.catalog, unit.code, year, web.today()).rows
         return page(
             request,
             "ledger.html",
@@ -104,6 +107,8 @@ def _ledger_page(
             message=message[:200],
             error=str(refused) if refused else "",
             typed=typed,
+            lacking={row.item_id: row for row in lacking_measures(rows)},
+            measures_needed=measures_needed(rows),
         )
 
 
