@@ -105,7 +105,7 @@ class Proposal:
     confidence: float = 0.0
     reasons: list[str] = field(default_factory=list)
     sha256: str = ""
-    duplicate_of: int | None = None  # a record already holding the same content
+    duplicate: str | None = None  # where the same content already is (Chinese), if anywhere
 
     @property
     def standing(self) -> bool:
