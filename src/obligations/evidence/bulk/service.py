@@ -34,7 +34,8 @@ from obligations.evidence.bulk.matching import (
 )
 from obligations.evidence.bulk.sources import Source
 from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
-from obligations.evidence.storage import BlobStore
+from obligations.evidence.storage import BlobStore, StorageRefused, UploadLimits
+from obligations.evidence.storage.detect import UploadCheck
 from obligations.models import EvidenceFile, Organization, Task
 from obligations.rules.catalog import Catalog
 from obligations.vocabulary import OrgKind
@@ -135,10 +136,13 @@ def propose_files(
     *,
     by: Principal,
     today: date,
+    limits: UploadLimits,
     progress: Callable[[str], None] | None = None,
 ) -> Iterator[Proposal]:
     """A proposal for each file of ``source``, in name order, read one at a time (memory
-    holds one file). ``progress`` is called with each file's name once it is done."""
+    holds one file). A file the store would refuse (its type by content, its size, per
+    ``limits``) gets no task and says why. ``progress`` is called with each file's name once
+    it is done."""
     with sessions() as session:
         scope = load_scope(session, catalog, request, by, today)
     seen: dict[str, str] = {}
@@ -146,7 +150,7 @@ def propose_files(
         if file.skipped:
             proposal = Proposal(file.name, reasons=[file.skipped])
         else:
-            proposal = _propose_one(source, file.name, scope)
+            proposal = _propose_one(source, file.name, scope, limits)
             if proposal.sha256 in seen:
                 proposal.duplicate = f"本批文件“{seen[proposal.sha256]}”"
             else:
@@ -162,7 +166,9 @@ def propose_files(
         yield proposal
 
 
-def _propose_one(source: Source, name: str, scope: IntakeScope) -> Proposal:
+def _propose_one(
+    source: Source, name: str, scope: IntakeScope, limits: UploadLimits
+) -> Proposal:
     try:
         data = source.read(name)
     except (InvalidRequest, OSError) as exc:
@@ -178,6 +184,13 @@ def _propose_one(source: Source, name: str, scope: IntakeScope) -> Proposal:
     )
     proposal = propose(facts, scope)
     proposal.sha256 = hashlib.sha256(data).hexdigest()
+    try:
+        check = UploadCheck(limits, name.rsplit("/", 1)[-1])
+        check.feed(data)
+        check.finish(lambda: io.BytesIO(data))
+    except StorageRefused as exc:
+        proposal.task_id, proposal.confidence = None, 0.0
+        proposal.reasons.append(f"不能登记：{exc}")
     return proposal
 
 
