@@ -112,6 +112,12 @@ class Proposal:
         return self.task_id is None and self.ledger_item is not None
 
 
+def refuse(proposal: Proposal, reason: str) -> None:
+    """Mark a proposal as one that cannot be recorded, for ``reason`` (Chinese)."""
+    _no_task(proposal)
+    proposal.reasons.append(reason)
+
+
 def propose(facts: FileFacts, scope: IntakeScope) -> Proposal:
     """The proposal for one file (see the module's docstring for the confidence)."""
     places = clues.Places.of(_name_text(facts.name), facts.text)
@@ -172,7 +178,10 @@ def _name_text(name: str) -> str:
 
 
 def _no_task(proposal: Proposal) -> Proposal:
+    """No task: nothing to record (the rule stays named, the ledger item goes: a row with an
+    item and no task would read as standing evidence)."""
     proposal.task_id, proposal.period_key, proposal.confidence = None, None, 0.0
+    proposal.ledger_item = proposal.branch_code = proposal.person_code = None
     return proposal
 
 

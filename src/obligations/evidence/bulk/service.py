@@ -31,6 +31,7 @@ from obligations.evidence.bulk.matching import (
     StandingRef,
     TaskRef,
     propose,
+    refuse,
 )
 from obligations.evidence.bulk.sources import Source
 from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
@@ -158,7 +159,7 @@ def propose_files(
                 with sessions() as session:
                     record_id = stored_record(session, proposal.sha256)
                 if record_id is not None:
-                    proposal.duplicate = f"已登记材料 {record_id}"
+                    proposal.duplicate = f"已登记材料（编号 {record_id}）"
         if proposal.duplicate:
             proposal.reasons.append(f"内容与{proposal.duplicate}相同，不会重复登记")
         if progress is not None:
@@ -189,8 +190,7 @@ def _propose_one(
         check.feed(data)
         check.finish(lambda: io.BytesIO(data))
     except StorageRefused as exc:
-        proposal.task_id, proposal.confidence = None, 0.0
-        proposal.reasons.append(f"不能登记：{exc}")
+        refuse(proposal, f"不能登记：{exc}")
     return proposal
 
 
@@ -252,7 +252,7 @@ def _apply_one(
     with sessions() as session:
         existing = stored_record(session, digest)
     if existing is not None or digest in recorded_hashes:
-        where = f"已登记材料 {existing}" if existing is not None else "本批已登记的文件"
+        where = f"已登记材料（编号 {existing}）" if existing is not None else "本批已登记的文件"
         raise InvalidRequest(f"内容与{where}相同，不重复登记")
     target: intake.Target
     if row.task_id is not None:
