@@ -89,7 +89,9 @@ def pdf_bytes(lines: Sequence[str]) -> bytes:
     out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
     for offset in offsets:
         out.write(b"%010d 00000 n \n" % offset)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref))
+    out.write(
+        b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    )
     return out.getvalue()
 
 
@@ -100,7 +102,9 @@ def _exif(taken: datetime | None) -> Image.Exif:
     return exif
 
 
-def jpeg_bytes(taken: datetime | None, *, size: tuple[int, int] = (16, 16), noise: bytes = b"") -> bytes:
+def jpeg_bytes(
+    taken: datetime | None, *, size: tuple[int, int] = (16, 16), noise: bytes = b""
+) -> bytes:
     """A JPEG photo taken at ``taken`` (EXIF DateTimeOriginal); ``noise`` appended after the
     image's end marker makes a file of any size (viewers ignore it)."""
     out = io.BytesIO()

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from obligations.cli.main import cli
 from obligations.db import make_engine, session_factory
 from obligations.models import EvidenceRecord, Task
+from obligations.timeutil import LOCAL_TZ
 
 NOW = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 1 December in Asia/Shanghai
 
@@ -89,7 +90,9 @@ def year_folder(root: Path) -> Path:
     folder = root / "2026台账材料"
     (folder / "3月").mkdir(parents=True)
     (folder / "3月" / "主题党日记录.docx").write_bytes(
-        docx_bytes(["机电工程学院教工第一党支部主题党日活动记录", "时间：2026年3月12日", "实到 14 人"])
+        docx_bytes(
+            ["机电工程学院教工第一党支部主题党日活动记录", "时间：2026年3月12日", "实到 14 人"]
+        )
     )
     (folder / "2026.4.8 中心组学习.pdf").write_bytes(
         pdf_bytes(["中心组理论学习记录", "时间：2026年4月8日", "参会人数：9"])
@@ -97,7 +100,7 @@ def year_folder(root: Path) -> Path:
     (folder / "学生第一党支部支委会签到表20260520.xlsx").write_bytes(
         sign_in_sheet("支部委员会会议签到表", ["张三", "李四", "王五", "赵六", "钱七"])
     )
-    (folder / "IMG_0423.jpg").write_bytes(jpeg_bytes(datetime(2026, 4, 23, 10, 0)))
+    (folder / "IMG_0423.jpg").write_bytes(jpeg_bytes(datetime(2026, 4, 23, 10, 0, tzinfo=LOCAL_TZ)))
     return folder
 
 
@@ -167,8 +170,12 @@ def test_accept_above_records_only_the_confident_proposals(
 ) -> None:
     folder = year_folder(tmp_path)
     (folder / "副本").mkdir()
-    (folder / "副本" / "主题党日记录.docx").write_bytes((folder / "3月" / "主题党日记录.docx").read_bytes())
-    result = sqlite_deployment.run("evidence", "intake", folder, "--unit", "U01", "--accept-above", "0.9")
+    (folder / "副本" / "主题党日记录.docx").write_bytes(
+        (folder / "3月" / "主题党日记录.docx").read_bytes()
+    )
+    result = sqlite_deployment.run(
+        "evidence", "intake", folder, "--unit", "U01", "--accept-above", "0.9"
+    )
     assert result.exit_code == 0, result.output
     assert "内容与本批文件“3月/主题党日记录.docx”相同，不会重复登记" in result.output
     assert "共登记 3 个文件，未登记 0 个" in result.output
@@ -182,7 +189,10 @@ def test_a_csv_sheet_neutralises_formula_like_titles_and_reads_them_back(
     folder.mkdir()
     (folder / "2026-03-18 中心组学习.docx").write_bytes(docx_bytes(["=HYPERLINK(1) 中心组学习"]))
     sheet = tmp_path / "建议.csv"
-    assert sqlite_deployment.run("evidence", "intake", folder, "--unit", "U01", "-o", sheet).exit_code == 0
+    assert (
+        sqlite_deployment.run("evidence", "intake", folder, "--unit", "U01", "-o", sheet).exit_code
+        == 0
+    )
     (row,) = list(csv.DictReader(io.StringIO(sheet.read_text(encoding="utf-8-sig"))))
     assert row["标题"] == "'=HYPERLINK(1) 中心组学习" and row["确认"] == "是"
     assert sqlite_deployment.run("evidence", "intake", "--apply", sheet).exit_code == 0
@@ -197,10 +207,16 @@ def test_bad_input_is_refused_in_chinese_with_exit_2(
     cases = [
         (("evidence", "intake", folder), "请给出文件夹或 .zip 压缩包，以及 --unit"),
         (("evidence", "intake", folder, "--unit", "U99"), "没有编号为 U99 的单位"),
-        (("evidence", "intake", folder, "--unit", "U01", "--branch", "U02-B01"), "支部 U02-B01 不属于 U01"),
+        (
+            ("evidence", "intake", folder, "--unit", "U01", "--branch", "U02-B01"),
+            "支部 U02-B01 不属于 U01",
+        ),
         (("evidence", "intake", tmp_path / "无.zip", "--unit", "U01"), "找不到"),
         (("evidence", "intake", folder / "IMG_0423.jpg", "--unit", "U01"), "不是 ZIP 压缩包"),
-        (("evidence", "intake", folder, "--unit", "U01", "-o", tmp_path / "x.txt"), "只能保存为 .csv 或 .xlsx"),
+        (
+            ("evidence", "intake", folder, "--unit", "U01", "-o", tmp_path / "x.txt"),
+            "只能保存为 .csv 或 .xlsx",
+        ),
     ]
     for args, message in cases:
         result = sqlite_deployment.run(*args)
@@ -228,13 +244,21 @@ def test_hostile_archives_are_refused_whole_with_nothing_stored(
         "穿越.zip": ("指向压缩包之外", [good, ("../../etc/2026-03-19 中心组学习.docx", good[1])]),
         "绝对.zip": ("是绝对路径", [good, ("/tmp/2026-03-19 中心组学习.docx", good[1])]),
         "盘符.zip": ("是绝对路径", [good, ("C:\\2026-03-19 中心组学习.docx", good[1])]),
-        "链接.zip": ("是符号链接", [good, (_symlink("2026-03-19 中心组学习.docx"), b"/etc/passwd")]),
+        "链接.zip": (
+            "是符号链接",
+            [good, (_symlink("2026-03-19 中心组学习.docx"), b"/etc/passwd")],
+        ),
         "长名.zip": ("名称过长", [good, ("中" * 86 + ".docx", good[1])]),
-        "炸弹.zip": ("疑似压缩炸弹", [good, ("2026-03-19 中心组学习.docx", b"\0" * 60 * 1024 * 1024)]),
+        "炸弹.zip": (
+            "疑似压缩炸弹",
+            [good, ("2026-03-19 中心组学习.docx", b"\0" * 60 * 1024 * 1024)],
+        ),
     }
     for name, (why, entries) in hostile.items():
         archive = _zip(tmp_path / name, entries)  # type: ignore[arg-type]
-        result = deployment.run("evidence", "intake", archive, "--unit", "U01", "--accept-above", "0")
+        result = deployment.run(
+            "evidence", "intake", archive, "--unit", "U01", "--accept-above", "0"
+        )
         assert result.exit_code == 2, (name, result.output)
         assert why in result.output and "已拒绝整个压缩包" in result.output, result.output
     assert deployment.records() == 0 and deployment.stored_objects() == []

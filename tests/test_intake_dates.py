@@ -60,7 +60,16 @@ def test_dates_come_in_the_order_they_are_written() -> None:
 
 
 @pytest.mark.parametrize(
-    ("text", "value"), [("十", 10), ("十二", 12), ("二十", 20), ("二十三", 23), ("三十一", 31), ("7", 7), ("十十", None)]
+    ("text", "value"),
+    [
+        ("十", 10),
+        ("十二", 12),
+        ("二十", 20),
+        ("二十三", 23),
+        ("三十一", 31),
+        ("7", 7),
+        ("十十", None),
+    ],
 )
 def test_chinese_numbers_up_to_ninety_nine(text: str, value: int | None) -> None:
     assert chinese_number(text) == value

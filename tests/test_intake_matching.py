@@ -38,7 +38,9 @@ def _tasks() -> list[TaskRef]:
         if rule.period is PeriodKind.TERM:
             periods = [term_period(date(2023, 10, 15), 3)]
         else:
-            periods = rule_periods(rule, SAMPLE_CALENDAR, date(2026, 1, 1), date(2026, 12, 31)).periods
+            periods = rule_periods(
+                rule, SAMPLE_CALENDAR, date(2026, 1, 1), date(2026, 12, 31)
+            ).periods
         owners: list[tuple[str, str | None]] = [("U01", None)]
         if rule.scope is Scope.BRANCH:
             owners = [(b.code, None) for b in BRANCHES]
@@ -46,8 +48,12 @@ def _tasks() -> list[TaskRef]:
             owners = [("U01", p.code) for p in PEOPLE]
         for org, person in owners:
             for p in periods:
-                settled = "已完成" if (rule.id, p.key) == ("staff-political-study", "2026-06") else None
-                tasks.append(TaskRef(next(ids), rule.id, org, person, p.key, p.start, p.end, settled))
+                settled = (
+                    "已完成" if (rule.id, p.key) == ("staff-political-study", "2026-06") else None
+                )
+                tasks.append(
+                    TaskRef(next(ids), rule.id, org, person, p.key, p.start, p.end, settled)
+                )
     return tasks
 
 
@@ -74,16 +80,58 @@ def task_of(rule_id: str, org: str, period: str, person: str | None = None) -> i
 @pytest.mark.parametrize(
     ("name", "text", "rule_id", "org", "period", "person"),
     [
-        ("2026年3月中心组学习记录.docx", "中心组理论学习\n时间：2026年3月18日", "central-group-study", "U01", "2026-03", None),
+        (
+            "2026年3月中心组学习记录.docx",
+            "中心组理论学习\n时间：2026年3月18日",
+            "central-group-study",
+            "U01",
+            "2026-03",
+            None,
+        ),
         ("20260415教职工政治学习.pdf", "", "staff-political-study", "U01", "2026-04", None),
         ("教工第一党支部2026.3.12主题党日.docx", "", "theme-party-day", "U01-B01", "2026-03", None),
-        ("学生第一支部 支委会 2026-05-20.docx", "", "branch-committee-meeting", "U01-B03", "2026-05", None),
-        ("2026年5月8日学生第一党支部党课.docx", "", "branch-party-lecture", "U01-B03", "2026-Q2", None),
-        ("党员大会记录.docx", "教工第一党支部党员大会\n时间：二〇二六年九月三日", "branch-general-meeting", "U01-B01", "2026-Q3", None),
-        ("2026年度组织生活会（教工第一党支部）2026年12月1日.docx", "", "organizational-life-meeting", "U01-B01", "2026", None),
+        (
+            "学生第一支部 支委会 2026-05-20.docx",
+            "",
+            "branch-committee-meeting",
+            "U01-B03",
+            "2026-05",
+            None,
+        ),
+        (
+            "2026年5月8日学生第一党支部党课.docx",
+            "",
+            "branch-party-lecture",
+            "U01-B03",
+            "2026-Q2",
+            None,
+        ),
+        (
+            "党员大会记录.docx",
+            "教工第一党支部党员大会\n时间：二〇二六年九月三日",
+            "branch-general-meeting",
+            "U01-B01",
+            "2026-Q3",
+            None,
+        ),
+        (
+            "2026年度组织生活会（教工第一党支部）2026年12月1日.docx",
+            "",
+            "organizational-life-meeting",
+            "U01-B01",
+            "2026",
+            None,
+        ),
         ("2026-01-15 党费收缴情况公布.pdf", "", "dues-disclosure", "U01", "2026-01", None),
         ("2026.07.09 党员发展工作检查.docx", "", "recruitment-check", "U01", "2026-H2", None),
-        ("2026年10月12日所属党支部设置情况摸底.docx", "", "branch-setup-survey", "U01", "2026-2027", None),
+        (
+            "2026年10月12日所属党支部设置情况摸底.docx",
+            "",
+            "branch-setup-survey",
+            "U01",
+            "2026-2027",
+            None,
+        ),
         ("流动党员排查 2026-04-01.docx", "", "mobile-member-check", "U01", "2025-2026-2", None),
         ("2026年6月3日刘文静讲党课.docx", "", "committee-party-lecture", "U01", "2026", "T0001"),
         ("2026-10-10 任超 思政课.docx", "", "ideological-lesson", "U01", "2026-2027-1", "T0004"),
@@ -99,7 +147,9 @@ def test_a_file_is_matched_to_the_task_of_its_rule_owner_and_period(
 
 
 def test_the_reasons_say_where_each_clue_was_found() -> None:
-    facts = FileFacts("3月/主题党日.docx", "教工第一党支部主题党日活动记录\n时间：2026年3月12日\n签到 23 人")
+    facts = FileFacts(
+        "3月/主题党日.docx", "教工第一党支部主题党日活动记录\n时间：2026年3月12日\n签到 23 人"
+    )
     proposal = propose(facts, SCOPE)
     assert proposal.reasons == [
         "文件名含“主题党日”",
@@ -184,7 +234,9 @@ def test_dates_of_name_and_text_that_disagree_lower_the_confidence() -> None:
 
 def test_a_future_date_is_not_proposed() -> None:
     proposal = propose(FileFacts("2026-12-20 中心组学习.docx"), SCOPE)
-    assert proposal.task_id is None and "活动日期 2026年12月20日 晚于今天，请核对" in proposal.reasons
+    assert (
+        proposal.task_id is None and "活动日期 2026年12月20日 晚于今天，请核对" in proposal.reasons
+    )
 
 
 def test_standing_evidence_is_proposed_by_the_phrase_its_item_expects() -> None:

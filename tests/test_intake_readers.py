@@ -16,13 +16,21 @@ from benchmarks.intake_files import (
 
 from obligations.evidence.bulk import readers
 from obligations.evidence.bulk.readers import read
+from obligations.timeutil import LOCAL_TZ
 
 
 def test_a_word_file_gives_its_paragraphs_and_table_cells() -> None:
-    data = docx_bytes(["主题党日活动记录", "时间：2026年3月12日"], [["姓名", "签名"], ["张三", "√"]])
+    data = docx_bytes(
+        ["主题党日活动记录", "时间：2026年3月12日"], [["姓名", "签名"], ["张三", "√"]]
+    )
     reading = read("记录.docx", data)
     assert reading.problem is None
-    assert reading.text.splitlines() == ["主题党日活动记录", "时间：2026年3月12日", "姓名\t签名", "张三\t√"]
+    assert reading.text.splitlines() == [
+        "主题党日活动记录",
+        "时间：2026年3月12日",
+        "姓名\t签名",
+        "张三\t√",
+    ]
 
 
 def test_a_pdf_gives_its_chinese_text() -> None:
@@ -46,12 +54,12 @@ def test_a_text_file_in_gbk_is_read() -> None:
 
 
 def test_a_jpeg_gives_the_day_it_was_taken() -> None:
-    reading = read("IMG_0001.JPG", jpeg_bytes(datetime(2026, 3, 12, 14, 30)))
+    reading = read("IMG_0001.JPG", jpeg_bytes(datetime(2026, 3, 12, 14, 30, tzinfo=LOCAL_TZ)))
     assert (reading.photo, reading.taken_on) == (True, date(2026, 3, 12))
 
 
 def test_a_heic_photo_gives_the_day_it_was_taken() -> None:
-    reading = read("IMG_0002.HEIC", heic_bytes(datetime(2026, 7, 1, 9, 0)))
+    reading = read("IMG_0002.HEIC", heic_bytes(datetime(2026, 7, 1, 9, 0, tzinfo=LOCAL_TZ)))
     assert (reading.photo, reading.taken_on) == (True, date(2026, 7, 1))
 
 

@@ -90,17 +90,17 @@ def intake_command(
 def _propose(
     app: AppContext, source: Source, request: IntakeRequest, *, now: Any, quiet: bool
 ) -> list[Proposal]:
-    from tqdm import tqdm
+    from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
     total = len(source.files())
     show = not quiet and sys.stderr.isatty()
     with tqdm(total=total, unit="个", desc="读取文件", file=sys.stderr, disable=not show) as bar:
-        return list(
-            propose_files(
-                app.sessions, app.catalog, source, request, by=operator(app.actor),
-                today=local_date(now), limits=app.evidence_policy.limits, progress=lambda _name: bar.update(1),
-            )
+        proposals = propose_files(
+            app.sessions, app.catalog, source, request, by=operator(app.actor),
+            today=local_date(now), limits=app.evidence_policy.limits,
+            progress=lambda _name: bar.update(1),
         )  # fmt: skip
+        return list(proposals)
 
 
 def _apply_sheet(app: AppContext, path: Path) -> None:

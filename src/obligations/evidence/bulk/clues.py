@@ -82,9 +82,7 @@ def find_hits(places: Places, terms: Sequence[Term]) -> list[Hit]:
                 spans.append((start, start + len(term.text), term))
                 start = text.find(term.text, start + 1)
         for start, end, term in spans:
-            inside = any(
-                s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans
-            )
+            inside = any(s <= start and end <= e and (e - s) > (end - start) for s, e, _ in spans)
             if not inside:
                 hits.append(Hit(term, place, start))
     return hits

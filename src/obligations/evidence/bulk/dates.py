@@ -57,7 +57,9 @@ _PATTERNS: list[tuple[DateForm, re.Pattern[str]]] = [
     ),
     (
         DateForm.CHINESE_NUMERALS,
-        re.compile(rf"([{_DIGIT}]{{4}})\s*年\s*([{_CN_SMALL}]{{1,3}})\s*月\s*([{_CN_SMALL}]{{1,3}})\s*[日号]"),
+        re.compile(
+            rf"([{_DIGIT}]{{4}})\s*年\s*([{_CN_SMALL}]{{1,3}})\s*月\s*([{_CN_SMALL}]{{1,3}})\s*[日号]"
+        ),
     ),
     (
         DateForm.SEPARATED,

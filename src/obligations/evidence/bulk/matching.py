@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from obligations.evidence.bulk import clues
-from obligations.evidence.bulk.clues import Hit, Place, Places, Term
+from obligations.evidence.bulk.clues import Place, Places, Term
 from obligations.evidence.bulk.dates import FoundDate, find_dates
 from obligations.rules.schema import Rule, Scope
 from obligations.textcheck import MAX_TITLE
@@ -197,7 +197,8 @@ def _held_on(
     named = _in_year(in_name.dates, scope.year)
     texted = _in_year(in_text.dates, scope.year)
     labelled = [d for d in texted if _labelled(facts.text, d)]
-    text_date = (labelled or texted or [None])[0]
+    text_found = labelled or texted
+    text_date = text_found[0] if text_found else None
     if named:
         held, score = named[0].day, 0.3
         reasons.append(f"文件名日期 {_cn(held)}")
@@ -335,4 +336,3 @@ def _standing(
         proposal.reasons.append("未找到活动日期")
         return
     proposal.confidence = round(min(0.8, score + _RULE_WEIGHT[choice.place] + 0.2), 2)
-

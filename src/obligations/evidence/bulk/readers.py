@@ -47,7 +47,7 @@ class Reading:
 
 
 def extension(name: str) -> str:
-    """".docx" for "记录.DOCX"; "" without one."""
+    """ ".docx" for "记录.DOCX"; "" without one."""
     stem, dot, ext = name.rpartition(".")
     return f".{ext.lower()}" if dot and stem else ""
 
@@ -155,7 +155,7 @@ def _pdf(data: bytes) -> Reading:
 
 
 def _xlsx(data: bytes) -> Reading:
-    from openpyxl import load_workbook
+    from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
 
     _check_office_zip(data)
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)

@@ -167,9 +167,7 @@ def propose_files(
         yield proposal
 
 
-def _propose_one(
-    source: Source, name: str, scope: IntakeScope, limits: UploadLimits
-) -> Proposal:
+def _propose_one(source: Source, name: str, scope: IntakeScope, limits: UploadLimits) -> Proposal:
     try:
         data = source.read(name)
     except (InvalidRequest, OSError) as exc:

@@ -28,6 +28,7 @@ HEADERS = [
 ]  # fmt: skip
 REQUIRED = [CONFIRM, "文件", "任务编号", "台账条目", "活动日期", "标题", "材料类型", "单位", "来源"]
 YES = frozenset({"是", "y", "yes", "1", "√", "✓", "✔", "true", "确认"})
+_WIDTHS = [6, 40, 9, 24, 8, 10, 8, 12, 12, 40, 10, 8, 7, 60]  # columns A to N, in characters
 _KINDS = {k.label: k for k in EvidenceKind} | {k.value: k for k in EvidenceKind}
 
 
@@ -71,7 +72,7 @@ def write(
             writer.writerow(HEADERS)
             writer.writerows(csv_row(["" if v is None else v for v in row]) for row in rows)
     elif suffix == ".xlsx":
-        from openpyxl import Workbook
+        from openpyxl import Workbook  # type: ignore[import-untyped, unused-ignore]
 
         workbook = Workbook()
         sheet = workbook.active
@@ -80,7 +81,7 @@ def write(
         sheet.append(HEADERS)
         for row in rows:
             sheet.append(row)
-        for letter, width in zip("ABCDEFGHIJKLMN", [6, 40, 9, 24, 8, 10, 8, 12, 12, 40, 10, 8, 7, 60], strict=True):  # fmt: skip
+        for letter, width in zip("ABCDEFGHIJKLMN", _WIDTHS, strict=True):
             sheet.column_dimensions[letter].width = width
         sheet.freeze_panes = "C2"
         neutralise_workbook(workbook)
@@ -126,7 +127,7 @@ def _table(path: Path) -> list[list[Any]]:
                 text = raw.decode("gb18030")  # saved again by Excel on Chinese Windows
             return [list(r) for r in csv.reader(io.StringIO(text))]
         if suffix == ".xlsx":
-            from openpyxl import load_workbook
+            from openpyxl import load_workbook  # type: ignore[import-untyped, unused-ignore]
 
             workbook = load_workbook(path, read_only=True, data_only=True)
             try:

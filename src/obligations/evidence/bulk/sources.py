@@ -167,7 +167,9 @@ def checked_entries(archive: zipfile.ZipFile, limits: ArchiveLimits) -> dict[str
         name = entry_name(info)
         problem = _entry_problem(info, name, limits)
         if problem:
-            raise ArchiveRefused(f"压缩包中的“{name[:80]}”{problem}，已拒绝整个压缩包，未登记任何材料")
+            raise ArchiveRefused(
+                f"压缩包中的“{name[:80]}”{problem}，已拒绝整个压缩包，未登记任何材料"
+            )
         total += info.file_size
         if total > limits.max_total:
             raise ArchiveRefused(
