@@ -60,12 +60,20 @@ def pdf_bytes(lines: Sequence[str]) -> bytes:
         ops.append(f"<{encoded}> Tj T*")
     ops.append("ET")
     content = "\n".join(ops).encode("ascii")
+    used = sorted({ord(c) for line in lines for c in line if ord(c) <= 0xFFFF})
+    chars = [used[i : i + 100] for i in range(0, len(used), 100)]  # at most 100 per block
+    blocks = "".join(
+        f"{len(block)} beginbfchar\n"
+        + "".join(f"<{c:04X}> <{c:04X}>\n" for c in block)
+        + "endbfchar\n"
+        for block in chars
+    )  # only the characters used: a full-range map costs a reader ~1 s to expand
     cmap = (
         b"/CIDInit /ProcSet findresource begin 12 dict begin begincmap\n"
         b"/CMapName /Identity-UCS def /CMapType 2 def\n"
         b"1 begincodespacerange <0000> <FFFF> endcodespacerange\n"
-        b"1 beginbfrange <0000> <FFFF> <0000> endbfrange\n"
-        b"endcmap CMapName currentdict /CMap defineresource pop end end\n"
+        + blocks.encode("ascii")
+        + b"endcmap CMapName currentdict /CMap defineresource pop end end\n"
     )
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
