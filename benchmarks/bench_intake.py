@@ -27,7 +27,6 @@ from pathlib import Path
 
 from benchmarks.intake_corpus import build, owed_tasks
 from benchmarks.intake_files import docx_bytes, jpeg_bytes, pdf_bytes, sign_in_sheet
-
 from obligations.accounts.access import operator
 from obligations.composition import Root
 from obligations.evidence.bulk.service import IntakeRequest, propose_files
@@ -167,7 +166,7 @@ def _rss_kib(field: str) -> int:
 def child(data_dir: Path, corpus: Path) -> None:
     root = Root(Settings(data_dir=data_dir))
     _ = root.catalog, root.sessions  # built before the baseline: the run's cost only
-    import docx, openpyxl, pypdf, PIL.Image  # noqa: E401, F401  (imported before the baseline)
+    import docx  # noqa: F401  (imported before the baseline)
 
     before = _rss_kib("VmRSS")
     started = time.perf_counter()

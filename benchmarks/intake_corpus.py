@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from benchmarks.intake_files import docx_bytes, jpeg_bytes, pdf_bytes, sign_in_sheet
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from benchmarks.intake_files import docx_bytes, jpeg_bytes, pdf_bytes, sign_in_sheet
 from obligations.evidence.bulk.clues import rule_terms
 from obligations.models import Organization, Task
 from obligations.rules.catalog import Catalog
@@ -32,8 +32,10 @@ from obligations.timeutil import LOCAL_TZ
 
 SEED = 16
 _CN = "〇一二三四五六七八九"
-NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊",
-         "徐丽", "孙强", "胡军", "朱琳", "高翔", "林峰", "何平", "郭艳", "马超", "罗兰"]  # fmt: skip
+NAMES = [
+    "张伟", "王芳", "李娜", "刘洋", "陈静", "杨帆", "赵磊", "黄敏", "周杰", "吴昊",
+    "徐丽", "孙强", "胡军", "朱琳", "高翔", "林峰", "何平", "郭艳", "马超", "罗兰",
+]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -153,7 +155,40 @@ def _who(rng: random.Random, task: Owed) -> tuple[str, str]:
     return "", ""
 
 
+# Names a secretary may use that the catalog does not list: files named so are labelled with
+# their task all the same, and count against recall when intake cannot place them.
+UNLISTED = {
+    "theme-party-day": "固定党日",
+    "party-group-meeting": "小组学习",
+    "central-group-study": "理论学习",
+    "branch-committee-meeting": "支部工作会",
+    "branch-general-meeting": "全体党员会议",
+}
+
+
+def _hard(rng: random.Random, task: Owed, held: date) -> tuple[str, bytes] | None:
+    """About one file in seven is harder: the activity named only in the body of the text,
+    a name the catalog does not list, or a file name whose date disagrees with the text's."""
+    if rng.random() >= 0.15:
+        return None
+    who, who_full = _who(rng, task)
+    day = f"{held.year}年{held.month}月{held.day}日"
+    habit = rng.randrange(3)
+    if habit == 0:
+        body = f"{who_full}于{day}召开{rng.choice(task.terms)}，传达学习上级精神。"
+        return f"{held.month}月/活动记录{rng.randrange(100)}.docx", docx_bytes(["会议记录", body])
+    if habit == 1 and task.rule_id in UNLISTED:
+        name = f"{held:%Y%m%d}{who}{UNLISTED[task.rule_id]}.docx"
+        return name, docx_bytes([f"{who_full}{UNLISTED[task.rule_id]}记录", f"时间：{day}"])
+    wrong = held - timedelta(days=rng.randrange(20, 40))
+    name = f"{wrong:%Y%m%d}{who}{rng.choice(task.terms)}.docx"
+    return name, docx_bytes([f"{who_full}{task.terms[0]}记录", f"时间：{day}"])
+
+
 def _file(rng: random.Random, task: Owed, held: date, shape: str) -> tuple[str, bytes]:
+    hard = _hard(rng, task, held)
+    if hard is not None:
+        return hard
     term = rng.choice(task.terms)
     who, who_full = _who(rng, task)
     suffix = {"docx": rng.choice(["记录", "会议记录", "纪要", ""]), "pdf": rng.choice(["记录", ""]),
@@ -172,8 +207,11 @@ def _file(rng: random.Random, task: Owed, held: date, shape: str) -> tuple[str, 
     when = cn_date(held) if rng.random() < 0.3 else day
     heading = f"{who_full}{term}{suffix or '记录'}"
     attending = rng.randrange(5, 30)
-    lines = [heading, f"时间：{when}", "地点：学院会议室", f"应到 {attending + 2} 人，实到 {attending} 人",
-             "主要内容：传达学习上级会议精神，结合实际研究部署下一步工作。"]  # fmt: skip
+    lines = [
+        heading, f"时间：{when}", "地点：学院会议室",
+        f"应到 {attending + 2} 人，实到 {attending} 人",
+        "主要内容：传达学习上级会议精神，结合实际研究部署下一步工作。",
+    ]  # fmt: skip
     if shape == "docx":
         return name, docx_bytes(lines)
     if shape == "pdf":
