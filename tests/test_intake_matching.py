@@ -243,3 +243,17 @@ def test_standing_evidence_is_proposed_by_the_phrase_its_item_expects() -> None:
     proposal = propose(FileFacts("2026-05-06 困难党员台账.xlsx"), SCOPE)
     assert (proposal.task_id, proposal.ledger_item, proposal.title) == (None, "3.6", "困难党员台账")
     assert proposal.standing and 0 < proposal.confidence <= 0.8
+
+
+def test_a_synonym_a_college_adds_to_its_catalog_is_recognised() -> None:
+    rules = [
+        r.model_copy(update={"synonyms": [*r.synonyms, "固定党日"]})
+        if r.id == "theme-party-day"
+        else r
+        for r in SCOPE.rules
+    ]
+    name = "教工第一党支部2026.3.12固定党日.docx"
+    assert propose(FileFacts(name), SCOPE).reasons[0] == "未找到对应的规则"
+    proposal = propose(FileFacts(name), IntakeScope(**{**SCOPE.__dict__, "rules": rules}))
+    assert proposal.task_id == task_of("theme-party-day", "U01-B01", "2026-03")
+    assert proposal.reasons[0] == "文件名含“固定党日”"
