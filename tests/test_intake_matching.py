@@ -257,3 +257,8 @@ def test_a_synonym_a_college_adds_to_its_catalog_is_recognised() -> None:
     proposal = propose(FileFacts(name), IntakeScope(**{**SCOPE.__dict__, "rules": rules}))
     assert proposal.task_id == task_of("theme-party-day", "U01-B01", "2026-03")
     assert proposal.reasons[0] == "文件名含“固定党日”"
+
+
+def test_a_date_right_after_a_folder_name_is_found() -> None:
+    proposal = propose(FileFacts("9月/2026.9.10 中心组学习.pdf"), SCOPE)
+    assert proposal.task_id == task_of("central-group-study", "U01", "2026-09")

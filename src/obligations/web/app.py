@@ -30,6 +30,7 @@ from obligations.web import (
     feed,
     ledger,
     pages_auth,
+    pages_intake,
     pages_main,
     pages_task,
 )
@@ -84,6 +85,7 @@ def create_app(
         pages_auth,
         pages_main,
         pages_task,
+        pages_intake,
         ledger,
         admin,
         admin_import,

@@ -190,7 +190,8 @@ def _held_on(
 ) -> tuple[date | None, float]:
     """The activity date and its weight: the file name's, else a labelled one in the text,
     else the text's first, else the photo's EXIF; dates outside the year are set aside."""
-    in_name = find_dates(places.name, year=scope.year, compact=True)
+    # Folders apart, each part its own (a "/" before 2026.9.10 is not part of the date).
+    in_name = find_dates(places.name.replace("/", " "), year=scope.year, compact=True)
     in_text = find_dates(facts.text[:5000], year=scope.year)
     for written in [*in_name.refused, *in_text.refused]:
         reasons.append(f"日期“{written}”不存在，已忽略")
