@@ -204,7 +204,7 @@ def test_a_period_already_done_is_said_and_not_confident() -> None:
 def test_a_branch_activity_without_a_branch_name_asks_for_one() -> None:
     proposal = propose(FileFacts("2026.3.12 主题党日.docx"), SCOPE)
     assert proposal.task_id is None
-    assert "未找到支部名称（可用 --branch 指定支部）" in proposal.reasons
+    assert "未找到支部名称（可指定支部后重新整理）" in proposal.reasons
 
 
 def test_a_branch_given_by_the_user_closes_the_gap() -> None:

@@ -53,6 +53,12 @@ def records(web: WebWorld) -> int:
         return db.scalar(select(func.count()).select_from(EvidenceRecord)) or 0
 
 
+def shown_value(html: str, field: str) -> str:
+    found = re.search(rf'name="{field}"[^>]*value="([^"]*)"', html)
+    assert found is not None, field
+    return found[1]
+
+
 def upload(client: object, csrf: str, data: bytes, name: str = "2026.zip") -> object:
     return client.post(  # type: ignore[attr-defined]
         "/units/U01/intake",
@@ -87,9 +93,9 @@ def test_a_zip_gives_proposals_and_the_corrected_and_accepted_rows_close_their_t
             f"task_{i_theme}": str(theme), f"held_{i_theme}": "2026-10-20",
             f"title_{i_theme}": "10月主题党日", f"kind_{i_theme}": "minutes"}  # fmt: skip
     for name, i in index.items():
-        if i != i_theme:
-            form |= {f"task_{i}": re.search(rf'name="task_{i}"[^>]*value="(\d*)"', shown.text)[1],  # type: ignore[index]
-                     f"held_{i}": re.search(rf'name="held_{i}"[^>]*value="([\d-]*)"', shown.text)[1],  # type: ignore[index]
+        if i != i_theme:  # as proposed
+            form |= {f"task_{i}": shown_value(shown.text, f"task_{i}"),
+                     f"held_{i}": shown_value(shown.text, f"held_{i}"),
                      f"title_{i}": name, f"kind_{i}": "minutes"}  # fmt: skip
     applied = client.post(location, data=form)
     assert applied.status_code == 200, applied.text

@@ -288,7 +288,7 @@ def _branch(
     terms = [Term(name, org.code) for org in scope.branches for name in org.names]
     choice = clues.strongest(clues.find_hits(places, terms))
     if choice is None:
-        proposal.reasons.append("未找到支部名称（可用 --branch 指定支部）")
+        proposal.reasons.append("未找到支部名称（可指定支部后重新整理）")
         return None
     if choice.rival:
         proposal.reasons.append("提到多个支部，无法确定是哪个支部的活动")
