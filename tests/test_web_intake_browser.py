@@ -5,6 +5,7 @@ test-artifacts/browser/."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -84,8 +85,8 @@ def test_a_unit_manager_uploads_a_zip_corrects_one_proposal_and_accepts_the_rest
     page.click("a[href='/units/U01/intake']")
     page.set_input_files("input[name=archive]", str(archive))
     shoot(page, f"intake-{size}-1-upload")
-    page.click("form.upload button[type=submit]")
-    page.wait_for_load_state()
+    page.click("form.upload button[type=submit]")  # sent by upload.js, showing its progress
+    page.wait_for_url(re.compile(r"/units/U01/intake/[0-9a-f]{32}$"))
     assert "确认前不会登记任何材料" in page.inner_text("main")
     axe = axe_source()
     assert serious_violations(page, axe) == []

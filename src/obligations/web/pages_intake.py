@@ -78,7 +78,8 @@ def _form(request: Request, auth: PageAuth, web: WebState, code: str, **context:
     unit, branches = _unit_and_branches(web, auth, code)
     return page(
         request, "intake.html", auth, unit=unit, branches=branches, year=web.today().year,
-        max_size=format_size(_max_bytes(web)), kinds=list(EvidenceKind), **context,
+        max_size=format_size(_max_bytes(web)), max_bytes=_max_bytes(web),
+        kinds=list(EvidenceKind), **context,
     )  # fmt: skip
 
 
