@@ -33,6 +33,7 @@ from obligations.web import (
     pages_intake,
     pages_main,
     pages_task,
+    review,
 )
 from obligations.web.auth import LoginRequired
 from obligations.web.errors import status_for
@@ -85,6 +86,7 @@ def create_app(
         pages_auth,
         pages_main,
         pages_task,
+        review,
         pages_intake,
         ledger,
         admin,
