@@ -51,9 +51,15 @@ def _max_bytes(web: WebState) -> int:
     return 20 * web.evidence_policy.limits.max_bytes
 
 
-def _require_writer(auth: PageAuth) -> None:
+def _writer_unit(
+    web: WebState, auth: PageAuth, code: str
+) -> tuple[Organization, list[Organization]]:
+    """The unit and its branches for someone who may record evidence in it: a unit the user
+    cannot see is not found (before anything else), a read-only user is refused."""
+    unit, branches = _unit_and_branches(web, auth, code)
     if auth.principal.role is UserRole.VIEWER:
         raise Forbidden("只读用户不能登记佐证材料")
+    return unit, branches
 
 
 def _unit_and_branches(
@@ -85,16 +91,16 @@ def _form(request: Request, auth: PageAuth, web: WebState, code: str, **context:
 
 @router.get("/units/{code}/intake")
 def intake_form(request: Request, auth: PageUser, code: str) -> Response:
-    _require_writer(auth)
-    return _form(request, auth, state_of(request), code)
+    web = state_of(request)
+    _writer_unit(web, auth, code)
+    return _form(request, auth, web, code)
 
 
 @router.post("/units/{code}/intake")
 async def intake_upload(request: Request, auth: PageUser, code: str) -> Response:
     """Stream the ZIP into a scratch folder of its own, then show its proposals."""
-    _require_writer(auth)
     web = state_of(request)
-    unit, branches = _unit_and_branches(web, auth, code)
+    unit, branches = _writer_unit(web, auth, code)
     token = secrets.token_hex(16)
     folder = _folder(web, token)
     folder.mkdir(parents=True)
@@ -180,8 +186,8 @@ def _loaded(row: dict[str, Any]) -> Proposal:
 
 @router.get("/units/{code}/intake/{token}")
 def intake_proposals(request: Request, auth: PageUser, code: str, token: str) -> Response:
-    _require_writer(auth)
     web = state_of(request)
+    _writer_unit(web, auth, code)
     folder, meta = _meta(web, auth, code, token)
     rows = [_loaded(r) for r in json.loads((folder / PROPOSALS).read_text("utf-8"))]
     return _form(request, auth, web, code, token=token, proposals=rows, meta=meta,
@@ -192,8 +198,8 @@ def intake_proposals(request: Request, auth: PageUser, code: str, token: str) ->
 async def intake_apply(request: Request, auth: PageUser, code: str, token: str) -> Response:
     """Record the accepted rows, as corrected: every row ticked, or with ``accept_above``
     every row of that confidence or more whatever the ticks."""
-    _require_writer(auth)
     web = state_of(request)
+    _writer_unit(web, auth, code)
     folder, meta = _meta(web, auth, code, token)
     form = await request.form(max_fields=20_000)
     auth.check_csrf(str(form.get("csrf_token", "")))
