@@ -186,6 +186,7 @@ _EFFECTS: dict[str, type[Effect]] = {
     "unwaive": _Unwaive,
     "review": _Review,
     "review inbox": _Reads,
+    "intake": _Reads,
     "withdraw": _Withdraw,
     "ledger notes": _Notes,
     "api token": _ApiToken,

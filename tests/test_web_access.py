@@ -52,6 +52,7 @@ MAY = {
     "waive": {"admin", "u01_manager", "u02_manager"},
     "review": {"admin", "u01_manager", "u02_manager"},  # a unit manager their own unit's
     "review inbox": {"admin", "u01_manager", "u02_manager"},
+    "intake": WRITERS,
     "withdraw": {"admin", "u01_manager", "u02_manager", "b1_secretary"},
     "ledger notes": {"admin", "u01_manager", "u02_manager"},
     "own account": ALL,
@@ -68,6 +69,7 @@ ROUTES = [
     Route("ledger bundle", "GET", "/units/{obj}/ledger/2026/bundle.zip", ("U01", "U02")),
     Route("ledger notes", "POST", "/units/{obj}/ledger/2026/items/2.3/notes", ("U01", "U02"),
           "ledger notes", form=True),
+    Route("intake form", "GET", "/units/{obj}/intake", ("U01", "U02"), "intake"),
     Route("evidence file", "GET", "/evidence/{obj}/files/1", ("rec_b1", "rec_u02")),
     Route("upload", "POST", "/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload",
           upload=True),

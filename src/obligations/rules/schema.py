@@ -117,6 +117,9 @@ class Rule(_Strict):
     ledger_item: ItemId
     also_items: list[ItemId] = []  # other ledger items this rule's evidence also serves
     title: str = Field(min_length=1, max_length=100)
+    # Other names the activity goes by in file names and minutes (中心组学习 for
+    # 中心组理论学习): bulk intake recognises the rule by its title and these; a college edits them.
+    synonyms: list[Annotated[str, Field(min_length=2, max_length=40)]] = []
     description: str | None = None
     enabled: bool = True
     scope: Scope
