@@ -13,7 +13,7 @@ import click
 
 from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app, refusals
-from obligations.evidence.bulk import sheet
+from obligations.evidence.bulk import grouping, sheet
 from obligations.evidence.bulk.matching import Proposal
 from obligations.evidence.bulk.service import Applied, IntakeRequest, apply, propose_files
 from obligations.evidence.bulk.sources import Source
@@ -100,7 +100,9 @@ def _propose(
             today=local_date(now), limits=app.evidence_policy.limits,
             progress=lambda _name: bar.update(1),
         )  # fmt: skip
-        return list(proposals)
+        found = list(proposals)
+    grouping.number_groups(found)
+    return found
 
 
 def _apply_sheet(app: AppContext, path: Path) -> None:
@@ -122,7 +124,11 @@ def _report(applied: Applied, *, err: bool) -> None:
         click.echo(f"已登记材料 {record_id}：{name}", err=err)
     for name, why in applied.refused:
         click.echo(f"未登记 {name}：{why}", err=True)
-    click.echo(f"共登记 {len(applied.recorded)} 个文件，未登记 {len(applied.refused)} 个", err=err)
+    click.echo(
+        f"共登记 {len(applied.recorded)} 个文件（{applied.records} 条记录），"
+        f"未登记 {len(applied.refused)} 个",
+        err=err,
+    )
     if applied.refused:
         raise Failure(f"{len(applied.refused)} 个文件未登记，原因见上")
 
@@ -133,7 +139,8 @@ def _summary(proposals: Sequence[Proposal], output: Path | None) -> None:
     for p in proposals:
         target = f"任务 {p.task_id}" if p.task_id else (
             f"常备材料 {p.ledger_item}" if p.ledger_item else "未匹配")  # fmt: skip
-        click.echo(f"{p.file}\t{target}\t{p.confidence:.2f}\t{'；'.join(p.reasons)}")
+        group = f"记录组 {p.group}" if p.group is not None else "-"
+        click.echo(f"{p.file}\t{target}\t{group}\t{p.confidence:.2f}\t{'；'.join(p.reasons)}")
     click.echo(
         f"共 {len(proposals)} 个文件：找到对应任务或条目 {len(matched)} 个，"
         f"其中置信度不低于 0.9 的 {len(confident)} 个；"
@@ -160,4 +167,5 @@ def _json(p: Proposal) -> dict[str, Any]:
         "reasons": p.reasons,
         "duplicate": p.duplicate,
         "sha256": p.sha256,
+        "group": p.group,
     }

@@ -106,6 +106,7 @@ class Proposal:
     reasons: list[str] = field(default_factory=list)
     sha256: str = ""
     duplicate: str | None = None  # where the same content already is (Chinese), if anywhere
+    group: int | None = None  # the record it would join, numbered (see .grouping)
 
     @property
     def standing(self) -> bool:
