@@ -139,11 +139,13 @@ def propose_files(
     today: date,
     limits: UploadLimits,
     progress: Callable[[str], None] | None = None,
+    ocr: bool = True,
 ) -> Iterator[Proposal]:
     """A proposal for each file of ``source``, in name order, read one at a time (memory
     holds one file). A file the store would refuse (its type by content, its size, per
     ``limits``) gets no task and says why. ``progress`` is called with each file's name once
-    it is done."""
+    it is done. With ``ocr``, photos and scanned pages are read by OCR where Tesseract is
+    installed (:mod:`.ocr`; seconds per photo instead of milliseconds)."""
     with sessions() as session:
         scope = load_scope(session, catalog, request, by, today)
     seen: dict[str, str] = {}
@@ -151,7 +153,7 @@ def propose_files(
         if file.skipped:
             proposal = Proposal(file.name, reasons=[file.skipped])
         else:
-            proposal = _propose_one(source, file.name, scope, limits)
+            proposal = _propose_one(source, file.name, scope, limits, ocr)
             if proposal.sha256 in seen:
                 proposal.duplicate = f"本批文件“{seen[proposal.sha256]}”"
             else:
@@ -167,12 +169,14 @@ def propose_files(
         yield proposal
 
 
-def _propose_one(source: Files, name: str, scope: IntakeScope, limits: UploadLimits) -> Proposal:
+def _propose_one(
+    source: Files, name: str, scope: IntakeScope, limits: UploadLimits, ocr: bool
+) -> Proposal:
     try:
         data = source.read(name)
     except (InvalidRequest, OSError) as exc:
         return Proposal(name, reasons=[f"无法读取：{exc}"])
-    reading = readers.read(name, data)
+    reading = readers.read(name, data, ocr=ocr)
     facts = FileFacts(
         name=name,
         text=reading.text,
@@ -180,6 +184,7 @@ def _propose_one(source: Files, name: str, scope: IntakeScope, limits: UploadLim
         taken_on=reading.taken_on,
         signed=reading.signed,
         problem=reading.problem,
+        note=reading.note,
     )
     proposal = propose(facts, scope)
     proposal.sha256 = hashlib.sha256(data).hexdigest()
