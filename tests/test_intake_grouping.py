@@ -29,8 +29,7 @@ def meeting(folder: Path, day: date, *, photo: bool = True, sign_in: bool = True
     month = folder / f"{day.month}月"
     month.mkdir(parents=True, exist_ok=True)
     (month / f"主题党日记录{day.day}日.docx").write_bytes(
-        docx_bytes([f"{BRANCH}主题党日活动记录", f"时间：{day.year}年{day.month}月{day.day}日",
-                    "主题：学习贯彻党的二十大精神"])  # fmt: skip
+        docx_bytes([f"{BRANCH}主题党日活动记录", f"时间：{day.year}年{day.month}月{day.day}日"])
     )
     if sign_in:
         (month / f"{day:%Y%m%d}教工第一党支部主题党日签到表.xlsx").write_bytes(

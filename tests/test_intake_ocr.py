@@ -58,7 +58,8 @@ def test_tesseract_with_its_chinese_data_is_detected() -> None:
 
 
 def test_tesseract_spaces_between_chinese_characters_are_removed() -> None:
-    assert ocr.tidy("2026 年 3 月 12 日 主 题 党 日\n\n签 到 23 人 ") == "2026年3月12日主题党日\n签到23人"
+    spaced = "2026 年 3 月 12 日 主 题 党 日\n\n签 到 23 人 "
+    assert ocr.tidy(spaced) == "2026年3月12日主题党日\n签到23人"
 
 
 def test_a_photo_that_names_nothing_is_matched_by_what_ocr_reads_in_it(

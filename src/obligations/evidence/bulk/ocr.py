@@ -2,9 +2,10 @@
 are installed (Debian: ``tesseract-ocr`` and ``tesseract-ocr-chi-sim``).
 
 The ``tesseract`` command is run as a child process on one image at a time, with a time
-limit (:data:`SECONDS_PER_IMAGE`, at most :data:`MAX_IMAGES` images a file), on the image made grey and shrunk to at most
-:data:`MAX_SIDE` pixels on its longer side, so a 50-megapixel photo costs no more than a
-small one. Tesseract writes Chinese with spaces between the characters; they are removed.
+limit (:data:`SECONDS_PER_IMAGE`, at most :data:`MAX_IMAGES` images a file), on the image
+made grey and shrunk to at most :data:`MAX_SIDE` pixels on its longer side, so a
+50-megapixel photo costs no more than a small one. Tesseract writes Chinese with spaces
+between the characters; they are removed.
 """
 
 from __future__ import annotations

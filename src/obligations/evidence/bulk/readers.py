@@ -157,10 +157,11 @@ def _pdf(data: bytes, *, ocr: bool) -> Reading:
     text = out.text()
     if text.strip():
         return Reading(text=text)
+    scanned = "PDF 中没有文字（可能是扫描件）"
     if not ocr:
-        return Reading(problem="PDF 中没有文字（可能是扫描件，未做文字识别（OCR）），仅按文件名判断")
+        return Reading(problem=f"{scanned}，未做文字识别（OCR），仅按文件名判断")
     if not ocr_reader.available():
-        return Reading(problem=f"PDF 中没有文字（可能是扫描件）；{ocr_reader.NOT_INSTALLED}，仅按文件名判断")
+        return Reading(problem=f"{scanned}；{ocr_reader.NOT_INSTALLED}，仅按文件名判断")
     pages: list[str] = []
     try:
         for page in reader.pages[: ocr_reader.MAX_IMAGES]:

@@ -245,9 +245,7 @@ class Uploaded:
         found = [f for f in self._loose.files() if f.name not in self._archives]
         for archive, source in self._archives.items():
             prefix = self._prefix(archive)
-            found += [
-                SourceFile(prefix + f.name, f.size, f.skipped) for f in source.files()
-            ]
+            found += [SourceFile(prefix + f.name, f.size, f.skipped) for f in source.files()]
         return sorted(found, key=lambda f: f.name)
 
     def read(self, name: str) -> bytes:
