@@ -210,8 +210,8 @@ def _entry_problem(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> s
 
 
 class Uploaded:
-    """Several files handed over together (the web's upload), kept in ``folder``: each ZIP
-    among them is read as a folder of its own name ("材料.zip/3月/记录.docx"), checked and
+    """Several files handed over together (the web's upload), kept in ``folder``: each .zip
+    among them (by its name: Word and Excel files are ZIPs too) is read as a folder of its own name ("材料.zip/3月/记录.docx"), checked and
     refused whole as :class:`Source` does; when the only file is a ZIP its files keep their
     own names. A context manager."""
 
@@ -229,7 +229,7 @@ class Uploaded:
             self._count = len(loose)
             for file in loose:
                 path = self.folder / file.name
-                if not file.skipped and zipfile.is_zipfile(path):
+                if not file.skipped and file.name.lower().endswith(".zip"):
                     self._archives[file.name] = stack.enter_context(Source(path, self.limits))
             self._stack = stack.pop_all()
         return self
