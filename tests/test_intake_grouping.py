@@ -174,3 +174,14 @@ def test_the_lead_file_is_the_minutes_and_the_count_comes_from_whichever_file_ga
     grouping.number_groups(rows)
     assert [p.group for p in rows] == [1, 1, 1, 2, None]
     assert grouping.group_sizes(rows) == {1: 3, 2: 1}
+    later = Proposal("0.jpg", task_id=7, held_on=date(2026, 3, 20), kind=EvidenceKind.PHOTOS)
+    rows.insert(0, later)
+    grouping.number_groups(rows)
+    assert [p.file for p in grouping.in_record_order(rows)] == [
+        "0.jpg",
+        "d.docx",
+        "a.jpg",
+        "b.xlsx",
+        "c.docx",
+        "e.docx",
+    ]

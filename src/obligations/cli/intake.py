@@ -102,7 +102,7 @@ def _propose(
         )  # fmt: skip
         found = list(proposals)
     grouping.number_groups(found)
-    return found
+    return grouping.in_record_order(found)
 
 
 def _apply_sheet(app: AppContext, path: Path) -> None:

@@ -126,6 +126,7 @@ def start(folder: Path, total: int, propose: Callable[[Callable[[str], None]], l
         try:
             proposals = propose(progress)
             grouping.number_groups(proposals)
+            proposals = grouping.in_record_order(proposals)
             _write(folder / PROPOSALS, [stored(p) for p in proposals])
         except ServiceError as exc:
             _write(folder / FAILED, {"error": str(exc)})

@@ -71,6 +71,15 @@ def number_groups(proposals: Sequence[Proposal]) -> None:
             member.group = number
 
 
+def in_record_order(proposals: Sequence[Proposal]) -> list[Proposal]:
+    """The proposals with the files of each record together, by group number (each group in
+    the order its files came), then those that would not be recorded; after
+    :func:`number_groups`."""
+    ordered = sorted(enumerate(proposals), key=lambda pair: (
+        pair[1].group is None, pair[1].group or 0, pair[0]))  # fmt: skip
+    return [p for _, p in ordered]
+
+
 def group_sizes(proposals: Sequence[Proposal]) -> dict[int, int]:
     """How many files each numbered group holds."""
     sizes: dict[int, int] = {}

@@ -211,9 +211,9 @@ def _entry_problem(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> s
 
 class Uploaded:
     """Several files handed over together (the web's upload), kept in ``folder``: each .zip
-    among them (by its name: Word and Excel files are ZIPs too) is read as a folder of its own name ("材料.zip/3月/记录.docx"), checked and
-    refused whole as :class:`Source` does; when the only file is a ZIP its files keep their
-    own names. A context manager."""
+    among them (by its name: Word and Excel files are ZIPs too) is read as a folder of its
+    own name ("材料.zip/3月/记录.docx"), checked and refused whole as :class:`Source` does;
+    when the only file is a ZIP its files keep their own names. A context manager."""
 
     def __init__(self, folder: Path, limits: ArchiveLimits | None = None) -> None:
         self.folder, self.limits = folder, limits or ArchiveLimits()
