@@ -75,6 +75,11 @@ def test_a_photo_that_names_nothing_is_matched_by_what_ocr_reads_in_it(
     ), found  # fmt: skip
     assert found["participants"] == 23 and found["task_id"] is not None
     assert any("文字识别（OCR）" in reason for reason in found["reasons"])
+    skipped = json.loads(
+        deployment.run("evidence", "intake", folder, "--unit", "U01", "--json", "--no-ocr").stdout
+    )[0]
+    assert skipped["task_id"] is None
+    assert any("未做文字识别（OCR）" in reason for reason in skipped["reasons"]), skipped
     monkeypatch.setattr(ocr, "available", lambda: False)
     blind = json.loads(
         deployment.run("evidence", "intake", folder, "--unit", "U01", "--json").stdout

@@ -30,6 +30,10 @@ from obligations.timeutil import local_date, utcnow
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 列表输出建议")
 @click.option(
+    "--ocr/--no-ocr", default=True, show_default=True,
+    help="对照片和扫描件做文字识别（需安装 Tesseract 及简体中文数据；每张约需数秒）",
+)  # fmt: skip
+@click.option(
     "--accept-above", type=click.FloatRange(0, 1), help="直接登记置信度不低于此值的建议，如 0.9"
 )
 @click.option(
@@ -45,6 +49,7 @@ def intake_command(
     year: int | None,
     output: Path | None,
     as_json: bool,
+    ocr: bool,
     accept_above: float | None,
     apply_sheet: Path | None,
 ) -> None:
@@ -65,7 +70,7 @@ def intake_command(
     now = utcnow()
     request = IntakeRequest(unit_code, year or local_date(now).year, branch_code)
     with refusals(), Source(path) as source:
-        proposals = _propose(app, source, request, now=now, quiet=as_json)
+        proposals = _propose(app, source, request, now=now, quiet=as_json, ocr=ocr)
         if output is not None:
             sheet.write(output, proposals, unit_code=unit_code, source=path,
                         accept_above=accept_above or 0.9)  # fmt: skip
@@ -88,7 +93,7 @@ def intake_command(
 
 
 def _propose(
-    app: AppContext, source: Source, request: IntakeRequest, *, now: Any, quiet: bool
+    app: AppContext, source: Source, request: IntakeRequest, *, now: Any, quiet: bool, ocr: bool
 ) -> list[Proposal]:
     from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
@@ -98,7 +103,7 @@ def _propose(
         proposals = propose_files(
             app.sessions, app.catalog, source, request, by=operator(app.actor),
             today=local_date(now), limits=app.evidence_policy.limits,
-            progress=lambda _name: bar.update(1),
+            progress=lambda _name: bar.update(1), ocr=ocr,
         )  # fmt: skip
         found = list(proposals)
     grouping.number_groups(found)
