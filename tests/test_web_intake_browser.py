@@ -112,3 +112,36 @@ def test_a_unit_manager_uploads_files_and_a_zip_moves_one_file_out_of_its_group_
     page.goto(f"{site.base}/tasks/{theme}")
     assert "主题党日活动记录" in page.inner_text("main")
     assert violations == []
+
+
+@pytest.mark.parametrize("size", ["desktop", "phone"])
+def test_the_waiting_page_follows_the_reading_and_opens_the_proposals_when_ready(
+    site: Served, browser: Any, size: str
+) -> None:
+    from obligations.scratch import scratch_dir
+    from obligations.web import intake_jobs
+
+    archive = site.tmp / "2026年材料.zip"
+    archive.write_bytes(year_zip())
+    page = new_context(browser, size).new_page()
+    violations: list[str] = []
+    watch_csp(page, violations)
+    sign_in(page, site.base, "u01_manager")
+    page.goto(f"{site.base}/units/U01/intake")
+    page.set_input_files("input[name=files]", str(archive))
+    page.click("form.upload button[type=submit]")
+    page.wait_for_selector("table.proposals", timeout=60_000)
+    token = page.url.rsplit("/", 1)[1]
+    folder = scratch_dir(site.settings.data_dir) / f"obligations-intake-{token}"
+    (folder / intake_jobs.PROPOSALS).rename(folder / "held.json")  # as if still reading
+    (folder / intake_jobs.PROGRESS).write_text('{"done": 1, "total": 3}', "utf-8")
+    page.goto(page.url)
+    assert "已读取 1 / 3 个文件" in page.inner_text("#reading-count")
+    (folder / intake_jobs.PROGRESS).write_text('{"done": 2, "total": 3}', "utf-8")
+    page.wait_for_selector("#reading-count:has-text('已读取 2 / 3 个文件')")  # polled
+    assert page.eval_on_selector("#reading-progress", "bar => bar.value") == 2
+    assert serious_violations(page, axe_source()) == []
+    shoot(page, f"intake-{size}-reading")
+    (folder / "held.json").rename(folder / intake_jobs.PROPOSALS)
+    page.wait_for_selector("table.proposals", timeout=10_000)  # opened by intake.js
+    assert violations == []
