@@ -245,3 +245,16 @@ def test_the_waiting_page_shows_the_reading_progress_until_the_proposals_are_rea
     (folder / "held.json").rename(folder / intake_jobs.PROPOSALS)
     assert client.get(f"{location}/status").json()["ready"] is True
     assert "确认前不会登记任何材料" in client.get(location).text
+
+
+def test_two_uploaded_files_of_the_same_name_are_both_read(web: WebWorld) -> None:
+    client, csrf = web.login("u01_manager")
+    minutes = docx_bytes(["中心组理论学习记录", "时间：2026年10月15日"])
+    other = docx_bytes(["中心组理论学习记录", "时间：2026年9月10日"])
+    files = [("files", ("中心组学习.docx", data, "application/octet-stream"))
+             for data in (minutes, other)]  # fmt: skip
+    answer = client.post("/units/U01/intake", data={"csrf_token": csrf, "year": "2026"},
+                         files=files)  # fmt: skip
+    shown = proposals_page(client, answer.headers["location"])
+    names = re.findall(r'<tr id="proposal-\d+" data-file="([^"]+)"', shown.text)
+    assert sorted(names) == ["中心组学习 (2).docx", "中心组学习.docx"]

@@ -35,6 +35,8 @@ PROPOSALS = "proposals.json"
 FAILED = "failed.json"
 MAX_UPLOAD_FILES = 2000
 STALE = 600.0  # seconds without progress: the reading stopped
+# Readings at once in this process (OCR keeps a core busy); the others wait their turn.
+READERS = threading.BoundedSemaphore(2)
 _NAME_BYTES = 240  # room for " (2)" under the 255-byte limit of a file name
 
 
@@ -111,8 +113,9 @@ def _write(path: Path, value: Any) -> None:
 
 def start(folder: Path, total: int, propose: Callable[[Callable[[str], None]], list[Proposal]],
           stored: Callable[[Proposal], dict[str, Any]]) -> None:  # fmt: skip
-    """Read in a background thread: ``propose(progress)`` gives the proposals, numbered into
-    groups and written with ``stored``; its progress (files done of ``total``) as it goes."""
+    """Read in a background thread (at most two at once, :data:`READERS`): ``propose(progress)``
+    gives the proposals, numbered into groups, the files of a record together, written with
+    ``stored``; its progress (files done of ``total``) as it goes."""
     _write(folder / PROGRESS, {"done": 0, "total": total})
 
     def run() -> None:
@@ -124,7 +127,8 @@ def start(folder: Path, total: int, propose: Callable[[Callable[[str], None]], l
             _write(folder / PROGRESS, {"done": done, "total": total})
 
         try:
-            proposals = propose(progress)
+            with READERS:
+                proposals = propose(progress)
             grouping.number_groups(proposals)
             proposals = grouping.in_record_order(proposals)
             _write(folder / PROPOSALS, [stored(p) for p in proposals])
