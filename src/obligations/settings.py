@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from obligations.paths import shipped_dir
@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     # Session cookies only over HTTPS (set when the server sits behind an HTTPS proxy);
     # `serve --secure-cookies` sets it too.
     secure_cookies: bool = False
+    # The key calendar feed addresses are derived with (32 characters or more). Unset: a key
+    # file made once in the data directory (see obligations.accounts.feed_address). Changing
+    # it changes every user's feed address.
+    feed_key: SecretStr | None = None
 
     @field_validator("trusted_proxies")
     @classmethod

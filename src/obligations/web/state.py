@@ -4,6 +4,7 @@ store and policy, ledger template, reminder configuration, clock) and the web's 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from fastapi import Request
 
@@ -17,6 +18,16 @@ class WebState(Root):
 
     secure_cookies: bool = False
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+
+    @cached_property
+    def feed_key(self) -> bytes:
+        """The key calendar feed addresses are derived with (read or made once)."""
+        from obligations.accounts.feed_address import load_feed_key
+
+        configured = self.settings.feed_key
+        return load_feed_key(
+            self.settings.data_dir, configured.get_secret_value() if configured else None
+        )
 
 
 def state_of(request: Request) -> WebState:
