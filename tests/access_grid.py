@@ -92,7 +92,7 @@ def snapshot(sessions: sessionmaker[Session]) -> Snapshot:
                 (f.unit_id, f.year, f.key, str(f.value)) for f in db.scalars(select(LedgerFigure))
             ),
             api_tokens=frozenset(db.scalars(select(ApiToken.id))),
-            feed_nonces=frozenset(db.execute(select(User.id, User.feed_nonce)).tuples()),
+            feed_nonces=frozenset((u, n) for u, n in db.execute(select(User.id, User.feed_nonce))),
         )
 
 
