@@ -46,7 +46,7 @@ from obligations.errors import NotFound
 from obligations.models import User
 from obligations.reminders.stages import StageKind, task_stages
 from obligations.rules.schema import Reminders, Rule
-from obligations.tasks.feed_window import feed_tasks, last_change
+from obligations.tasks.feed_window import FeedPick, feed_rows, pick_feed
 from obligations.tasks.listing import TaskView
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
@@ -213,10 +213,10 @@ def feed_calendar(
 
 @dataclass(frozen=True)
 class FeedState:
-    """What a fetch of the feed would carry, read without rendering it: its rows, validators
-    (ETag, Last-Modified) and the owner."""
+    """What a fetch of the feed would carry, known without reading its rows or writing it: the
+    picked tasks, the owner and the validators (ETag, Last-Modified)."""
 
-    rows: list[TaskView]
+    pick: FeedPick
     owner: FeedOwner
     etag: str
     last_modified: datetime
@@ -225,39 +225,30 @@ class FeedState:
 def feed_state(
     db: Session, user: User, *, site: str, rules: Mapping[str, Rule], today: date, soon: int
 ) -> FeedState:
-    """The feed of ``user`` on ``today``: the nearest tasks of its window
-    (:func:`obligations.tasks.feed_window.feed_tasks`) and its validators. The ETag digests
-    everything the body is written from (the format, the day, the owner, every row's fields,
-    the used rules' titles and reminder stages), so an equal ETag means an equal body. The
-    last modification is the latest change of a row or its records, of the user, or the start
-    of ``today`` (states and alarms move with the day)."""
+    """The feed of ``user`` on ``today``: the tasks due nearest today in its window
+    (:func:`obligations.tasks.feed_window.pick_feed`) and its validators. The ETag digests
+    what the body is written from: the format, the day and the due-soon days (states and
+    alarms follow them), the owner, the picked tasks with their due dates and rules, the used
+    rules' titles and reminder stages, and the last change of the tasks, their records,
+    the organizations and the user; so an unchanged ETag means an unchanged body. The last
+    modification is that last change, or the start of ``today`` if later."""
     principal = accounts.principal_of(db, user)
     clause = (
         access.my_task_clause(db, principal, today)
         if principal.person_id is not None
         else access.task_clause(principal)
     )
-    rows = feed_tasks(db, clause, today=today, due_soon_days=soon)
+    pick = pick_feed(db, clause, today=today, due_soon_days=soon)
     owner = FeedOwner(principal.user_id, principal.display_name, site)
-    changes = [user.updated_at, local_midnight(today), last_change(db, [r.id for r in rows])]
-    used = sorted({row.rule for row in rows})
+    changes = [user.updated_at, local_midnight(today), pick.changed_at]
+    last_modified = max(c for c in changes if c is not None).replace(microsecond=0)
+    used = sorted({rule for _, _, rule in pick.tasks})
+    meta = [(rule, *_rule_parts(rules.get(rule))) for rule in used]
+    exact = [user.updated_at, pick.changed_at]  # to the microsecond
     digest = hashlib.sha256(
-        repr(
-            (
-                FEED_FORMAT,
-                today,
-                owner,
-                rows,
-                [(rule, *_rule_parts(rules.get(rule))) for rule in used],
-            )
-        ).encode()
+        repr((FEED_FORMAT, today, soon, owner, exact, pick.tasks, meta)).encode()
     )
-    return FeedState(
-        rows=rows,
-        owner=owner,
-        etag=f'"{digest.hexdigest()[:32]}"',
-        last_modified=max(c for c in changes if c is not None).replace(microsecond=0),
-    )
+    return FeedState(pick, owner, f'"{digest.hexdigest()[:32]}"', last_modified)
 
 
 def _rule_parts(rule: Rule | None) -> tuple[str | None, Reminders | None]:
@@ -285,33 +276,29 @@ def not_modified(request: Request, state: FeedState) -> bool:
 @router.get("/calendar/{token}.ics", name="calendar_feed")
 def calendar_feed(request: Request, token: str) -> Response:
     """The feed: 304 when the client's copy is current, else the body (kept in
-    :data:`BODIES` by its ETag, so an unchanged feed is written once)."""
+    :data:`BODIES` by its ETag, so an unchanged feed is read and written once)."""
     web = state_of(request)
-    today = web.today()
+    today, soon = web.today(), web.settings.due_soon_days
     rules = {located.rule.id: located.rule for located in web.catalog.rules}
     with web.sessions() as db:
         user = feed_user(db, web.feed_key, token) if len(token) <= 100 else None
         if user is None:
             raise NotFound("日历订阅地址无效或已失效；请在“订阅日历”页面查看当前地址")
-        state = feed_state(
-            db,
-            user,
-            site=site_of(request),
-            rules=rules,
-            today=today,
-            soon=web.settings.due_soon_days,
+        state = feed_state(db, user, site=site_of(request), rules=rules, today=today, soon=soon)
+        headers = {
+            "Cache-Control": CACHE_CONTROL,
+            "ETag": state.etag,
+            "Last-Modified": format_datetime(state.last_modified.astimezone(UTC), usegmt=True),
+        }
+        if not_modified(request, state):
+            return Response(status_code=304, headers=headers)
+        body = BODIES.get(state.etag)
+        rows = (
+            [] if body is not None else feed_rows(db, state.pick, today=today, due_soon_days=soon)
         )
-    headers = {
-        "Cache-Control": CACHE_CONTROL,
-        "ETag": state.etag,
-        "Last-Modified": format_datetime(state.last_modified.astimezone(UTC), usegmt=True),
-    }
-    if not_modified(request, state):
-        return Response(status_code=304, headers=headers)
-    body = BODIES.get(state.etag)
     if body is None:
         calendar = feed_calendar(
-            state.rows,
+            rows,
             owner=state.owner,
             titles={rule.id: rule.title for rule in rules.values()},
             reminders={rule.id: rule.reminders for rule in rules.values()},
