@@ -10,13 +10,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.helpers import shipped_catalog
 
+from obligations.accounts.access import task_clause
+from obligations.accounts.users import get_user, principal_of
 from obligations.models import EvidenceRecord, Task
+from obligations.orgdata.setup import load_demo
 from obligations.tasks.feed_window import (
     AHEAD_DAYS,
+    FEED_EVENTS,
     PAST_DAYS,
+    feed_rows,
     feed_tasks,
     feed_window,
     last_change,
+    pick_feed,
 )
 from obligations.tasks.generation import generate_tasks
 from obligations.tasks.listing import TaskFilter, TaskView, list_tasks
@@ -96,3 +102,22 @@ def test_the_last_change_follows_new_evidence_of_a_carried_task(
         )
         session.flush()
         assert last_change(session, [r.id for r in rows]) == later
+
+
+def test_the_demo_administrator_gets_the_300_tasks_due_nearest_today_from_september_on(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        load_demo(session, shipped_catalog(), through=TODAY + timedelta(days=90), now=NOW)
+        admin = principal_of(session, get_user(session, "admin"))
+        every = _everything(session, feed_window(TODAY))
+        # The demo fact of issue 15: well over a thousand tasks fall due from 2026-09-01 on.
+        assert len([r for r in every if r.due_on >= date(2026, 9, 1)]) > 1_000
+        pick = pick_feed(session, task_clause(admin), today=TODAY, due_soon_days=7)
+        rows = feed_rows(session, pick, today=TODAY, due_soon_days=7)
+    assert len(rows) == FEED_EVENTS == 300
+    assert [r.id for r in rows] == pick.ids
+    furthest = max(abs((r.due_on - TODAY).days) for r in rows)
+    chosen = {r.id for r in rows}
+    assert all(abs((r.due_on - TODAY).days) >= furthest for r in every if r.id not in chosen)
+    assert len({r.unit for r in rows}) > 1
