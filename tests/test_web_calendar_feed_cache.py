@@ -19,6 +19,7 @@ from tests.evidence_support import add_to_task
 from tests.storage_samples import PDF
 from tests.web_support import FAST_HASHER, WebWorld, make_web_world, world_template
 
+from obligations.accounts import access
 from obligations.accounts import users as accounts
 from obligations.accounts.feed_address import load_feed_key
 from obligations.evidence.intake import Upload
@@ -97,7 +98,12 @@ def test_a_branch_secretary_gets_only_what_they_owe(web: WebWorld) -> None:
                 select(Task.id).where(or_(Task.organization_id == branch, Task.person_id == person))
             )
         )
-    assert web.ids["task_b1"] in found and found <= theirs
+        principal = accounts.principal_of(db, accounts.get_user(db, "b1_secretary"))
+        window = Task.due_on.between(TODAY - timedelta(days=90), TODAY + timedelta(days=365))
+        owed = access.my_task_clause(db, principal, TODAY)
+        expected = set(db.scalars(select(Task.id).where(owed, window, Task.retired_at.is_(None))))
+    assert found == expected and found <= theirs
+    assert web.ids["task_b1"] in found
     assert web.ids["task_u02"] not in found and web.ids["task_u01"] not in found
 
 

@@ -62,15 +62,16 @@ class FeedPick:
 
 def pick_feed(
     session: Session,
-    visible: ColumnElement[bool],
+    lanes: Sequence[ColumnElement[bool]],
     *,
     today: date,
     due_soon_days: int,
     limit: int = FEED_EVENTS,
 ) -> FeedPick:
-    """The tasks ``visible`` selects (an access clause) in :func:`feed_window`, at most
-    ``limit`` of them, those due nearest ``today`` (on a tie, the coming one first); retired
-    tasks are left out as in every list. Two reads of ids and dates on a due date index, from
+    """The tasks any of ``lanes`` selects (access clauses, e.g. one per organization the user
+    owes for: each lane is read on its own index) in :func:`feed_window`, at most ``limit``
+    of them, those due nearest ``today`` (on a tie, the coming one first); retired tasks are
+    left out as in every list. Per lane, two reads of ids and dates on a due date index, from
     today forwards and from yesterday backwards, ``limit`` rows each at most; then
     :func:`last_change` of the chosen ones."""
     first, last = feed_window(today)
@@ -80,12 +81,13 @@ def pick_feed(
         ((today, last), (Task.due_on, Task.id)),
         ((first, today - timedelta(days=1)), (Task.due_on.desc(), Task.id.desc())),
     )
-    found: list[tuple[int, date, str]] = []
-    for window, order in halves:
-        where = TaskFilter(visible=visible, due_within=window)
-        query = select(Task.id, Task.due_on, Task.rule_id)
-        query = filtered(query, where, label, rank).order_by(*order).limit(limit)
-        found += [(task_id, due_on, rule) for task_id, due_on, rule in session.execute(query)]
+    found: set[tuple[int, date, str]] = set()
+    for lane in lanes:
+        for window, order in halves:
+            where = TaskFilter(visible=lane, due_within=window)
+            query = select(Task.id, Task.due_on, Task.rule_id)
+            query = filtered(query, where, label, rank).order_by(*order).limit(limit)
+            found.update((task_id, due, rule) for task_id, due, rule in session.execute(query))
 
     def distance(task: tuple[int, date, str]) -> tuple[int, bool, int]:
         return abs((task[1] - today).days), task[1] < today, task[0]
@@ -124,8 +126,8 @@ def feed_tasks(
     limit: int = FEED_EVENTS,
     titles: Mapping[str, str] | None = None,
 ) -> list[TaskView]:
-    """:func:`pick_feed` then :func:`feed_rows`."""
-    pick = pick_feed(session, visible, today=today, due_soon_days=due_soon_days, limit=limit)
+    """:func:`pick_feed` of the one lane ``visible``, then :func:`feed_rows`."""
+    pick = pick_feed(session, [visible], today=today, due_soon_days=due_soon_days, limit=limit)
     return feed_rows(session, pick, today=today, due_soon_days=due_soon_days, titles=titles)
 
 

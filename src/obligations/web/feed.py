@@ -233,12 +233,12 @@ def feed_state(
     the organizations and the user; so an unchanged ETag means an unchanged body. The last
     modification is that last change, or the start of ``today`` if later."""
     principal = accounts.principal_of(db, user)
-    clause = (
-        access.my_task_clause(db, principal, today)
+    lanes = (
+        access.my_task_lanes(db, principal, today)
         if principal.person_id is not None
-        else access.task_clause(principal)
+        else [access.task_clause(principal)]
     )
-    pick = pick_feed(db, clause, today=today, due_soon_days=soon)
+    pick = pick_feed(db, lanes, today=today, due_soon_days=soon)
     owner = FeedOwner(principal.user_id, principal.display_name, site)
     changes = [user.updated_at, local_midnight(today), pick.changed_at]
     last_modified = max(c for c in changes if c is not None).replace(microsecond=0)
