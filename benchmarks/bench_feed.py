@@ -19,6 +19,7 @@ server), and the raw SQL of the feed's two window reads for reference. Target: p
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import tempfile
 import threading
@@ -121,19 +122,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument(
+        "--keep", type=Path, help="a SQLite data directory kept between runs (built if empty)"
+    )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-feed-") as folder:
-        url = (
-            os.environ.get("OBLIGATIONS_BENCH_PG_URL")
-            or f"sqlite:///{Path(folder) / 'obligations.sqlite3'}"
-        )
-        settings = Settings(data_dir=Path(folder), database_url=url)
+    with tempfile.TemporaryDirectory(prefix="bench-feed-") as scratch:
+        folder = args.keep or Path(scratch)
+        database = folder / "obligations.sqlite3"
+        url = os.environ.get("OBLIGATIONS_BENCH_PG_URL") or f"sqlite:///{database}"
+        settings = Settings(data_dir=folder, database_url=url)
         engine = make_engine(url)
-        t0 = time.perf_counter()
-        populate(engine, args.tasks)
-        took = time.perf_counter() - t0
-        print(f"{engine.dialect.name}: {args.tasks:,} tasks inserted in {took:.0f} s")
-        paths = feed_users(engine, Path(folder))
+        if args.keep and (folder / "paths.json").exists():
+            paths = json.loads((folder / "paths.json").read_text())
+        else:
+            t0 = time.perf_counter()
+            populate(engine, args.tasks)
+            took = time.perf_counter() - t0
+            print(f"{engine.dialect.name}: {args.tasks:,} tasks inserted in {took:.0f} s")
+            paths = feed_users(engine, folder)
+            (folder / "paths.json").write_text(json.dumps(paths))
+        with engine.connect() as connection:
+            total = connection.scalar(text("SELECT count(*) FROM task"))
+        print(f"{engine.dialect.name}: {total:,} tasks")
         with engine.connect() as connection:
             branch = connection.scalar(
                 text("SELECT id FROM organization WHERE code = :c"), {"c": BRANCH}

@@ -69,7 +69,6 @@ class TaskOrder(enum.Enum):
     ORGANIZATION = "organization"  # organization code, due date, id
     DUE_BY_UNIT = "due_by_unit"  # due date, unit, organization, rule, id: the CLI, the export
     INDEX = "index"  # due date, id: the order of ix_task_unit_due_period (a unit's year)
-    INDEX_DESC = "index_desc"  # the same backwards: walking a due date index from a day back
 
     @property
     def label(self) -> str:
@@ -195,7 +194,6 @@ def _orders(
         TaskOrder.ORGANIZATION: (org.code, Task.due_on, Task.id),
         TaskOrder.DUE_BY_UNIT: (Task.due_on, unit.code, org.code, Task.rule_id, Task.id),
         TaskOrder.INDEX: (Task.due_on, Task.id),
-        TaskOrder.INDEX_DESC: (Task.due_on.desc(), Task.id.desc()),
     }[order]
 
 
