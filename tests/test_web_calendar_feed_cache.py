@@ -116,6 +116,11 @@ def test_an_unchanged_feed_answers_304_to_its_etag_or_its_date(web: WebWorld) ->
     assert again.status_code == 304 and again.content == b""
     assert again.headers["etag"] == etag
     assert web.client.get(path, headers={"If-None-Match": '"other"'}).status_code == 200
+    listed = {"If-None-Match": f'"other", W/{etag}'}  # weak comparison, as RFC 9110 asks
+    assert web.client.get(path, headers=listed).status_code == 304
+    # If-None-Match decides when both are sent.
+    both = {"If-None-Match": '"other"', "If-Modified-Since": modified}
+    assert web.client.get(path, headers=both).status_code == 200
     assert web.client.get(path, headers={"If-Modified-Since": modified}).status_code == 304
     earlier = format_datetime(parsedate_to_datetime(modified) - timedelta(seconds=1), True)
     assert web.client.get(path, headers={"If-Modified-Since": earlier}).status_code == 200
