@@ -27,6 +27,7 @@ from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import CalendarFeedToken, Organization, Person, Task
 from obligations.vocabulary import EvidenceKind
+from obligations.web.feed_cache import BODIES, EVENTS
 
 __all__ = ["world_template"]
 TODAY = date(2026, 11, 25)
@@ -236,3 +237,16 @@ def test_the_feed_key_is_made_once_and_kept(tmp_path: Path) -> None:
     assert load_feed_key(tmp_path / "data", "x" * 40) == b"x" * 40
     with pytest.raises(ValueError, match="至少需要 32 个字符"):
         load_feed_key(tmp_path, "short")
+
+
+def test_a_tasks_event_is_written_once_for_every_feed_that_carries_it(web: WebWorld) -> None:
+    admin, secretary = make_address(web, "admin"), make_address(web, "b1_secretary")
+    BODIES.clear()
+    EVENTS.clear()
+    everything = uids(web, admin)
+    assert len(EVENTS) == len(everything)
+    theirs = uids(web, secretary)  # a new body, from events already written
+    assert theirs < everything and len(EVENTS) == len(everything)
+    web.clock[0] += timedelta(days=1)  # states and alarms move with the day
+    uids(web, secretary)
+    assert len(EVENTS) == len(everything) + len(theirs)

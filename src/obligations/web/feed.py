@@ -15,16 +15,15 @@ The feed carries the tasks due nearest today in a window of due dates
 (:mod:`obligations.tasks.feed_window`), read on an index. Calendar apps poll every few minutes
 to every few hours: each answer has an ETag and a Last-Modified computed from the rows
 without writing the calendar, a client whose copy is current gets 304, and a body once written
-is kept by its ETag (:data:`BODIES`), so an unchanged feed is written once.
+is kept by its ETag, and each event by what it is written from
+(:mod:`obligations.web.feed_cache`), so an unchanged feed is written once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import itertools
-import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -51,6 +50,7 @@ from obligations.tasks.listing import TaskView
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageUser
+from obligations.web.feed_cache import BODIES, EVENTS
 from obligations.web.state import state_of
 from obligations.web.templating import page
 
@@ -66,42 +66,6 @@ ALARM_HOUR = 9  # alarms ring at 9:00 local time, when the server's reminders go
 # The states in which a task is still to be done: only these carry alarms.
 OPEN_STATES = frozenset({TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON})
 PROVISIONAL_NOTE = "截止日期待定：缺少该年的节假日或校历数据，数据补齐后日历自动更新。"
-
-
-class BodyCache:
-    """Feed bodies by ETag, the least recently used dropped beyond ``max_bytes`` in all (a
-    body of 300 events is about 200 KB). Shared by the threads of one process."""
-
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._bodies: OrderedDict[str, bytes] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, etag: str) -> bytes | None:
-        with self._lock:
-            body = self._bodies.get(etag)
-            if body is not None:
-                self._bodies.move_to_end(etag)
-            return body
-
-    def put(self, etag: str, body: bytes) -> bytes:
-        with self._lock:
-            if etag not in self._bodies and len(body) <= self.max_bytes:
-                self._bodies[etag] = body
-                self._size += len(body)
-                while self._size > self.max_bytes:
-                    _, dropped = self._bodies.popitem(last=False)
-                    self._size -= len(dropped)
-        return body
-
-    def clear(self) -> None:
-        with self._lock:
-            self._bodies.clear()
-            self._size = 0
-
-
-BODIES = BodyCache(max_bytes=16 * 1024 * 1024)
 
 
 def local_midnight(day: date) -> datetime:
@@ -182,33 +146,35 @@ def feed_calendar(
     titles: Mapping[str, str],
     reminders: Mapping[str, Reminders],
     today: date,
-    stamp: datetime,
-) -> Calendar:
-    """The feed of ``owner``: ``rows`` as :func:`task_event` events (``titles`` and
-    ``reminders`` by rule id; a rule missing from the catalog is titled by its id and has no
-    alarms), each stamped ``stamp`` (DTSTAMP: when the feed's information last changed, so
-    equal rows give an equal text)."""
-    events = [
-        task_event(
-            row,
-            title=titles.get(row.rule, row.rule),
-            reminders=reminders.get(row.rule),
-            site=owner.site,
-            today=today,
-            stamp=stamp,
-        )
-        for row in rows
-    ]
+) -> bytes:
+    """The feed of ``owner`` as iCalendar text: ``rows`` as :func:`task_event` events
+    (``titles`` and ``reminders`` by rule id; a rule missing from the catalog is titled by
+    its id and has no alarms), each stamped with the start of ``today`` (DTSTAMP: an event's
+    text changes with the day, when its state and alarms may, not on every fetch). Each
+    event's text is kept in :data:`EVENTS` by everything it is written from."""
+    stamp = local_midnight(today)
+    events = []
+    for row in rows:
+        title, stages = titles.get(row.rule, row.rule), reminders.get(row.rule)
+        key = (FEED_FORMAT, row, title, repr(stages), owner.site, today)
+        event = EVENTS.get(key)
+        if event is None:
+            made = task_event(
+                row, title=title, reminders=stages, site=owner.site, today=today, stamp=stamp
+            )
+            event = EVENTS.put(key, made.to_ical())
+        events.append(event)
     calendar = Calendar.new(
         prodid=PRODID,
         name=f"{owner.display_name}的党建任务",
         description="党组织标准化建设：本人的党建任务（截止日期）",
         uid=calendar_uid(owner.site, owner.user_id),
         refresh_interval=REFRESH,
-        subcomponents=events,
     )
     calendar.add("x-published-ttl", vDuration(REFRESH))  # REFRESH-INTERVAL as Outlook reads it
-    return calendar
+    shell: bytes = calendar.to_ical()
+    end = shell.rindex(b"END:VCALENDAR")
+    return shell[:end] + b"".join(events) + shell[end:]
 
 
 @dataclass(frozen=True)
@@ -297,15 +263,14 @@ def calendar_feed(request: Request, token: str) -> Response:
             [] if body is not None else feed_rows(db, state.pick, today=today, due_soon_days=soon)
         )
     if body is None:
-        calendar = feed_calendar(
+        text = feed_calendar(
             rows,
             owner=state.owner,
             titles={rule.id: rule.title for rule in rules.values()},
             reminders={rule.id: rule.reminders for rule in rules.values()},
             today=today,
-            stamp=state.last_modified,
         )
-        body = BODIES.put(state.etag, calendar.to_ical())
+        body = BODIES.put(state.etag, text)
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
