@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
+from pydantic import ValidationError
 from sqlalchemy import func, or_, select
 from tests.access_grid import _postgres_world
 from tests.evidence_support import add_to_task
@@ -26,6 +27,7 @@ from obligations.evidence.intake import Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import CalendarFeedToken, Organization, Person, Task
+from obligations.settings import Settings
 from obligations.vocabulary import EvidenceKind
 from obligations.web.feed_cache import BODIES, EVENTS
 
@@ -237,6 +239,8 @@ def test_the_feed_key_is_made_once_and_kept(tmp_path: Path) -> None:
     assert load_feed_key(tmp_path / "data", "x" * 40) == b"x" * 40
     with pytest.raises(ValueError, match="至少需要 32 个字符"):
         load_feed_key(tmp_path, "short")
+    with pytest.raises(ValidationError, match="至少需要 32 个字符"):
+        Settings(data_dir=tmp_path, feed_key="short")  # refused at start, not on a request
 
 
 def test_a_tasks_event_is_written_once_for_every_feed_that_carries_it(web: WebWorld) -> None:

@@ -59,6 +59,13 @@ class Settings(BaseSettings):
         """The proxies of ``trusted_proxies`` one by one (no entry: trust none)."""
         return self.trusted_proxies.split(",") if self.trusted_proxies else []
 
+    @field_validator("feed_key")
+    @classmethod
+    def _long_feed_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("日历订阅密钥（OBLIGATIONS_FEED_KEY）至少需要 32 个字符")
+        return value
+
     @field_validator("allowed_file_types")
     @classmethod
     def _known_file_types(cls, value: list[str]) -> list[str]:
