@@ -28,6 +28,9 @@ class Task(Base):
         # A unit's tasks of a year in due order (the unit page), with their period keys.
         Index("ix_task_unit_due_period", "unit_id", "due_on", "period_key"),
         Index("ix_task_due", "due_on"),
+        # What an organization or a person owes, by due date (the calendar feed's window).
+        Index("ix_task_org_due", "organization_id", "due_on"),
+        Index("ix_task_person_due", "person_id", "due_on"),
     )
 
     id: Mapped[intpk]
