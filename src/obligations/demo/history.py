@@ -44,6 +44,9 @@ OPERATOR = "示例数据录入"
 
 @dataclass(frozen=True)
 class HistoryReport:
+    """What was recorded: task records (of which pending and returned), waivers, standing
+    records (pending ones not counted in ``pending``)."""
+
     records: int
     pending: int
     returned: int
@@ -95,8 +98,12 @@ def _record_all(
 ) -> HistoryReport:
     plan = plan_history(_task_facts(session, catalog), today, returned_in=RETURNED_IN)
     people = _Principals(session)
+    # The tasks recorded against, loaded at once and held: the session's identity map keeps
+    # only objects in use, and the services look each task up again (add, then review).
+    held = list(session.scalars(select(Task).where(Task.id.in_({r.task_id for r in plan.records}))))
     for planned in sorted(plan.records, key=lambda r: (r.recorded_on, r.task_id)):
         _make_record(session, policy, catalog, planned, files, people)
+    del held
     if plan.waiver is not None:
         waiver = plan.waiver
         waive(
@@ -104,7 +111,8 @@ def _record_all(
             now=_instant(waiver.on, 10),
         )
     standing = record_ledger_notes(
-        session, policy, catalog, files=files, today=today, by=people.for_unit
+        session, policy, catalog, files=files, today=today, by=people.for_unit,
+        reviewer=people.admin,
     )
     return _report(plan, standing)
 

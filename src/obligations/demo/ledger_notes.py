@@ -12,12 +12,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from obligations.accounts.access import Principal
+from obligations.demo.plan import PENDING_DAYS
 from obligations.evidence.records import (
     EvidenceInput,
     EvidencePolicy,
     StandingTarget,
     StoredFile,
     add_standing,
+    review,
 )
 from obligations.ledger.figures import figure_specs
 from obligations.ledger.notes import set_figures, set_note
@@ -71,14 +73,16 @@ def record_ledger_notes(
     files: Mapping[EvidenceKind, Sequence[StoredFile]],
     today: date,
     by: Callable[[str], Principal],
+    reviewer: Principal,
 ) -> int:
     """Standing evidence, figures and notes of ``today``'s year for every unit (``by`` gives
-    who writes a unit's ledger); the number of standing records made."""
+    who writes a unit's ledger; ``reviewer`` accepts the standing evidence older than a week);
+    the number of standing records made."""
     year, made = today.year, 0
     specs = figure_specs(catalog.indicators)
     for code in _unit_codes(session):
         writer = by(code)
-        made += _standing(session, policy, catalog, code, files, today, writer)
+        made += _standing(session, policy, catalog, code, files, today, (writer, reviewer))
         values = {**_FIGURES, **(_SHORT if code == SHORT_UNIT else {})}
         known = {key: value for key, value in values.items() if key in specs}
         if known:
@@ -102,7 +106,7 @@ def _standing(
     code: str,
     files: Mapping[EvidenceKind, Sequence[StoredFile]],
     today: date,
-    writer: Principal,
+    people: tuple[Principal, Principal],
 ) -> int:
     rng = random.Random(f"demo-standing:{code}:{today.year}")
     start = date(today.year, 1, 1)
@@ -114,16 +118,22 @@ def _standing(
                 continue
             held = start + timedelta(days=rng.randint(0, span))
             kind = EvidenceKind.PHOTOS if "照片" in name else EvidenceKind.DOCUMENT
-            add_standing(
+            recorded = min(held + timedelta(days=2), today - timedelta(days=1))
+            record = add_standing(
                 session,
                 policy,
                 catalog,
                 target=StandingTarget(code, indicator.item, today.year),
                 data=EvidenceInput(title=f"{today.year}年{name}", held_on=held, kind=kind),
                 files=files[kind],
-                by=writer,
-                now=_instant(min(held + timedelta(days=2), today - timedelta(days=1))),
+                by=people[0],
+                now=_instant(recorded),
             )
+            if recorded < today - timedelta(days=PENDING_DAYS):
+                review(
+                    session, policy, record_id=record.id, accept=True, reason=None,
+                    by=people[1], now=_instant(recorded + timedelta(days=3)),
+                )
             made += 1
     return made
 
