@@ -44,8 +44,16 @@ def monthly(org: str, months: int, first_id: int = 1) -> list[TaskFacts]:
         end = (start + timedelta(days=32)).replace(day=1) - timedelta(days=1)
         tasks.append(
             TaskFacts(
-                first_id + n, "theme-party-day", "主题党日（党员活动日）", org, org,
-                start.strftime("%Y-%m"), start, end, end, 1,
+                first_id + n,
+                "theme-party-day",
+                "主题党日（党员活动日）",
+                org,
+                org,
+                start.strftime("%Y-%m"),
+                start,
+                end,
+                end,
+                1,
                 (EvidenceKind.MINUTES, EvidenceKind.SIGN_IN, EvidenceKind.PHOTOS),
             )
         )
@@ -123,8 +131,12 @@ def test_most_past_tasks_were_done_on_time_some_late_some_missed_one_waived(
     data, _ = demo_with_history
     with session_of(data) as db:
         past = db.scalars(select(Task).where(Task.due_on < TODAY)).all()
-    on_time = sum(1 for t in past if t.done_on and t.done_on <= max(t.due_on, t.nominal_due_on or t.due_on))
-    late = sum(1 for t in past if t.done_on and t.done_on > max(t.due_on, t.nominal_due_on or t.due_on))
+    on_time = sum(
+        1 for t in past if t.done_on and t.done_on <= max(t.due_on, t.nominal_due_on or t.due_on)
+    )
+    late = sum(
+        1 for t in past if t.done_on and t.done_on > max(t.due_on, t.nominal_due_on or t.due_on)
+    )
     waived = [t for t in past if t.waived_at is not None]
     missed = len(past) - on_time - late - len(waived)
     assert 0.75 < on_time / len(past) < 0.9
@@ -143,7 +155,9 @@ def test_one_record_of_the_demo_branch_was_returned_and_its_task_reopened(
         returned = db.scalars(
             select(EvidenceRecord).where(EvidenceRecord.review_state == ReviewState.REJECTED)
         ).all()
-        assert [(r.review_reason, r.reviewed_by) for r in returned] == [(RETURN_REASON, "web:admin")]
+        assert [(r.review_reason, r.reviewed_by) for r in returned] == [
+            (RETURN_REASON, "web:admin")
+        ]
         task = db.get(Task, returned[0].task_id)
         assert task is not None and task.done_on is None
         assert returned[0].recorded_by == "web:u01-b01"
@@ -154,11 +168,17 @@ def test_records_of_the_last_week_wait_for_review_and_older_ones_were_accepted(
 ) -> None:
     data, _ = demo_with_history
     with session_of(data) as db:
-        records = db.scalars(select(EvidenceRecord).where(EvidenceRecord.task_id.is_not(None))).all()
+        records = db.scalars(
+            select(EvidenceRecord).where(EvidenceRecord.task_id.is_not(None))
+        ).all()
     week_ago = TODAY - timedelta(days=PENDING_DAYS)
     pending = {r.id for r in records if r.review_state is ReviewState.PENDING}
     assert pending and pending == {r.id for r in records if local_date(r.recorded_at) >= week_ago}
-    assert all(r.reviewed_at is not None and r.reviewed_at > r.recorded_at for r in records if r.id not in pending)
+    assert all(
+        r.reviewed_at is not None and r.reviewed_at > r.recorded_at
+        for r in records
+        if r.id not in pending
+    )
 
 
 def test_every_task_state_and_tally_agrees_with_the_records(
@@ -187,7 +207,9 @@ def test_the_u01_ledger_shows_what_was_done_the_returned_record_and_the_notes(
     demo_with_history: tuple[Path, list[str]], tmp_path: Path
 ) -> None:
     out = tmp_path / "U01.html"
-    code, output = run(demo_with_history[0], "ledger", "U01", "--year", "2026", "--format", "html", "-o", str(out))
+    code, output = run(
+        demo_with_history[0], "ledger", "U01", "--year", "2026", "--format", "html", "-o", str(out)
+    )
     assert code == 0, output
     html = out.read_text(encoding="utf-8")
     assert "中心组理论学习应开展12次" in html and "主题包括" in html and "平均参加" in html

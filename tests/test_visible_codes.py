@@ -40,10 +40,23 @@ SKIPPED_PREFIXES = ("/static", "/api", "/logout")
 
 # Enum values that are also ordinary file types or names a page may show are left out.
 _ENUMS: tuple[type[enum.Enum], ...] = (
-    vocabulary.OrgKind, vocabulary.Role, vocabulary.UserRole, vocabulary.EvidenceKind,
-    vocabulary.ReviewState, vocabulary.ItemState, vocabulary.AttemptResult,
-    vocabulary.TallyOutcome, Scope, PeriodKind, WorkdayPolicy, ItemKind, TaskStatus, Urgency,
-    StageKind, ChannelKind, ContactKind,
+    vocabulary.OrgKind,
+    vocabulary.Role,
+    vocabulary.UserRole,
+    vocabulary.EvidenceKind,
+    vocabulary.ReviewState,
+    vocabulary.ItemState,
+    vocabulary.AttemptResult,
+    vocabulary.TallyOutcome,
+    Scope,
+    PeriodKind,
+    WorkdayPolicy,
+    ItemKind,
+    TaskStatus,
+    Urgency,
+    StageKind,
+    ChannelKind,
+    ContactKind,
 )
 ALLOWED_WORDS = {"admin", "email"}  # the demo administrator's user name; an address kind in forms
 CODES = sorted(
@@ -55,7 +68,9 @@ CODES = sorted(
 WORD = r"(?<![A-Za-z0-9_.\-/@]){}(?![A-Za-z0-9_\-/@]|\.[A-Za-z])"
 PATTERNS = {
     "英文代码": re.compile("|".join(WORD.format(re.escape(c)) for c in CODES)),
-    "提醒阶段代码": re.compile(WORD.format(r"(?:before|after|overdue|overdue_repeat|escalate)_\w+")),
+    "提醒阶段代码": re.compile(
+        WORD.format(r"(?:before|after|overdue|overdue_repeat|escalate)_\w+")
+    ),
     "异常名": re.compile(r"\b\w*(?:Error|Exception)\b"),
     "审计实体": re.compile(
         r"(?<![A-Za-z_])(?:evidence|tasks?|ledger_note|ledger_figure|user|person)(?:\s+\d+|$|\s)"
@@ -103,7 +118,11 @@ def links(html: str, base: str) -> list[str]:
         if parts.netloc not in ("", "testserver") or parts.scheme not in ("", "http"):
             continue
         path = parts.path
-        if path.endswith(SKIPPED_SUFFIXES) or path.startswith(SKIPPED_PREFIXES) or "/files/" in path:
+        if (
+            path.endswith(SKIPPED_SUFFIXES)
+            or path.startswith(SKIPPED_PREFIXES)
+            or "/files/" in path
+        ):
             continue
         found.append(path + (f"?{parts.query}" if parts.query else ""))
     return found
@@ -152,7 +171,10 @@ def codes_in(text: str) -> list[str]:
 
 
 def test_the_patterns_catch_codes_and_pass_what_people_read() -> None:
-    caught = "scope branch, half_year, before_1, escalate_college, admins, ConnectError, evidence 3, 任务 2935, person:4"
+    caught = (
+        "scope branch, half_year, before_1, escalate_college, admins, ConnectError,"
+        " evidence 3, 任务 2935, person:4"
+    )
     assert len(codes_in(caught)) == 9
     fine = "U01 机电工程学院党总支 2026-10-30 会议记录.docx 签到表.png 管理员 admin 已逾期 共 18 项"
     assert codes_in(fine) == []

@@ -75,7 +75,9 @@ def record_history(
             report = _record_all(session, policy, catalog, files, today)
         recorded = True
     finally:
-        intake.settle([f for kind in files.values() for f in kind], recorded=recorded, in_use=in_use)
+        intake.settle(
+            [f for kind in files.values() for f in kind], recorded=recorded, in_use=in_use
+        )
     return report
 
 
@@ -107,11 +109,19 @@ def _record_all(
     if plan.waiver is not None:
         waiver = plan.waiver
         waive(
-            session, task_id=waiver.task_id, reason=waiver.reason, by=people.admin,
+            session,
+            task_id=waiver.task_id,
+            reason=waiver.reason,
+            by=people.admin,
             now=_instant(waiver.on, 10),
         )
     standing = record_ledger_notes(
-        session, policy, catalog, files=files, today=today, by=people.for_unit,
+        session,
+        policy,
+        catalog,
+        files=files,
+        today=today,
+        by=people.for_unit,
         reviewer=people.admin,
     )
     return _report(plan, standing)
@@ -133,9 +143,14 @@ def _make_record(
         hours=planned.hours,
     )
     record = intake.record(
-        session, policy, catalog,
-        target=TaskTarget(planned.task_id), data=data, files=files[planned.kind],
-        by=people.recorder(planned.organization_code), now=_instant(planned.recorded_on, 16),
+        session,
+        policy,
+        catalog,
+        target=TaskTarget(planned.task_id),
+        data=data,
+        files=files[planned.kind],
+        by=people.recorder(planned.organization_code),
+        now=_instant(planned.recorded_on, 16),
     )
     if planned.reviewed_on is None:
         return
@@ -154,8 +169,15 @@ def _task_facts(session: Session, catalog: Catalog) -> list[TaskFacts]:
     rules = {rule.id: rule for rule in catalog.enabled_rules}
     query = (
         select(
-            Task.id, Task.rule_id, Task.scope_key, Organization.code, Task.period_key,
-            Task.period_start, Task.period_end, Task.due_on, Task.min_count,
+            Task.id,
+            Task.rule_id,
+            Task.scope_key,
+            Organization.code,
+            Task.period_key,
+            Task.period_start,
+            Task.period_end,
+            Task.due_on,
+            Task.min_count,
         )
         .join(Organization, Organization.id == Task.organization_id)
         .where(Task.retired_at.is_(None), Task.rule_id.in_(rules))
@@ -163,7 +185,16 @@ def _task_facts(session: Session, catalog: Catalog) -> list[TaskFacts]:
     )
     return [
         TaskFacts(
-            task_id, rule_id, rules[rule_id].title, scope, code, period, start, end, due, count,
+            task_id,
+            rule_id,
+            rules[rule_id].title,
+            scope,
+            code,
+            period,
+            start,
+            end,
+            due,
+            count,
             tuple(rules[rule_id].evidence_kinds),
         )
         for task_id, rule_id, scope, code, period, start, end, due, count in session.execute(query)

@@ -87,13 +87,24 @@ def record_ledger_notes(
         known = {key: value for key, value in values.items() if key in specs}
         if known:
             set_figures(
-                session, catalog, unit_code=code, year=year, values=known, by=writer,
+                session,
+                catalog,
+                unit_code=code,
+                year=year,
+                values=known,
+                by=writer,
                 now=_instant(today - timedelta(days=2)),
             )
     for item_id, (narrative, measures) in _NOTES.items():
         set_note(
-            session, catalog, unit_code=FULL_UNIT, item_id=item_id, year=year,
-            narrative=narrative, measures=measures, by=by(FULL_UNIT),
+            session,
+            catalog,
+            unit_code=FULL_UNIT,
+            item_id=item_id,
+            year=year,
+            narrative=narrative,
+            measures=measures,
+            by=by(FULL_UNIT),
             now=_instant(today - timedelta(days=1)),
         )
     return made
@@ -131,8 +142,13 @@ def _standing(
             )
             if recorded < today - timedelta(days=PENDING_DAYS):
                 review(
-                    session, policy, record_id=record.id, accept=True, reason=None,
-                    by=people[1], now=_instant(recorded + timedelta(days=3)),
+                    session,
+                    policy,
+                    record_id=record.id,
+                    accept=True,
+                    reason=None,
+                    by=people[1],
+                    now=_instant(recorded + timedelta(days=3)),
                 )
             made += 1
     return made

@@ -90,7 +90,10 @@ def sample_files() -> dict[EvidenceKind, list[SampleFile]]:
     photo = _encoded(_picture(3, (170, 40, 40)), "JPEG")
     document = _encoded(_picture(8, (60, 60, 60)), "PDF")
     return {
-        EvidenceKind.MINUTES: [SampleFile("会议记录.docx", minutes), SampleFile("签到表.png", sign_in)],
+        EvidenceKind.MINUTES: [
+            SampleFile("会议记录.docx", minutes),
+            SampleFile("签到表.png", sign_in),
+        ],
         EvidenceKind.SIGN_IN: [SampleFile("签到表.png", sign_in)],
         EvidenceKind.PHOTOS: [SampleFile("活动照片.jpg", photo)],
         EvidenceKind.DOCUMENT: [SampleFile("文件.pdf", document)],

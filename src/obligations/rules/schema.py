@@ -12,7 +12,9 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from obligations.vocabulary import EvidenceKind, OrgKind, PeriodKind, Role, Scope
+from obligations.vocabulary import EvidenceKind, OrgKind, Role
+from obligations.vocabulary import PeriodKind as PeriodKind  # the rule's words, with their labels
+from obligations.vocabulary import Scope as Scope
 
 Month = Annotated[int, Field(ge=1, le=12)]
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
