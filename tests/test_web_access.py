@@ -45,7 +45,8 @@ SEES = {
 MAY = {
     "upload": WRITERS,
     "waive": {"admin", "u01_manager", "u02_manager"},
-    "review": {"admin"},
+    "review": {"admin", "u01_manager", "u02_manager"},  # a unit manager their own unit's
+    "review inbox": {"admin", "u01_manager", "u02_manager"},
     "withdraw": {"admin", "u01_manager", "u02_manager", "b1_secretary"},
     "ledger notes": {"admin", "u01_manager", "u02_manager"},
     "own account": ALL,
@@ -69,6 +70,8 @@ ROUTES = [
     Route("unwaive", "POST", "/tasks/{obj}/unwaive", ("task_b1", "task_u02"), "unwaive",
           form=True),
     Route("review", "POST", "/evidence/{obj}/review", ("rec_b1", "rec_u02"), "review", form=True),
+    Route("review inbox", "GET", "/review", ("self",), "review inbox"),
+    Route("inbox review", "POST", "/review/{obj}", ("rec_b1", "rec_u02"), "review", form=True),
     Route("withdraw", "POST", "/evidence/{obj}/withdraw", ("rec_b1", "rec_u02"), "withdraw",
           form=True),
     Route("api token", "POST", "/account/api-tokens", ("self",), "api token", form=True),

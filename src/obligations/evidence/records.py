@@ -174,19 +174,28 @@ def review(
     reason: str | None,
     by: Principal,
     now: datetime,
+    pending_only: bool = False,
 ) -> EvidenceRecord:
     """Accept, or reject with a reason (a rejection reopens the task). A decision can be
-    revised by reviewing again; a withdrawn record cannot be reviewed.
+    revised by reviewing again (unless ``pending_only``: the review inbox decides only what
+    is still waiting, so two reviewers never overwrite each other); a withdrawn record cannot
+    be reviewed.
 
     Raises ``NotFound`` for a record ``by`` cannot see, ``Forbidden`` unless ``by`` reviews
-    (the organization department), ``InvalidRequest`` if review is off or a reason is missing."""
+    the record's unit (the organization department, the unit's managers:
+    :func:`access.can_review`), ``InvalidRequest`` if review is off, a reason is missing or
+    (``pending_only``) the record was reviewed already. Nothing is changed when it raises."""
     record = access.require_record(session, by, record_id)
-    access.require_can_review(by)
+    access.require_can_review(by, record)
     if not policy.review_enabled:
         raise InvalidRequest("本系统未启用材料审核（设置 OBLIGATIONS_REVIEW_ENABLED）")
     actor = by.actor
     if record.withdrawn_at is not None:
-        raise InvalidRequest(f"材料 {record_id} 已撤回，不能审核")
+        raise InvalidRequest(f"材料“{record.title}”已撤回，不能审核")
+    if pending_only and record.review_state is not ReviewState.PENDING:
+        raise InvalidRequest(
+            f"材料“{record.title}”已经审核（{record.review_state.label}），不再等待审核"
+        )
     _raise_if(text_problem("退回原因", reason, MAX_REASON, required=not accept))
     before = _snapshot(record)
     record.review_state = ReviewState.ACCEPTED if accept else ReviewState.REJECTED

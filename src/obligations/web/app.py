@@ -32,6 +32,7 @@ from obligations.web import (
     pages_auth,
     pages_main,
     pages_task,
+    review,
 )
 from obligations.web.auth import LoginRequired
 from obligations.web.errors import status_for
@@ -84,6 +85,7 @@ def create_app(
         pages_auth,
         pages_main,
         pages_task,
+        review,
         ledger,
         admin,
         admin_import,

@@ -63,7 +63,8 @@ def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict
         "org": db.get(Organization, task.organization_id),
         "person": db.get(Person, task.person_id) if task.person_id else None,
         "can_add": access.can_add_evidence(principal, task) and task.retired_at is None,
-        "can_review": access.can_review(principal) and web.evidence_policy.review_enabled,
+        "can_review": access.can_review(principal, task.unit_id)
+        and web.evidence_policy.review_enabled,
         "can_withdraw": any(access.can_withdraw(principal, r, task) for r in records[:1]),
         "can_waive": access.can_waive(principal, task),
         "kinds": list(EvidenceKind),
@@ -122,21 +123,33 @@ def review(
     decision: Annotated[str, Form(max_length=10)] = "",
     reason: ReasonField = "",
 ) -> Response:
+    """A refused decision (a return without a reason) answers with the task page, the message
+    on the record and the reason as typed; nothing is changed."""
     auth.check_csrf(csrf_token)
     if decision not in ("accept", "reject"):
         raise InvalidRequest("请选择“通过”或“退回”")
     web = web_state(request)
-    with web.sessions.begin() as db:
-        record = evidence.review(
-            db,
-            web.evidence_policy,
-            record_id=record_id,
-            accept=decision == "accept",
-            reason=reason or None,
-            by=auth.principal,
-            now=web.now(),
-        )
-        task_id = record.task_id
+    try:
+        with web.sessions.begin() as db:
+            record = evidence.review(
+                db,
+                web.evidence_policy,
+                record_id=record_id,
+                accept=decision == "accept",
+                reason=reason or None,
+                by=auth.principal,
+                now=web.now(),
+            )
+            task_id = record.task_id
+    except InvalidRequest as exc:
+        with web.sessions() as db:
+            task_id = access.require_record(db, auth.principal, record_id).task_id
+            if task_id is None:
+                raise
+            task = access.require_task(db, auth.principal, task_id)
+            context = task_context(db, web, auth, task)
+        refused = {"record_id": record_id, "message": str(exc), "reason": reason}
+        return page(request, "task.html", auth, status_code=400, review_error=refused, **context)
     return _back(task_id, "审核结果已保存") if task_id else RedirectResponse("/", 303)
 
 

@@ -10,9 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from obligations.accounts import access
+from obligations.evidence import review_inbox
+from obligations.ledger.text import period_text
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageAuth
+from obligations.web.state import state_of
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
@@ -44,6 +48,7 @@ def _local(instant: datetime) -> str:
 
 
 templates.env.filters["percent"] = _percent
+templates.env.filters["period"] = period_text
 templates.env.globals["local"] = _local
 templates.env.filters["heat"] = _heat
 templates.env.globals["status_class"] = STATUS_CLASSES
@@ -62,5 +67,17 @@ def page(
         "auth": auth,
         "me": auth.principal if auth else None,
         "csrf": auth.csrf if auth else "",
+        "review_count": _review_count(request, auth),
     }
     return templates.TemplateResponse(request, name, values | context, status_code=status_code)
+
+
+def _review_count(request: Request, auth: PageAuth | None) -> int | None:
+    """The header's "待审核 N" for those who review (one COUNT query), else None."""
+    if auth is None or not access.reviews_any(auth.principal):
+        return None
+    web = state_of(request)
+    if not web.evidence_policy.review_enabled:
+        return None
+    with web.sessions() as db:
+        return review_inbox.pending_count(db, auth.principal)
