@@ -10,10 +10,12 @@ from pathlib import Path
 
 import docx
 from click.testing import CliRunner
+from freezegun import freeze_time
 from PIL import Image
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.demo_support import DEMO_NOW, init_demo
+from tests.test_backup import evidence_of, states
 from tests.test_task_tally import recount, tally
 
 from obligations.cli.main import cli
@@ -201,6 +203,19 @@ def run(data: Path, *args: str) -> tuple[int, str]:
 
 def test_every_stored_file_is_whole(demo_with_history: tuple[Path, list[str]]) -> None:
     assert run(demo_with_history[0], "verify")[0] == 0
+
+
+def test_a_backup_of_the_demo_year_restores_every_state_record_and_file(
+    demo_with_history: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    data, _ = demo_with_history
+    assert run(data, "backup", "-o", str(tmp_path / "demo.tar"))[0] == 0
+    restored = tmp_path / "restored"
+    assert run(restored, "restore", str(tmp_path / "demo.tar"))[0] == 0
+    assert run(restored, "verify")[0] == 0
+    with freeze_time(DEMO_NOW):
+        assert states(restored) == states(data)
+    assert evidence_of(restored) == evidence_of(data)
 
 
 def test_the_u01_ledger_shows_what_was_done_the_returned_record_and_the_notes(
