@@ -4,6 +4,7 @@ recorded through the real services, so states, tallies, files, the ledger and th
 from __future__ import annotations
 
 import io
+import shutil
 from collections import Counter
 from datetime import date, timedelta
 from pathlib import Path
@@ -243,6 +244,19 @@ def test_the_unit_with_a_short_subscription_rate_fails_that_item(
     assert code == 0, output
     html = out.read_text(encoding="utf-8")
     assert "党员微信订阅率" in html and "52%" in html and "未达标" in html
+
+
+def test_init_again_records_the_year_only_once(
+    demo_with_history: tuple[Path, list[str]], tmp_path: Path
+) -> None:
+    data = tmp_path / "again"
+    shutil.copytree(demo_with_history[0], data)
+    with session_of(data) as db:
+        before = db.scalars(select(EvidenceRecord.id)).all()
+    output = init_demo(data)
+    assert "数据目录中已有佐证材料，未再补录示例学院过去一年的记录" in output
+    with session_of(data) as db:
+        assert db.scalars(select(EvidenceRecord.id)).all() == before
 
 
 def test_a_demo_without_history_has_no_records(tmp_path: Path) -> None:

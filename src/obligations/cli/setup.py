@@ -38,9 +38,13 @@ def init(app: AppContext, demo: bool, without_history: bool) -> None:
         history = record_history(
             app.sessions, app.store, app.evidence_policy, app.catalog, today=app.today()
         )
-        click.echo(
-            f"示例学院过去一年的记录：材料 {history.records} 份（待审核 {history.pending}，"
-            f"已退回 {history.returned}），豁免 {history.waived} 项，常规材料 {history.standing} 份"
-        )
+        if history is None:
+            click.echo("数据目录中已有佐证材料，未再补录示例学院过去一年的记录")
+        else:
+            click.echo(
+                f"示例学院过去一年的记录：材料 {history.records} 份（待审核 {history.pending}，"
+                f"已退回 {history.returned}），豁免 {history.waived} 项，"
+                f"常规材料 {history.standing} 份"
+            )
     for account in report.accounts:
         click.echo(f"示例网页账户：{account.username}  密码 {account.password}（{account.label}）")

@@ -29,7 +29,7 @@ from obligations.evidence.intake import StoredUpload, TaskTarget, Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import BlobStore
 from obligations.evidence.storage.base import InUse
-from obligations.models import Organization, Task, User
+from obligations.models import EvidenceRecord, Organization, Task, User
 from obligations.rules.catalog import Catalog
 from obligations.tasks.waivers import waive
 from obligations.timeutil import LOCAL_TZ
@@ -61,12 +61,16 @@ def record_history(
     catalog: Catalog,
     *,
     today: date,
-) -> HistoryReport:
-    """Record the year before ``today`` in one transaction; the counts of what was made.
+) -> HistoryReport | None:
+    """Record the year before ``today`` in one transaction; the counts of what was made, or
+    ``None`` if the data directory holds evidence already (``init --demo`` run again).
 
     The sample files are stored first and released once the records are committed (withdrawn
     if anything fails, like any upload). Raises what the services raise (none for the
     shipped demo)."""
+    with sessions() as session:
+        if session.scalar(select(EvidenceRecord.id).limit(1)) is not None:
+            return None
     in_use = intake.referenced_in(sessions)
     files = _store_samples(store, policy, in_use)
     recorded = False
