@@ -41,7 +41,7 @@ class Principal:
     @property
     def actor(self) -> str:
         """How the audit log names this user: ``web:NAME``, or the operator's own name."""
-        return self.username if self.local_operator else f"web:{self.username}"
+        return self.username if self.local_operator else f"{WEB_ACTOR}{self.username}"
 
     @property
     def is_admin(self) -> bool:
@@ -55,6 +55,15 @@ class Principal:
     @property
     def sees_whole_unit(self) -> bool:
         return self.role in (UserRole.UNIT_MANAGER, UserRole.VIEWER) and self.unit_id is not None
+
+
+WEB_ACTOR = "web:"  # the audit log's prefix for a web user's name
+
+
+def actor_text(actor: str) -> str:
+    """An actor as a page shows it: a web user's name without the log's ``web:`` prefix
+    (the command line's operators are named as they are)."""
+    return actor.removeprefix(WEB_ACTOR)
 
 
 def operator(name: str) -> Principal:

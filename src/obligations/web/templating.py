@@ -54,6 +54,7 @@ def _local(instant: datetime) -> str:
 
 templates.env.filters["percent"] = _percent
 templates.env.filters["period"] = period_text
+templates.env.filters["actor"] = access.actor_text
 templates.env.globals["local"] = _local
 templates.env.filters["heat"] = _heat
 templates.env.globals["status_class"] = STATUS_CLASSES
