@@ -129,7 +129,7 @@ def backup(
             with tarfile.open(temporary, "w", format=tarfile.PAX_FORMAT) as tar:
                 members.append(_add_file(tar, database, database.name))
                 problems = _add_objects(tar, LocalBlobStore(evidence_dir), digests, members)
-                members += [_add_file(tar, item.source, item.member) for item in config]
+                members += [_add_config(tar, item) for item in config]
                 damaged = describe_damage(snapshot, problems) if problems else []
                 if damaged and not allow_damaged:
                     raise BackupDamaged(damaged)
@@ -173,6 +173,13 @@ def _add_objects(
             problems[sha256] = CORRUPT
         members.append(member)
     return problems
+
+
+def _add_config(tar: tarfile.TarFile, item: ConfigFile) -> dict[str, Any]:
+    try:
+        return _add_file(tar, item.source, item.member)
+    except OSError as exc:  # removed or made unreadable since it was listed
+        raise BackupError(f"配置文件 {item.source} 无法读取，未写备份：{exc}") from exc
 
 
 def _add_manifest(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:
