@@ -38,7 +38,8 @@ def load_feed_key(data_dir: Path, configured: str | None = None) -> bytes:
     """The server's feed key: ``configured`` (the setting, any text of 32 characters or more)
     if given, else the key file in ``data_dir``, made with 32 random bytes the first time
     (atomically: several web processes starting together agree on one key). Losing the key
-    changes every feed address (users subscribe again); backups should keep the file.
+    changes every feed address (users subscribe again); ``obligations backup`` keeps the file
+    and ``restore`` puts it back (:mod:`obligations.safety.config_files`).
     Raises ``ValueError`` for a configured key shorter than 32 characters."""
     if configured is not None:
         if len(configured) < 32:
