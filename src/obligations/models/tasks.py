@@ -20,10 +20,14 @@ class Task(Base):
         # A unit's tasks of a year in due order (the unit page), with their period keys.
         Index("ix_task_unit_due_period", "unit_id", "due_on", "period_key"),
         Index("ix_task_due", "due_on"),
+        # Generation reads a unit's stored tasks by their organization too: a branch that moved
+        # to another unit is reconciled with its new unit. (Lookups by rule alone use the
+        # natural key's index, which the rule leads.)
+        Index("ix_task_organization", "organization_id"),
     )
 
     id: Mapped[intpk]
-    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
     ledger_item: Mapped[str] = mapped_column(String(8))
     unit_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
@@ -62,17 +66,21 @@ class Task(Base):
 
 
 class GenerationStamp(Base):
-    """What one rule's tasks were last generated from: a digest of every input.
+    """What one rule's tasks in one unit were last generated from: a digest of every input.
 
-    A regeneration re-plans and reconciles only the rules whose inputs changed (the rule
-    itself, the organizations and role holders, the academic calendar, the holiday data,
-    the horizon, the planning code's version). The warnings and counts of the last run are
-    kept so a skipped rule still reports them.
+    A regeneration re-plans and reconciles only the (rule, unit) pairs whose inputs changed
+    (the rule itself, the unit with its branches and role holders, the academic calendar, the
+    holiday data, the horizon, the planning code's version): a new branch in one unit re-plans
+    that unit alone. The warnings and counts of the last run are kept so a skipped pair still
+    reports them. A pair is stamped in the same transaction as its tasks, so after an
+    interrupted generation the stamps name exactly what was committed.
     """
 
     __tablename__ = "generation_stamp"
 
     rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # No foreign key: a unit's stamps outlive it until the next generation retires its tasks.
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     planned: Mapped[int]
     provisional: Mapped[int]
