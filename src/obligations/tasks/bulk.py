@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, text
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from obligations.models import Task
@@ -52,17 +53,19 @@ def _copy(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     ]
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection of the session's transaction
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(f"COPY task ({', '.join(columns)}) FROM STDIN") as copy,
-    ):
-        for row in rows:
-            copy.write_row(
-                [
-                    row[c] if p is None else p(row[c])
-                    for c, p in zip(columns, processors, strict=True)
-                ]
-            )
+    statement = f"COPY task ({', '.join(columns)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(
+                    [
+                        row[c] if p is None else p(row[c])
+                        for c, p in zip(columns, processors, strict=True)
+                    ]
+                )
+    except dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises for its own statements (IntegrityError for a duplicate key).
+        raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
 
 
 def _paused_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -1,0 +1,196 @@
+"""Generation by (rule, unit): a change in one unit re-plans that unit only; chunks of units are
+committed one by one, so an interrupted run is finished by the next; bulk inserts keep the
+tallies exact."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+from tests import factories
+from tests.factories import NOW
+from tests.helpers import shipped_catalog
+from tests.test_task_tally import assert_consistent
+
+import obligations.tasks.generation as generation
+from obligations.models import GenerationStamp, Organization, Task
+from obligations.tasks.bulk import bulk_insert
+from obligations.tasks.generation import generate_tasks
+from obligations.vocabulary import OrgKind
+
+THROUGH = date(2026, 12, 31)
+LATER = NOW + timedelta(days=1)
+
+
+def three_units(session: Session) -> dict[str, int]:
+    """The small college and a third unit (a general branch with two branches of its own)."""
+    orgs = factories.small_college(session)
+    third = factories.org(
+        session,
+        "U03",
+        OrgKind.GENERAL_BRANCH,
+        orgs["college"],
+        term_start=date(2024, 3, 1),
+        term_years=5,
+    )
+    b1 = factories.org(session, "U03-B01", OrgKind.BRANCH, third)
+    factories.org(session, "U03-B02", OrgKind.BRANCH, third)
+    return {**{k: o.id for k, o in orgs.items()}, "U03": third.id, "U03-B01": b1.id}
+
+
+def live_tasks_by_pair(session: Session) -> Counter[tuple[str, int]]:
+    rows = session.execute(
+        select(Task.rule_id, Task.unit_id, func.count())
+        .where(Task.retired_at.is_(None))
+        .group_by(Task.rule_id, Task.unit_id)
+    )
+    return Counter({(rule_id, unit_id): n for rule_id, unit_id, n in rows})
+
+
+def stamped(session: Session) -> dict[tuple[str, int], int]:
+    rows = session.execute(
+        select(GenerationStamp.rule_id, GenerationStamp.unit_id, GenerationStamp.planned)
+    )
+    return {(rule_id, unit_id): planned for rule_id, unit_id, planned in rows}
+
+
+def test_a_branch_added_to_one_unit_re_plans_that_unit_only(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        ids = three_units(session)
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        before = session.scalar(select(func.count()).select_from(Task))
+        elsewhere = session.scalar(
+            select(func.count()).select_from(Task).where(Task.unit_id != ids["U01"])
+        )
+    with sessions.begin() as session:
+        unit = session.get(Organization, ids["U01"])
+        factories.org(session, "U01-B03", OrgKind.BRANCH, unit)
+        report = generate_tasks(session, shipped_catalog(), through=THROUGH, now=LATER)
+        restamped = session.execute(
+            select(GenerationStamp.unit_id).where(GenerationStamp.generated_at == LATER)
+        ).scalars()
+        touched = session.execute(
+            select(Task.unit_id).where(Task.updated_at == LATER).distinct()
+        ).scalars()
+        created = session.scalar(select(func.count()).select_from(Task)) - (before or 0)
+        assert set(restamped) == {ids["U01"]}
+        assert set(touched) == {ids["U01"]}
+        assert report.created == created > 0
+        assert report.updated == report.retired == 0
+        # Every task of the other units was counted from its stamp, not re-planned.
+        assert report.unchanged >= (elsewhere or 0)
+
+
+@pytest.mark.parametrize("direction", ["to a later unit", "to an earlier unit"])
+def test_a_branch_moved_to_another_unit_takes_its_tasks_along(
+    sessions: sessionmaker[Session], direction: str
+) -> None:
+    with sessions.begin() as session:
+        ids = three_units(session)
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        branch, new_unit = (
+            (ids["B2"], ids["U03"])
+            if direction == "to a later unit"
+            else (ids["U03-B01"], ids["U01"])
+        )
+        owned = set(session.scalars(select(Task.id).where(Task.organization_id == branch)))
+    with sessions.begin() as session:
+        session.execute(
+            update(Organization).where(Organization.id == branch).values(parent_id=new_unit)
+        )
+        # One unit per chunk: the old and the new unit are reconciled in different chunks.
+        report = generate_tasks(
+            session, shipped_catalog(), through=THROUGH, now=LATER, chunk_tasks=1
+        )
+        moved = session.execute(
+            select(Task.id, Task.unit_id, Task.retired_at).where(Task.organization_id == branch)
+        ).all()
+        assert {task_id for task_id, _, _ in moved} == owned
+        assert {(unit_id, retired) for _, unit_id, retired in moved} == {(new_unit, None)}
+        assert report.retired == report.restored == 0
+        assert report.updated == len(owned)
+        again = generate_tasks(session, shipped_catalog(), through=THROUGH, now=LATER, full=True)
+        assert not again.changed
+
+
+def test_an_interrupted_generation_stamps_only_what_it_committed_and_a_rerun_finishes_it(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with sessions.begin() as session:
+        three_units(session)
+    calls = {"n": 0}
+    real = generation.reconcile
+
+    def crashing(*args: Any, **kwargs: Any) -> Any:
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("the process died here")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(generation, "reconcile", crashing)
+    with sessions() as session, pytest.raises(RuntimeError):
+        generate_tasks(
+            session, shipped_catalog(), through=THROUGH, now=NOW, commit_chunks=True, chunk_tasks=1
+        )
+    monkeypatch.setattr(generation, "reconcile", real)
+    with sessions() as session:
+        stamps = stamped(session)
+        # The first unit's chunk was committed, stamps and tasks together; nothing after it.
+        assert {unit_id for _, unit_id in stamps} == {u for _, u in live_tasks_by_pair(session)}
+        assert len({unit_id for _, unit_id in stamps}) == 1
+        assert live_tasks_by_pair(session) == +Counter(stamps)
+        done_before = sum(stamps.values())
+        rerun = generate_tasks(
+            session, shipped_catalog(), through=THROUGH, now=LATER, commit_chunks=True
+        )
+    with sessions() as session:
+        total = session.scalar(select(func.count()).select_from(Task))
+        assert rerun.created == (total or 0) - done_before > 0
+        assert rerun.unchanged == done_before
+        assert live_tasks_by_pair(session) == +Counter(stamped(session))
+        assert_consistent(session)
+        for full in (False, True):
+            again = generate_tasks(
+                session, shipped_catalog(), through=THROUGH, now=LATER, full=full
+            )
+            assert not again.changed
+
+
+def test_the_tallies_are_a_recount_of_the_tasks_after_bulk_generations(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        three_units(session)
+        generate_tasks(session, shipped_catalog(), through=date(2026, 6, 30), now=NOW)
+        assert_consistent(session)
+        # Inserted after existing rows (the recount starts above the largest id), in chunks.
+        generate_tasks(
+            session, shipped_catalog(), through=date(2027, 6, 30), now=LATER, chunk_tasks=50
+        )
+        assert_consistent(session)
+        if session.get_bind().dialect.name == "sqlite":
+            assert session.scalar(text("SELECT count(*) FROM task_tally_pause")) == 0
+
+
+def test_a_refused_bulk_insert_leaves_no_row_and_the_tallies_still_follow_inserts(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        three_units(session)
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        existing = session.execute(select(Task).limit(1)).scalar_one()
+        row = {c.name: getattr(existing, c.key) for c in Task.__table__.columns if c.name != "id"}
+        fresh = {**row, "scope_key": "o999", "period_key": "fresh"}
+        before = session.scalar(select(func.count()).select_from(Task))
+        with pytest.raises(IntegrityError), session.begin_nested():
+            bulk_insert(session, [fresh, row])  # the second repeats a natural key
+        assert session.scalar(select(func.count()).select_from(Task)) == before
+        session.add(Task(**{**fresh, "period_key": "single"}))
+        assert_consistent(session)
