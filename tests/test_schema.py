@@ -13,7 +13,7 @@ from obligations.models import Base
 from obligations.schema import alembic_config, is_current
 
 # Kept by database triggers (migrations 0007, 0011, 0013, 0016), read with SQL: not mapped models.
-TRIGGER_TABLES = {"task_tally", "task_item_tally", "task_tally_pause"}
+TRIGGER_TABLES = {"task_tally", "task_item_tally"}
 
 
 def _include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to: Any) -> bool:

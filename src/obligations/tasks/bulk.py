@@ -6,15 +6,18 @@ as slow as the same insert without it. Here the inserted rows are counted once, 
 
 - PostgreSQL: the rows go in with one ``COPY``; the statement-level insert trigger of migration
   0016 adds them to the tallies with one grouped upsert over its transition table.
-- SQLite: the row trigger is paused (a row in ``task_tally_pause``, written and deleted in this
-  transaction, so no other connection ever sees it); the rows go in with one ``executemany``
-  under a savepoint, then one grouped upsert per tally adds the rows whose id is above the
-  largest id before the insert (SQLite gives new rows ids above it; it has one writer).
+- SQLite has no statement-level trigger, and a row trigger costs its call per row even when a
+  ``WHEN`` clause skips it: the insert trigger is dropped for the insert and created again
+  from its own stored text, all under a savepoint of the caller's transaction (SQLite's DDL
+  is transactional: a failure restores it, and no other connection ever sees it missing; it
+  has one writer). The rows go in with one driver ``executemany`` (values bound by their
+  column types, without SQLAlchemy's per-row work), then one grouped upsert per tally adds
+  the rows whose ids are above the largest id before the insert.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, func, insert, select, text
@@ -26,6 +29,7 @@ from obligations.models import Task
 from obligations.tasks.state_sql import trigger_outcome_sql
 
 _TASK = cast(Table, Task.__table__)
+_SQLITE_TRIGGER = "task_tally_insert"
 _TALLIES = {
     "task_tally": ("due_on", "unit_id", "opens_on", "outcome"),
     "task_item_tally": ("unit_id", "due_on", "ledger_item", "opens_on", "outcome"),
@@ -42,42 +46,68 @@ def bulk_insert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if connection.dialect.name == "postgresql":
         _copy(connection, rows)
     else:
-        _paused_insert(connection, rows)
+        _sqlite_insert(connection, rows)
 
 
 def _copy(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     columns = list(rows[0])
-    dialect = connection.dialect
-    processors: list[Callable[[Any], Any] | None] = [
-        _TASK.c[c].type.bind_processor(dialect) for c in columns
-    ]
+    values = _bound(connection, columns, rows)
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection of the session's transaction
     statement = f"COPY task ({', '.join(columns)}) FROM STDIN"
+    error = connection.dialect.loaded_dbapi.Error
     try:
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row(
-                    [
-                        row[c] if p is None else p(row[c])
-                        for c, p in zip(columns, processors, strict=True)
-                    ]
-                )
-    except dialect.loaded_dbapi.Error as exc:
+            for row in values:
+                copy.write_row(row)
+    except error as exc:
         # As SQLAlchemy raises for its own statements (IntegrityError for a duplicate key).
-        raise DBAPIError.instance(statement, None, exc, dialect.loaded_dbapi.Error) from exc
+        raise DBAPIError.instance(statement, None, exc, error) from exc
 
 
-def _paused_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    floor = connection.scalar(select(func.coalesce(func.max(_TASK.c.id), 0)))
-    connection.execute(text("INSERT INTO task_tally_pause (paused) VALUES (1)"))
-    try:
-        with connection.begin_nested():
-            connection.execute(insert(_TASK), rows)
+def _sqlite_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    # The first row goes in as any insert does (trigger and all): being a write, it also
+    # begins the driver's transaction, so the savepoint below is one inside it.
+    connection.execute(insert(_TASK), [rows[0]])
+    if len(rows) == 1:
+        return
+    # SQLite gives the rows inserted next ids above the largest (and it has one writer).
+    floor = connection.scalar(select(func.max(_TASK.c.id)))
+    trigger = connection.scalar(
+        text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
+        {"name": _SQLITE_TRIGGER},
+    )
+    columns = list(rows[0])
+    values = _bound(connection, columns, rows[1:])
+    marks = ", ".join("?" for _ in columns)
+    with connection.begin_nested():  # a failure restores the trigger and drops the rows
+        if trigger is not None:
+            connection.exec_driver_sql(f"DROP TRIGGER {_SQLITE_TRIGGER}")
+        connection.exec_driver_sql(
+            f"INSERT INTO task ({', '.join(columns)}) VALUES ({marks})", values
+        )
+        if trigger is not None:
             for name, key in _TALLIES.items():
                 connection.execute(text(recount_sql(name, key)), {"floor": floor})
-    finally:
-        connection.execute(text("DELETE FROM task_tally_pause"))
+            connection.exec_driver_sql(trigger)
+
+
+def _bound(
+    connection: Connection, columns: list[str], rows: Sequence[dict[str, Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as the driver takes them: each value through its column type's processor,
+    once per distinct value of a column (dates and instants repeat across thousands of rows;
+    the processors cost a microsecond or two a call)."""
+    dialect = connection.dialect
+    bound: list[list[Any]] = []
+    for column in columns:
+        values = [row[column] for row in rows]
+        process = _TASK.c[column].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            converted = {v: process(v) for v in set(values)}
+            values = [converted[v] for v in values]
+        bound.append(values)
+    return list(zip(*bound, strict=True))
 
 
 def recount_sql(name: str, key: tuple[str, ...]) -> str:

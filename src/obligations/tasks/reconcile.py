@@ -130,10 +130,11 @@ def reconcile(
     seen: set[int] = set()
     for task in tasks:
         report.provisional += task.schedule.provisional
-        values = _values(task)
-        row: Row[Any] | None = stored.get(task.natural_key)
+        key = task.natural_key
+        values = _values(task, key[1])
+        row: Row[Any] | None = stored.get(key)
         if row is None and task.rule_id in term_rules:
-            row = _corrected_term(stored_terms.get(task.natural_key[:2], []), task, seen)
+            row = _corrected_term(stored_terms.get(key[:2], []), task, seen)
         if row is None:
             inserts.append({**values, "created_at": now, "updated_at": now})
             continue
@@ -215,14 +216,14 @@ def _completed_changes(
     return taken
 
 
-def _values(task: PlannedTask) -> dict[str, Any]:
+def _values(task: PlannedTask, scope_key: str) -> dict[str, Any]:
     return {
         "rule_id": task.rule_id,
         "ledger_item": task.ledger_item,
         "unit_id": task.unit_id,
         "organization_id": task.organization_id,
         "person_id": task.person_id,
-        "scope_key": task.natural_key[1],
+        "scope_key": scope_key,
         "period_key": task.period.key,
         "period_start": task.period.start,
         "period_end": task.period.end,

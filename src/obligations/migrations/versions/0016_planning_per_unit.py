@@ -15,11 +15,10 @@ The tallies' insert trigger no longer costs two upserts per row in a bulk insert
   the inserted rows (one grouped upsert per statement; generation inserts with ``COPY``, one
   statement per chunk). Updates and deletes keep 0013's row trigger (PostgreSQL refuses
   transition tables on a trigger with a column list).
-- SQLite has no statement-level triggers: the row trigger is skipped while the table
-  ``task_tally_pause`` has a row. Only the bulk insert of
-  :mod:`obligations.tasks.bulk` writes one, inside its own transaction (so no other
-  connection ever sees it), and adds the inserted rows to the tallies itself with one grouped
-  upsert, before deleting it again.
+- SQLite has no statement-level triggers, and a row trigger skipped by a ``WHEN`` clause still
+  costs its call: its triggers stay as they are, and the bulk insert of
+  :mod:`obligations.tasks.bulk` drops the insert trigger for the insert (in its transaction)
+  and counts the rows itself.
 
 The decision text is 0013's (:data:`_OUTCOME`, which ``tests/test_task_state.py`` compares with
 :func:`obligations.tasks.state_sql.trigger_outcome_sql`), copied so that this migration runs
@@ -61,13 +60,6 @@ def upgrade() -> None:
     op.drop_index("ix_task_rule_id", table_name="task")
     op.create_index("ix_task_organization", "task", ["organization_id"])
     if _sqlite():
-        op.create_table("task_tally_pause", sa.Column("paused", sa.Integer(), nullable=False))
-        op.execute("DROP TRIGGER task_tally_insert")
-        op.execute(
-            "CREATE TRIGGER task_tally_insert AFTER INSERT ON task "
-            "WHEN NOT EXISTS (SELECT 1 FROM task_tally_pause) "
-            f"BEGIN\n{_add_row('NEW')}\nEND"
-        )
         return
     statements = "\n".join(_add_grouped(name, key, "inserted") for name, key in _TALLIES.items())
     op.execute(
@@ -87,13 +79,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    if _sqlite():
-        op.execute("DROP TRIGGER task_tally_insert")
-        op.execute(
-            f"CREATE TRIGGER task_tally_insert AFTER INSERT ON task BEGIN\n{_add_row('NEW')}\nEND"
-        )
-        op.drop_table("task_tally_pause")
-    else:
+    if not _sqlite():
         op.execute("DROP TRIGGER task_tally_insert ON task")
         op.execute("DROP FUNCTION task_tally_insert_rows()")
         op.execute("DROP TRIGGER task_tally_row ON task")
@@ -129,30 +115,15 @@ def _sqlite() -> bool:
 
 
 def _expression(column: str, row: str) -> str:
-    """The value of a tally key column for the task ``row`` (NEW, inserted or task)."""
+    """PostgreSQL: the value of a tally key column for the task ``row`` (a transition table's)."""
     decided = _OUTCOME.format(row=row)
     if column == "outcome":
         return decided
     if column in ("due_on", "opens_on"):
         # A settled task's state no longer depends on the day: file it under its due month.
-        month = (
-            f"date({row}.due_on, 'start of month')"
-            if _sqlite()
-            else f"CAST(date_trunc('month', {row}.due_on) AS DATE)"
-        )
+        month = f"CAST(date_trunc('month', {row}.due_on) AS DATE)"
         return f"CASE WHEN {decided} = 'open' THEN {row}.{column} ELSE {month} END"
     return f"{row}.{column}"
-
-
-def _add_row(row: str) -> str:
-    statements = []
-    for name, key in _TALLIES.items():
-        values = ", ".join(_expression(c, row) for c in key)
-        statements.append(
-            f"INSERT INTO {name} ({', '.join(key)}, n) VALUES ({values}, 1) "
-            f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {name}.n + 1;"
-        )
-    return "\n".join(statements)
 
 
 def _add_grouped(name: str, key: tuple[str, ...], rows: str) -> str:
