@@ -145,3 +145,29 @@ class PeakRss:
     @property
     def growth_mb(self) -> float:
         return (self.peak - self.start) / 1_000_000
+
+
+def clear_tasks(engine: Engine) -> None:
+    """Empty ``task`` and the tallies (untimed, between rounds)."""
+    with engine.begin() as connection:
+        if engine.dialect.name == "sqlite":
+            connection.exec_driver_sql("DELETE FROM task")
+            connection.exec_driver_sql("DELETE FROM task_tally")
+            connection.exec_driver_sql("DELETE FROM task_item_tally")
+        else:
+            connection.exec_driver_sql("TRUNCATE task CASCADE")
+            connection.exec_driver_sql("TRUNCATE task_tally, task_item_tally")
+
+
+def bulk_rounds(
+    plain: Engine, tallied: Engine, rows: list[dict[str, Any]], chunk: int, rounds: int
+) -> tuple[list[float], list[float]]:
+    """The bulk path into a trigger-free and a tallied database in turns, ``rounds`` times
+    (one of each per round, so a change in a shared machine's load falls on both sides)."""
+    without, with_ = [], []
+    for _ in range(rounds):
+        without.append(timed_bulk_insert(plain, rows, chunk))
+        with_.append(timed_bulk_insert(tallied, rows, chunk))
+        clear_tasks(plain)
+        clear_tasks(tallied)
+    return without, with_
