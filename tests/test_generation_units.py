@@ -19,6 +19,7 @@ from tests.test_task_tally import assert_consistent
 
 import obligations.tasks.generation as generation
 from obligations.models import GenerationStamp, Organization, Task
+from obligations.tasks import bulk
 from obligations.tasks.bulk import bulk_insert
 from obligations.tasks.generation import generate_tasks
 from obligations.vocabulary import OrgKind
@@ -164,9 +165,11 @@ def test_an_interrupted_generation_stamps_only_what_it_committed_and_a_rerun_fin
             assert not again.changed
 
 
+@pytest.mark.parametrize("few_rows", [0, 100_000], ids=["bulk path", "row trigger path"])
 def test_the_tallies_are_a_recount_of_the_tasks_after_bulk_generations(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, few_rows: int
 ) -> None:
+    monkeypatch.setattr(bulk, "FEW_ROWS", few_rows)  # SQLite inserts this many with the trigger
     with sessions.begin() as session:
         three_units(session)
         generate_tasks(session, shipped_catalog(), through=date(2026, 6, 30), now=NOW)
@@ -181,8 +184,9 @@ def test_the_tallies_are_a_recount_of_the_tasks_after_bulk_generations(
 
 
 def test_a_refused_bulk_insert_leaves_no_row_and_the_tallies_still_follow_inserts(
-    sessions: sessionmaker[Session],
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(bulk, "FEW_ROWS", 0)
     with sessions.begin() as session:
         three_units(session)
         generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)

@@ -91,10 +91,12 @@ class GenerationStamp(Base):
 class TaskTally(Base):
     """How many tasks there are per unit, due date, opening date and outcome.
 
-    Maintained by database triggers on ``task`` (migrations 0007, 0011, 0013), never written by
-    the application. Settled tasks are filed under the first day of their due month for both dates
-    (their state no longer depends on the day), which keeps the table small; open tasks keep
-    their exact dates, so every state can be decided for any day from this table alone.
+    Maintained by database triggers on ``task`` (migrations 0007, 0011, 0013, 0016), never
+    written by the application except by the bulk insert of ``obligations.tasks.bulk``, which
+    counts its rows once, grouped, in place of the row trigger. Settled tasks are filed under
+    the first day of their due month for both dates (their state no longer depends on the
+    day), which keeps the table small; open tasks keep their exact dates, so every state can
+    be decided for any day from this table alone.
     """
 
     __tablename__ = "task_tally"

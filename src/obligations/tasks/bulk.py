@@ -30,6 +30,8 @@ from obligations.tasks.state_sql import trigger_outcome_sql
 
 _TASK = cast(Table, Task.__table__)
 _SQLITE_TRIGGER = "task_tally_insert"
+# SQLite: up to this many rows are inserted with the row trigger (a regeneration's handful).
+FEW_ROWS = 500
 _TALLIES = {
     "task_tally": ("due_on", "unit_id", "opens_on", "outcome"),
     "task_item_tally": ("unit_id", "due_on", "ledger_item", "opens_on", "outcome"),
@@ -67,9 +69,11 @@ def _copy(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
 
 def _sqlite_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     # The first row goes in as any insert does (trigger and all): being a write, it also
-    # begins the driver's transaction, so the savepoint below is one inside it.
-    connection.execute(insert(_TASK), [rows[0]])
-    if len(rows) == 1:
+    # begins the driver's transaction, so the savepoint below is one inside it. A few rows go
+    # in that way too: dropping and creating the trigger costs more than their triggers.
+    small = len(rows) <= max(FEW_ROWS, 1)
+    connection.execute(insert(_TASK), rows if small else [rows[0]])
+    if small:
         return
     # SQLite gives the rows inserted next ids above the largest (and it has one writer).
     floor = connection.scalar(select(func.max(_TASK.c.id)))

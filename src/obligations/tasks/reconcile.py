@@ -1,4 +1,4 @@
-"""Bring the stored tasks of the re-planned rules in line with the plan.
+"""Bring the stored tasks of the re-planned (rule, unit) pairs in line with the plan.
 
 Insert what is new, update what moved, restore what is asked for again and retire (never
 delete) what is no longer asked for, so any evidence recorded against it stays visible. A term
