@@ -15,10 +15,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.factories import NOW
 from tests.helpers import shipped_catalog
-from tests.test_task_tally import assert_consistent
+from tests.test_task_tally import assert_consistent, recount, tally
 
 import obligations.tasks.generation as generation
 from obligations.models import GenerationStamp, Organization, Task
+from obligations.models.tasks import TaskItemTally, TaskTally
 from obligations.tasks import bulk
 from obligations.tasks.bulk import bulk_insert
 from obligations.tasks.generation import generate_tasks
@@ -201,3 +202,54 @@ def test_a_refused_bulk_insert_leaves_no_row_and_the_tallies_still_follow_insert
             assert session.scalar(text(TRIGGER_COUNT)) == 3
         session.add(Task(**{**fresh, "period_key": "single"}))
         assert_consistent(session)
+
+
+@pytest.mark.parametrize("few_rows", [0, 100_000], ids=["bulk path", "row trigger path"])
+def test_bulk_inserted_tasks_in_every_settled_state_are_tallied_as_the_trigger_tallies_them(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, few_rows: int
+) -> None:
+    monkeypatch.setattr(bulk, "FEW_ROWS", few_rows)
+    due = date(2026, 10, 30)  # nominally the 31st, a Saturday
+    states: list[dict[str, Any]] = [
+        {},  # open
+        {"done_on": due},  # done
+        {"done_on": date(2026, 10, 31)},  # done by the nominal date: done
+        {"done_on": date(2026, 10, 31), "nominal_due_on": None},  # not known: done late
+        {"done_on": date(2026, 11, 2)},  # done late
+        {"retired_at": NOW},
+        {"waived_at": NOW},
+        {"retired_at": NOW, "done_on": due},  # done stays done
+    ]
+    with sessions.begin() as session:
+        ids = three_units(session)
+        rows = [
+            {
+                "rule_id": "r",
+                "ledger_item": f"1.{i % 3}",
+                "unit_id": ids["U01"],
+                "organization_id": ids["U01"],
+                "person_id": None,
+                "scope_key": f"o{i}",
+                "period_key": "2026-10",
+                "period_start": date(2026, 10, 1),
+                "period_end": date(2026, 10, 31),
+                "opens_on": date(2026, 10, 1),
+                "due_on": due,
+                "nominal_due_on": date(2026, 10, 31),
+                "min_count": 1,
+                "provisional": False,
+                "retired_at": None,
+                "waived_at": None,
+                "done_on": None,
+                "created_at": NOW,
+                "updated_at": NOW,
+                **states[i % len(states)],
+            }
+            for i in range(3 * len(states))
+        ]
+        bulk_insert(session, rows)
+        tasks = list(session.scalars(select(Task)))
+        assert tally(session, TaskTally) == recount(tasks, item=False)
+        assert tally(session, TaskItemTally) == recount(tasks, item=True)
+        outcomes = {outcome for *_, outcome in tally(session, TaskTally)}
+        assert outcomes == {"open", "done", "done_late", "retired", "waived"}

@@ -11,22 +11,25 @@ as slow as the same insert without it. Here the inserted rows are counted once, 
   from its own stored text, all under a savepoint of the caller's transaction (SQLite's DDL
   is transactional: a failure restores it, and no other connection ever sees it missing; it
   has one writer). The rows go in with one driver ``executemany`` (values bound by their
-  column types, without SQLAlchemy's per-row work), then one grouped upsert per tally adds
-  the rows whose ids are above the largest id before the insert.
+  column types, without SQLAlchemy's per-row work); the rows, still in memory, are counted
+  by their tally keys (:func:`count_into_tallies`) and added with one upsert per tally row.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, func, insert, select, text
+from sqlalchemy import Connection, Table, insert, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from obligations.models import Task
-from obligations.tasks.state_sql import trigger_outcome_sql
+from obligations.models.tasks import TaskItemTally, TaskTally
+from obligations.tasks.status import settled_status
+from obligations.vocabulary import TallyOutcome
 
 _TASK = cast(Table, Task.__table__)
 _SQLITE_TRIGGER = "task_tally_insert"
@@ -75,8 +78,6 @@ def _sqlite_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> No
     connection.execute(insert(_TASK), rows if small else [rows[0]])
     if small:
         return
-    # SQLite gives the rows inserted next ids above the largest (and it has one writer).
-    floor = connection.scalar(select(func.max(_TASK.c.id)))
     trigger = connection.scalar(
         text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = :name"),
         {"name": _SQLITE_TRIGGER},
@@ -91,8 +92,7 @@ def _sqlite_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> No
             f"INSERT INTO task ({', '.join(columns)}) VALUES ({marks})", values
         )
         if trigger is not None:
-            for name, key in _TALLIES.items():
-                connection.execute(text(recount_sql(name, key)), {"floor": floor})
+            count_into_tallies(connection, rows[1:])
             connection.exec_driver_sql(trigger)
 
 
@@ -114,23 +114,48 @@ def _bound(
     return list(zip(*bound, strict=True))
 
 
-def recount_sql(name: str, key: tuple[str, ...]) -> str:
-    """SQLite: add the tasks with ids above ``:floor`` to the tally ``name`` keyed by ``key``
-    (the key values the row trigger of migration 0016 computes, grouped)."""
-    outcome = trigger_outcome_sql(sqlite.dialect(), "task")
-    month = "date(task.due_on, 'start of month')"
+def count_into_tallies(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Add ``rows`` (new tasks' column values) to both tallies, as the row trigger would.
 
-    def value(column: str) -> str:
-        if column == "outcome":
-            return outcome
-        if column in ("due_on", "opens_on"):
-            return f"CASE WHEN {outcome} = 'open' THEN task.{column} ELSE {month} END"
-        return f"task.{column}"
-
-    ordinals = ", ".join(str(i + 1) for i in range(len(key)))
-    return (
-        f"INSERT INTO {name} ({', '.join(key)}, n) "
-        f"SELECT {', '.join(value(c) for c in key)}, count(*) FROM task "
-        f"WHERE task.id > :floor GROUP BY {ordinals} "
-        f"ON CONFLICT ({', '.join(key)}) DO UPDATE SET n = {name}.n + excluded.n"
+    The rows are grouped by the columns the tally key is made of first (a chunk of thousands of
+    tasks has a few hundred distinct ones), then each group's outcome is decided by
+    :func:`~obligations.tasks.status.settled_status` (the table the triggers are built from);
+    a settled task is filed under the first day of its due month for both dates, as the
+    triggers file it (tests compare the two). One upsert per tally row.
+    """
+    columns = ("unit_id", "ledger_item", "opens_on", "due_on", "nominal_due_on", "done_on")
+    groups: Counter[tuple[Any, ...]] = Counter(
+        (
+            *(row.get(c) for c in columns),
+            row.get("waived_at") is not None,
+            row.get("retired_at") is not None,
+        )
+        for row in rows
     )
+    tally: Counter[tuple[Any, ...]] = Counter()
+    item_tally: Counter[tuple[Any, ...]] = Counter()
+    for (unit_id, item, opens_on, due_on, nominal, done_on, waived, retired), n in groups.items():
+        status = settled_status(
+            opens_on=opens_on,
+            due_on=due_on,
+            nominal_due_on=nominal,
+            done_on=done_on,
+            waived=waived,
+            retired=retired,
+        )
+        if status is None:
+            outcome, due, opens = TallyOutcome.OPEN.value, due_on, opens_on
+        else:
+            outcome, due = status.value, due_on.replace(day=1)
+            opens = due
+        tally[(due, unit_id, opens, outcome)] += n
+        item_tally[(unit_id, due, item, opens, outcome)] += n
+    for table, counted in ((TaskTally, tally), (TaskItemTally, item_tally)):
+        key = _TALLIES[table.__tablename__]
+        statement = sqlite.insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key), set_={"n": table.n + statement.excluded.n}
+        )
+        connection.execute(
+            statement, [{**dict(zip(key, k, strict=True)), "n": n} for k, n in counted.items()]
+        )
