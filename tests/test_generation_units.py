@@ -9,6 +9,8 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -253,3 +255,60 @@ def test_bulk_inserted_tasks_in_every_settled_state_are_tallied_as_the_trigger_t
         assert tally(session, TaskItemTally) == recount(tasks, item=True)
         outcomes = {outcome for *_, outcome in tally(session, TaskTally)}
         assert outcomes == {"open", "done", "done_late", "retired", "waived"}
+
+
+DRAWN_ROWS = st.lists(
+    st.tuples(
+        st.integers(0, 40),  # due date, days after 1 October
+        st.one_of(st.none(), st.integers(-3, 3)),  # nominal due date from the due date
+        st.one_of(st.none(), st.integers(-5, 5)),  # done, days from the due date
+        st.booleans(),  # waived
+        st.booleans(),  # retired
+    ),
+    min_size=2,
+    max_size=12,
+)
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(drawn=DRAWN_ROWS)
+def test_the_bulk_path_tallies_any_task_as_the_triggers_do(
+    sessions: sessionmaker[Session], drawn: list[tuple[int, int | None, int | None, bool, bool]]
+) -> None:
+    first = date(2026, 10, 1)
+    with pytest.MonkeyPatch.context() as patch, sessions() as session:  # never committed
+        patch.setattr(bulk, "FEW_ROWS", 0)
+        unit = factories.org(session, "U01", OrgKind.GENERAL_BRANCH)
+        rows = []
+        for i, (due_in, moved, done_in, waived, retired) in enumerate(drawn):
+            due = first + timedelta(days=due_in)
+            rows.append(
+                {
+                    "rule_id": "r",
+                    "ledger_item": f"1.{i % 2}",
+                    "unit_id": unit.id,
+                    "organization_id": unit.id,
+                    "scope_key": f"o{i}",
+                    "period_key": "p",
+                    "period_start": first,
+                    "period_end": due,
+                    "opens_on": first + timedelta(days=due_in // 2),
+                    "due_on": due,
+                    "nominal_due_on": None if moved is None else due + timedelta(days=moved),
+                    "min_count": 1,
+                    "provisional": False,
+                    "done_on": None if done_in is None else due + timedelta(days=done_in),
+                    "waived_at": NOW if waived else None,
+                    "retired_at": NOW if retired else None,
+                    "created_at": NOW,
+                    "updated_at": NOW,
+                }
+            )
+        bulk_insert(session, rows)
+        tasks = list(session.scalars(select(Task)))
+        assert tally(session, TaskTally) == recount(tasks, item=False)
+        assert tally(session, TaskItemTally) == recount(tasks, item=True)
