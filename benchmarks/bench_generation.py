@@ -12,11 +12,11 @@ For each college size (N units x M branches, K academic years of the synthetic c
 Targets (issue 15): the one-unit change re-plans in at most 5 % of the first generation's
 time; peak memory growth of the first generation at most 150 MB, flat in college size; first
 generation at most 2x the trigger-free executemany; the bulk path with the tallies at most
-1.2x the same path without them; PostgreSQL time linear in tasks within 20 % (compare the
-"per 1,000 tasks" column across sizes).
+1.2x the same path without them; PostgreSQL time linear in tasks within 20 % (``--linearity
+ROUNDS``: first generations only, the sizes in turns, time per 1,000 tasks by size).
 
     python -m benchmarks.bench_generation [--backend sqlite postgresql] [--units 30 100 300]
-        [--years 5] [--branches 10] [--repeat 1] [--full]
+        [--years 5] [--branches 10] [--repeat 1] [--rounds 5] [--full] [--linearity ROUNDS]
 """
 
 from __future__ import annotations
@@ -173,6 +173,31 @@ def report(backend: str, shape: Shape, results: list[Figures]) -> None:
     print(f"     (medians of {results[0].rounds} rounds in turns; the ratio is the rounds' median)")
 
 
+def linearity(backend: str, sizes: list[int], shape: Shape, rounds: int) -> None:
+    """First generations of every size in turns, ``rounds`` times: time per task by size."""
+    catalog = load_catalog([shipped_dir("calendar_rules")])
+    per_task: dict[int, list[float]] = {units: [] for units in sizes}
+    rows: dict[int, int] = {}
+    for _ in range(rounds):
+        for units in sizes:
+            sized = Shape(units, shape.branches_per_unit, academic_years=shape.academic_years)
+            with tempfile.TemporaryDirectory() as folder:
+                dbs = Databases(backend, Path(folder))
+                try:
+                    seconds, rows[units] = generate(dbs.fresh(sized), catalog, sized, now=NOW)
+                finally:
+                    dbs.close()
+            per_task[units].append(seconds / rows[units] * 1000)
+    smallest = statistics.median(per_task[sizes[0]])
+    print(f"\n[{backend}] first generation by size, {rounds} rounds in turns (medians)")
+    for units in sizes:
+        each = statistics.median(per_task[units])
+        print(
+            f"  {units:4d} units, {rows[units]:8d} tasks: {each * rows[units] / 1000:8.3f} s, "
+            f"{each:.4f} s per 1,000 tasks ({each / smallest:.2f}x the smallest's)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", nargs="+", default=["sqlite", "postgresql"])
@@ -183,7 +208,15 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also time a full reconciliation")
     parser.add_argument("--rounds", type=int, default=5, help="bulk insert rounds in turns")
     parser.add_argument("--in-process", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--linearity", type=int, metavar="ROUNDS", help="only first generations, sizes in turns"
+    )
     args = parser.parse_args()
+    if args.linearity:
+        shape = Shape(branches_per_unit=args.branches, academic_years=args.years)
+        for backend in args.backend:
+            linearity(backend, args.units, shape, args.linearity)
+        return
     configs = [(b, u) for b in args.backend for u in args.units]
     if not args.in_process:
         # One process per college size: the memory figure is that run's own growth, not
