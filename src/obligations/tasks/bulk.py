@@ -56,7 +56,7 @@ def bulk_insert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 def _copy(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
     columns = list(rows[0])
-    values = _bound(connection, columns, rows)
+    values = _bound(connection, {c: [row[c] for row in rows] for c in columns})
     driver = connection.connection.driver_connection
     assert driver is not None  # a live connection of the session's transaction
     statement = f"COPY task ({', '.join(columns)}) FROM STDIN"
@@ -83,29 +83,28 @@ def _sqlite_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> No
         {"name": _SQLITE_TRIGGER},
     )
     columns = list(rows[0])
-    values = _bound(connection, columns, rows[1:])
+    # Column by column: one list comprehension per column is far cheaper than a loop per row.
+    by_column = {c: [row.get(c) for row in rows[1:]] for c in columns}
     marks = ", ".join("?" for _ in columns)
     with connection.begin_nested():  # a failure restores the trigger and drops the rows
         if trigger is not None:
             connection.exec_driver_sql(f"DROP TRIGGER {_SQLITE_TRIGGER}")
         connection.exec_driver_sql(
-            f"INSERT INTO task ({', '.join(columns)}) VALUES ({marks})", values
+            f"INSERT INTO task ({', '.join(columns)}) VALUES ({marks})",
+            _bound(connection, by_column),
         )
         if trigger is not None:
-            count_into_tallies(connection, rows[1:])
+            count_into_tallies(connection, by_column)
             connection.exec_driver_sql(trigger)
 
 
-def _bound(
-    connection: Connection, columns: list[str], rows: Sequence[dict[str, Any]]
-) -> list[tuple[Any, ...]]:
+def _bound(connection: Connection, by_column: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
     """The rows as the driver takes them: each value through its column type's processor,
     once per distinct value of a column (dates and instants repeat across thousands of rows;
     the processors cost a microsecond or two a call)."""
     dialect = connection.dialect
     bound: list[list[Any]] = []
-    for column in columns:
-        values = [row[column] for row in rows]
+    for column, values in by_column.items():
         process = _TASK.c[column].type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             converted = {v: process(v) for v in set(values)}
@@ -114,23 +113,25 @@ def _bound(
     return list(zip(*bound, strict=True))
 
 
-def count_into_tallies(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Add ``rows`` (new tasks' column values) to both tallies, as the row trigger would.
+def count_into_tallies(connection: Connection, by_column: dict[str, list[Any]]) -> None:
+    """Add new tasks (their values column by column) to both tallies, as the row trigger would.
 
-    The rows are grouped by the columns the tally key is made of first (a chunk of thousands of
-    tasks has a few hundred distinct ones), then each group's outcome is decided by
+    The tasks are grouped by the columns the tally key is made of first (a chunk of thousands
+    of tasks has a few hundred distinct ones), then each group's outcome is decided by
     :func:`~obligations.tasks.status.settled_status` (the table the triggers are built from);
     a settled task is filed under the first day of its due month for both dates, as the
     triggers file it (tests compare the two). One upsert per tally row.
     """
+    count = len(next(iter(by_column.values())))
     columns = ("unit_id", "ledger_item", "opens_on", "due_on", "nominal_due_on", "done_on")
+    unset = [None] * count
     groups: Counter[tuple[Any, ...]] = Counter(
-        (
-            *(row.get(c) for c in columns),
-            row.get("waived_at") is not None,
-            row.get("retired_at") is not None,
+        zip(
+            *(by_column.get(c, unset) for c in columns),
+            by_column.get("waived_at", unset),
+            by_column.get("retired_at", unset),
+            strict=True,
         )
-        for row in rows
     )
     tally: Counter[tuple[Any, ...]] = Counter()
     item_tally: Counter[tuple[Any, ...]] = Counter()
@@ -140,8 +141,8 @@ def count_into_tallies(connection: Connection, rows: Sequence[dict[str, Any]]) -
             due_on=due_on,
             nominal_due_on=nominal,
             done_on=done_on,
-            waived=waived,
-            retired=retired,
+            waived=waived is not None,
+            retired=retired is not None,
         )
         if status is None:
             outcome, due, opens = TallyOutcome.OPEN.value, due_on, opens_on

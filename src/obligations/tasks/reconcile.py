@@ -136,7 +136,8 @@ def reconcile(
         if row is None and task.rule_id in term_rules:
             row = _corrected_term(stored_terms.get(key[:2], []), task, seen)
         if row is None:
-            inserts.append({**values, "created_at": now, "updated_at": now})
+            values["created_at"] = values["updated_at"] = now
+            inserts.append(values)
             continue
         seen.add(row.id)
         changes = {k: values[k] for k in _COMPARED if getattr(row, k) != values[k]}
