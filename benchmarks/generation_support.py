@@ -50,6 +50,18 @@ class Databases:
             build_college(session, shape)
         return engine
 
+    def drop(self, engine: Engine) -> None:
+        """Let go of a database no longer needed (its file or PostgreSQL database)."""
+        engine.dispose()
+        self.engines.remove(engine)
+        name = engine.url.database or ""
+        if self.admin is None:
+            Path(name).unlink(missing_ok=True)
+            return
+        with self.admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        self.made.remove(name)
+
     def close(self) -> None:
         for engine in self.engines:
             engine.dispose()

@@ -84,7 +84,8 @@ def _sqlite_insert(connection: Connection, rows: Sequence[dict[str, Any]]) -> No
     )
     columns = list(rows[0])
     # Column by column: one list comprehension per column is far cheaper than a loop per row.
-    by_column = {c: [row.get(c) for row in rows[1:]] for c in columns}
+    rest = rows[1:]
+    by_column = {c: [row[c] for row in rest] for c in columns}
     marks = ", ".join("?" for _ in columns)
     with connection.begin_nested():  # a failure restores the trigger and drops the rows
         if trigger is not None:
