@@ -187,9 +187,10 @@ def report(backend: str, shape: Shape, results: list[Figures]) -> None:
 
 
 def linearity(backend: str, sizes: list[int], shape: Shape, rounds: int) -> None:
-    """First generations of every size in turns, ``rounds`` times: time per task by size."""
+    """First generations of every size in turns, ``rounds`` times, each beside the trigger-free
+    executemany of its rows: time per 1,000 tasks by size, for both."""
     catalog = load_catalog([shipped_dir("calendar_rules")])
-    per_task: dict[int, list[float]] = {units: [] for units in sizes}
+    per_task: dict[int, list[tuple[float, float]]] = {units: [] for units in sizes}
     rows: dict[int, int] = {}
     for _ in range(rounds):
         for units in sizes:
@@ -197,17 +198,24 @@ def linearity(backend: str, sizes: list[int], shape: Shape, rounds: int) -> None
             with tempfile.TemporaryDirectory() as folder:
                 dbs = Databases(backend, Path(folder))
                 try:
-                    seconds, rows[units] = generate(dbs.fresh(sized), catalog, sized, now=NOW)
+                    engine = dbs.fresh(sized)
+                    seconds, rows[units] = generate(engine, catalog, sized, now=NOW)
+                    generated = task_rows(engine)
+                    dbs.drop(engine)
+                    baseline = dbs.fresh(sized)
+                    drop_tally_triggers(baseline)
+                    plain = plain_executemany(baseline, generated)
                 finally:
                     dbs.close()
-            per_task[units].append(seconds / rows[units] * 1000)
-    smallest = statistics.median(per_task[sizes[0]])
+            per_task[units].append((seconds / rows[units] * 1000, plain / rows[units] * 1000))
+    small = [statistics.median(p[i] for p in per_task[sizes[0]]) for i in (0, 1)]
     print(f"\n[{backend}] first generation by size, {rounds} rounds in turns (medians)")
     for units in sizes:
-        each = statistics.median(per_task[units])
+        each, base = (statistics.median(p[i] for p in per_task[units]) for i in (0, 1))
         print(
             f"  {units:4d} units, {rows[units]:8d} tasks: {each * rows[units] / 1000:8.3f} s, "
-            f"{each:.4f} s per 1,000 tasks ({each / smallest:.2f}x the smallest's)"
+            f"{each:.4f} s per 1,000 tasks ({each / small[0]:.2f}x the smallest's); "
+            f"baseline executemany {base:.4f} s per 1,000 ({base / small[1]:.2f}x)"
         )
 
 
