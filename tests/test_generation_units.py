@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
@@ -20,6 +20,7 @@ from tests.helpers import shipped_catalog
 from tests.test_task_tally import assert_consistent, recount, tally
 
 import obligations.tasks.generation as generation
+from obligations.db import session_factory
 from obligations.models import GenerationStamp, Organization, Task
 from obligations.models.tasks import TaskItemTally, TaskTally
 from obligations.tasks import bulk
@@ -203,6 +204,30 @@ def test_a_refused_bulk_insert_leaves_no_row_and_the_tallies_still_follow_insert
         if session.get_bind().dialect.name == "sqlite":
             assert session.scalar(text(TRIGGER_COUNT)) == 3
         session.add(Task(**{**fresh, "period_key": "single"}))
+        assert_consistent(session)
+
+
+def test_on_sqlite_the_rows_a_refused_bulk_insert_left_are_tallied_and_the_trigger_is_back(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a savepoint of the caller's, SQLite keeps the rows inserted before the refused
+    one: they are counted, so the tallies hold even if the caller goes on and commits."""
+    monkeypatch.setattr(bulk, "FEW_ROWS", 0)
+    sessions = session_factory(sqlite_engine)
+    with sessions.begin() as session:
+        three_units(session)
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+    with sessions() as session:
+        existing = session.execute(select(Task).limit(1)).scalar_one()
+        row = {c.name: getattr(existing, c.key) for c in Task.__table__.columns if c.name != "id"}
+        before = session.scalar(select(func.count()).select_from(Task)) or 0
+        fresh = [{**row, "scope_key": f"o99{i}", "period_key": "fresh"} for i in range(3)]
+        with pytest.raises(IntegrityError):
+            bulk_insert(session, [*fresh, row, {**row, "period_key": "after"}])
+        session.commit()
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Task)) == before + 3
+        assert session.scalar(text(TRIGGER_COUNT)) == 3
         assert_consistent(session)
 
 
