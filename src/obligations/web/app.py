@@ -29,6 +29,7 @@ from obligations.web import (
     api,
     feed,
     ledger,
+    overview,
     pages_auth,
     pages_main,
     pages_task,
@@ -82,6 +83,7 @@ def create_app(
     )
     for module in (
         pages_auth,
+        overview,
         pages_main,
         pages_task,
         ledger,
