@@ -27,7 +27,7 @@ from obligations.models import Organization, Task
 from obligations.models.tasks import TaskItemTally, TaskTally
 from obligations.tasks import listing
 from obligations.tasks.listing import TaskFilter, urgency_rank, year_span
-from obligations.tasks.ranking import Outcomes
+from obligations.tasks.ranking import Outcomes, Standing, rank_units
 from obligations.tasks.state_sql import status_label, tally_label
 from obligations.tasks.status import TaskStatus
 from obligations.tasks.urgency import ItemGroup, Urgency
@@ -115,6 +115,20 @@ def unit_summaries(
         if before_today:
             summary.so_far.add(status, int(n))
     return list(summaries.values())
+
+
+def unit_standings(summaries: Collection[UnitSummary]) -> list[Standing]:
+    """Each unit's ranked standing (:func:`obligations.tasks.ranking.rank_units`) from its
+    counts: the tasks due before the day (done on time, late, missed) and those due soon."""
+    return rank_units(
+        Standing(
+            code=s.code,
+            name=s.name,
+            so_far=s.so_far.outcomes,
+            due_soon=s.counts[TaskStatus.DUE_SOON],
+        )
+        for s in summaries
+    )
 
 
 def overdue_counts(

@@ -213,13 +213,33 @@ def heat_band(rate: float | None) -> HeatBand | None:
     return HEAT_BANDS[-1]
 
 
-def month_cell(outcomes: Outcomes | None, *, year: int, month: int, today: date) -> Outcomes | None:
+@dataclass(frozen=True)
+class HeatCell:
+    """A heatmap cell: the tasks due in a month that has begun. The current month is
+    ``in_progress``: its share is shown as a number but not coloured, since most of its tasks
+    fall due at its end (on the 1st every unit would be red, on the 25th a unit that did 3
+    of 17 would look worse than one that did none of 17 still owed)."""
+
+    outcomes: Outcomes
+    in_progress: bool
+
+    @property
+    def band(self) -> HeatBand | None:
+        """Its colour band; None (no judgement) while the month is in progress."""
+        return None if self.in_progress else heat_band(self.outcomes.completion_rate)
+
+
+def month_cell(
+    outcomes: Outcomes | None, *, year: int, month: int, today: date
+) -> HeatCell | None:
     """What a heatmap cell shows for the tasks due in ``month`` of ``year``: all of them (done
-    on time, late, missed and still owed) once the month has begun; None before it begins
-    (nothing can be judged yet) or when no task falls due in it."""
-    if date(year, month, 1) > today or outcomes is None or not outcomes.due:
+    on time, late, missed and still owed; the share done is done / all) once the month has
+    begun, in progress while ``today`` is in it; None before it begins (nothing is due yet)
+    or when no task falls due in it."""
+    first = date(year, month, 1)
+    if first > today or outcomes is None or not outcomes.due:
         return None
-    return outcomes
+    return HeatCell(outcomes, in_progress=first == today.replace(day=1))
 
 
 # During the first working days of a month the last month's overdue tasks are still listed.

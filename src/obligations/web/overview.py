@@ -25,11 +25,9 @@ from obligations.tasks.ranking import (
     Direction,
     OverdueWindow,
     SortKey,
-    Standing,
     heat_band,
     month_cell,
     overdue_windows,
-    rank_units,
     sort_standings,
 )
 from obligations.tasks.status import TaskStatus
@@ -92,19 +90,6 @@ def key_direction(key: SortKey) -> Direction:
     if key in (SortKey.MISSED, SortKey.DUE_SOON, SortKey.LATE):
         return Direction.DESC
     return Direction.ASC
-
-
-def standings_of(summaries: list[dashboard.UnitSummary]) -> list[Standing]:
-    """The ranked standing of each unit from its counts."""
-    return rank_units(
-        Standing(
-            code=s.code,
-            name=s.name,
-            so_far=s.so_far.outcomes,
-            due_soon=s.counts[TaskStatus.DUE_SOON],
-        )
-        for s in summaries
-    )
 
 
 def _summaries(web: WebState, auth: PageUser, year: int, today: date) -> Any:
@@ -180,7 +165,7 @@ def home(
     today = web.today()
     year = year or today.year
     summaries = _summaries(web, auth, year, today)
-    standings = sort_standings(standings_of(summaries), key, direction)
+    standings = sort_standings(dashboard.unit_standings(summaries), key, direction)
     lists: list[OverdueList] = []
     if year == today.year:
         with web.sessions() as db:
@@ -226,7 +211,7 @@ async def overview_xlsx(
     today = web.today()
     year = year or today.year
     summaries = await run_in_threadpool(_summaries, web, auth, year, today)
-    standings = sort_standings(standings_of(summaries), key, direction)
+    standings = sort_standings(dashboard.unit_standings(summaries), key, direction)
     content = overview_workbook(standings, year=year, today=today, sorted_by=(key, direction))
     name = f"{year}年度各单位完成情况.xlsx"
     return Response(
