@@ -31,6 +31,7 @@ COLUMNS = (
     ("即将到期", 9.0),
 )
 PERCENT = "0.0%"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _row(standing: Standing) -> list[object]:

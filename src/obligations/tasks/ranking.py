@@ -229,9 +229,7 @@ class HeatCell:
         return None if self.in_progress else heat_band(self.outcomes.completion_rate)
 
 
-def month_cell(
-    outcomes: Outcomes | None, *, year: int, month: int, today: date
-) -> HeatCell | None:
+def month_cell(outcomes: Outcomes | None, *, year: int, month: int, today: date) -> HeatCell | None:
     """What a heatmap cell shows for the tasks due in ``month`` of ``year``: all of them (done
     on time, late, missed and still owed; the share done is done / all) once the month has
     begun, in progress while ``today`` is in it; None before it begins (nothing is due yet)

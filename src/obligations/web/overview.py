@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from obligations.accounts import access
 from obligations.errors import InvalidRequest
-from obligations.ledger.overview_xlsx import overview_workbook
+from obligations.ledger.overview_xlsx import XLSX_TYPE, overview_workbook
 from obligations.ledger.text import period_text
 from obligations.rules.calendars import workday_calendar
 from obligations.tasks import dashboard, listing
@@ -39,7 +39,6 @@ from obligations.web.templating import page
 router = APIRouter(include_in_schema=False)
 
 YEAR = Query(default=None, ge=2000, le=2100)
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Overdue tasks listed per unit; the rest are behind a link to the unit's overdue tasks.
 LISTED_PER_UNIT = 10
 
@@ -215,5 +214,5 @@ async def overview_xlsx(
     content = overview_workbook(standings, year=year, today=today, sorted_by=(key, direction))
     name = f"{year}年度各单位完成情况.xlsx"
     return Response(
-        content, media_type=XLSX, headers={"Content-Disposition": content_disposition(name)}
+        content, media_type=XLSX_TYPE, headers={"Content-Disposition": content_disposition(name)}
     )
