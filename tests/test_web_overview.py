@@ -167,7 +167,7 @@ def test_the_xlsx_holds_the_table_in_the_pages_order_with_its_print_setup(web: W
     assert str(sheet.page_setup.paperSize) == sheet.PAPERSIZE_A4
     assert (sheet.page_setup.fitToWidth, sheet.page_setup.fitToHeight) == (1, 0)
     assert sheet.sheet_properties.pageSetUpPr.fitToPage
-    assert sheet.print_title_rows == f"{header}:{header}"
+    assert sheet.print_title_rows == f"${header}:${header}"  # the header repeated
 
 
 def test_the_xlsx_is_only_for_college_wide_accounts(web: WebWorld) -> None:
