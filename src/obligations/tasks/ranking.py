@@ -98,8 +98,8 @@ def rank_units(standings: Iterable[Standing]) -> list[Standing]:
 class SortKey(enum.Enum):
     """A column of the overview's table one can sort by (the ``sort`` query parameter)."""
 
-    RANK = "rank"
     UNIT = "unit"
+    RANK = "rank"
     DUE = "due"
     ON_TIME = "on_time"
     LATE = "late"
@@ -114,8 +114,8 @@ class SortKey(enum.Enum):
 
 
 SORT_LABELS = {
-    SortKey.RANK: "排名",
     SortKey.UNIT: "单位",
+    SortKey.RANK: "排名",
     SortKey.DUE: "截至昨日应完成",
     SortKey.ON_TIME: "按时完成",
     SortKey.LATE: "逾期完成",

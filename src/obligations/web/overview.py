@@ -21,6 +21,7 @@ from obligations.tasks import dashboard, listing
 from obligations.tasks.listing import TaskFilter, TaskOrder, TaskView
 from obligations.tasks.ranking import (
     DEFAULT_SORT,
+    GRACE_WORKDAYS,
     HEAT_BANDS,
     Direction,
     OverdueWindow,
@@ -187,6 +188,7 @@ def home(
         heat_band=heat_band,
         bands=HEAT_BANDS,
         overdue_lists=lists,
+        grace_workdays=GRACE_WORKDAYS,
         period_text=period_text,
         year=year,
         today=today,
