@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from sqlalchemy import true
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 
 from obligations.models import Organization, Task
 from obligations.tasks import dashboard
 from obligations.tasks.ranking import HEAT_BANDS, Outcomes, heat_band, month_cell
+from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import OrgKind
 
 NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
@@ -140,3 +142,18 @@ def test_this_months_overdue_counts_only_tasks_due_this_month_and_not_done(
         )  # fmt: skip
     assert {codes[u]: n for u, n in november.items()} == {"U01": 1}
     assert {codes[u]: n for u, n in on_december_first.items()} == {"U01": 2, "U02": 14}
+
+
+def test_the_first_overdue_tasks_of_each_unit_are_listed_up_to_the_limit(
+    sessions: sessionmaker[Session], college: None
+) -> None:
+    with sessions() as session:
+        first = dashboard.first_overdue_by_unit(
+            session, due_within=(date(2026, 11, 1), date(2026, 11, 30)), visible=true(),
+            today=date(2026, 12, 1), due_soon_days=7, per_unit=10,
+            titles={"branch-committee-meeting": "支部委员会会议"},
+        )  # fmt: skip
+    assert {code: len(tasks) for code, tasks in first.items()} == {"U01": 2, "U02": 10}
+    assert [t.due_on for t in first["U01"]] == [date(2026, 11, 20), date(2026, 11, 30)]
+    assert {t.title for t in first["U02"]} == {"支部委员会会议"}
+    assert all(t.status is TaskStatus.OVERDUE for t in first["U01"] + first["U02"])

@@ -16,17 +16,17 @@ decision table (:mod:`obligations.tasks.state_sql`). Tests check that they agree
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Date, case, extract, func, literal, select
+from sqlalchemy import ColumnElement, Date, case, extract, func, literal, select
 from sqlalchemy.orm import Session
 
 from obligations.models import Organization, Task
 from obligations.models.tasks import TaskItemTally, TaskTally
 from obligations.tasks import listing
-from obligations.tasks.listing import TaskFilter, urgency_rank, year_span
+from obligations.tasks.listing import TaskFilter, TaskOrder, TaskView, urgency_rank, year_span
 from obligations.tasks.ranking import Outcomes, Standing, rank_units
 from obligations.tasks.state_sql import status_label, tally_label
 from obligations.tasks.status import TaskStatus
@@ -285,3 +285,35 @@ def _units(session: Session, unit_ids: Collection[int] | None) -> list[Organizat
     if unit_ids is not None:
         query = query.where(Organization.id.in_(list(unit_ids)))
     return list(session.scalars(query.order_by(Organization.code)))
+
+
+def first_overdue_by_unit(
+    session: Session,
+    *,
+    due_within: tuple[date, date],
+    visible: ColumnElement[bool],
+    today: date,
+    due_soon_days: int,
+    per_unit: int,
+    titles: Mapping[str, str],
+) -> dict[str, list[TaskView]]:
+    """By unit code: the first ``per_unit`` (by due date, organization, rule) of the tasks
+    due within ``due_within`` (inclusive) that are overdue on ``today``, among those
+    ``visible`` selects. Two queries whatever the number of units: the ids (numbered per unit
+    by a window function), then their rows (:func:`obligations.tasks.listing.list_tasks`)."""
+    label = status_label(today=today, due_soon_days=due_soon_days)
+    order = (Task.due_on, Task.organization_id, Task.rule_id, Task.id)
+    place = func.row_number().over(partition_by=Task.unit_id, order_by=order).label("place")
+    where = TaskFilter(due_within=due_within, statuses=[TaskStatus.OVERDUE], visible=visible)
+    numbered = listing.filtered(select(Task.id, place), where, label, literal(0)).subquery()
+    ids = list(session.scalars(select(numbered.c.id).where(numbered.c.place <= per_unit)))
+    if not ids:
+        return {}
+    rows = listing.list_tasks(
+        session, TaskFilter(visible=Task.id.in_(ids)), today=today,
+        due_soon_days=due_soon_days, order=TaskOrder.DUE_BY_UNIT, titles=titles,
+    )  # fmt: skip
+    found: dict[str, list[TaskView]] = defaultdict(list)
+    for row in rows:
+        found[row.unit].append(row)
+    return dict(found)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,8 +16,8 @@ from obligations.errors import InvalidRequest
 from obligations.ledger.overview_xlsx import XLSX_TYPE, overview_workbook
 from obligations.ledger.text import period_text
 from obligations.rules.calendars import workday_calendar
-from obligations.tasks import dashboard, listing
-from obligations.tasks.listing import TaskFilter, TaskOrder, TaskView
+from obligations.tasks import dashboard
+from obligations.tasks.listing import TaskView
 from obligations.tasks.ranking import (
     DEFAULT_SORT,
     GRACE_WORKDAYS,
@@ -31,7 +30,6 @@ from obligations.tasks.ranking import (
     overdue_windows,
     sort_standings,
 )
-from obligations.tasks.status import TaskStatus
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.state import WebState, state_of
@@ -92,7 +90,9 @@ def key_direction(key: SortKey) -> Direction:
     return Direction.ASC
 
 
-def _summaries(web: WebState, auth: PageUser, year: int, today: date) -> Any:
+def _summaries(
+    web: WebState, auth: PageUser, year: int, today: date
+) -> list[dashboard.UnitSummary]:
     with web.sessions() as db:
         return dashboard.unit_summaries(
             db,
@@ -119,21 +119,15 @@ def overdue_lists(
         counts = dashboard.overdue_counts(
             db, due_within=span, today=today, due_soon_days=soon, unit_ids=list(units)
         )
-        found = []
-        for unit_id, summary in units.items():
-            if not counts.get(unit_id):
-                continue
-            where = TaskFilter(
-                unit_id=unit_id,
-                due_within=span,
-                statuses=[TaskStatus.OVERDUE],
-                visible=access.task_clause(auth.principal),
-            )
-            tasks = listing.list_tasks(
-                db, where, today=today, due_soon_days=soon, order=TaskOrder.DUE_BY_UNIT,
-                limit=LISTED_PER_UNIT, titles=titles,
-            )  # fmt: skip
-            found.append(UnitOverdue(summary.code, summary.name, counts[unit_id], tasks))
+        first = dashboard.first_overdue_by_unit(
+            db, due_within=span, visible=access.task_clause(auth.principal), today=today,
+            due_soon_days=soon, per_unit=LISTED_PER_UNIT, titles=titles,
+        )  # fmt: skip
+        found = [
+            UnitOverdue(s.code, s.name, counts[unit_id], first.get(s.code, []))
+            for unit_id, s in units.items()
+            if counts.get(unit_id)
+        ]
         found.sort(key=lambda u: (-u.total, u.code))
         lists.append(OverdueList(window, found))
     return lists
