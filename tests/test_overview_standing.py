@@ -148,11 +148,20 @@ def test_the_first_overdue_tasks_of_each_unit_are_listed_up_to_the_limit(
     sessions: sessionmaker[Session], college: None
 ) -> None:
     with sessions() as session:
+        units = [
+            s.unit_id
+            for s in dashboard.unit_summaries(session, year=2026, today=TODAY, due_soon_days=7)
+        ]
         first = dashboard.first_overdue_by_unit(
-            session, due_within=(date(2026, 11, 1), date(2026, 11, 30)), visible=true(),
-            today=date(2026, 12, 1), due_soon_days=7, per_unit=10,
+            session,
+            unit_ids=units,
+            due_within=(date(2026, 11, 1), date(2026, 11, 30)),
+            visible=true(),
+            today=date(2026, 12, 1),
+            due_soon_days=7,
+            per_unit=10,
             titles={"branch-committee-meeting": "支部委员会会议"},
-        )  # fmt: skip
+        )
     assert {code: len(tasks) for code, tasks in first.items()} == {"U01": 2, "U02": 10}
     assert [t.due_on for t in first["U01"]] == [date(2026, 11, 20), date(2026, 11, 30)]
     assert {t.title for t in first["U02"]} == {"支部委员会会议"}
