@@ -141,6 +141,14 @@ class _Review(Effect):
         _audited(before, after, reviewed=before.reviewed | {(int(key), ReviewState.REJECTED)})
 
 
+class _Reads(Effect):
+    """A page only some roles may open: opening it writes nothing."""
+
+    @staticmethod
+    def assert_done(before: Snapshot, after: Snapshot, key: str, user: str) -> None:
+        assert after == before
+
+
 class _Withdraw(Effect):
     @staticmethod
     def assert_done(before: Snapshot, after: Snapshot, key: str, user: str) -> None:
@@ -177,6 +185,8 @@ _EFFECTS: dict[str, type[Effect]] = {
     "waive": _Waive,
     "unwaive": _Unwaive,
     "review": _Review,
+    "review inbox": _Reads,
+    "intake": _Reads,
     "withdraw": _Withdraw,
     "ledger notes": _Notes,
     "api token": _ApiToken,

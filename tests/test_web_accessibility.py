@@ -30,8 +30,8 @@ __all__ = ["world_template"]
 
 
 def pages_of(username: str, ids: dict[str, int]) -> list[str]:
-    """The main pages a user opens (a branch secretary has no unit page, overview or
-    administration)."""
+    """The main pages a user opens (a branch secretary has no unit page, overview,
+    administration or review inbox)."""
     if username == "b1_secretary":
         return [
             "/my",
@@ -44,7 +44,7 @@ def pages_of(username: str, ids: dict[str, int]) -> list[str]:
     return ["/", "/my", "/units/U01", f"/tasks/{ids['task_u01']}", f"/tasks/{ids['task_b1_open']}",
             "/units/U01/ledger?year=2026", "/account", "/account/calendar", "/admin",
             "/admin/rules", "/admin/calendar", "/admin/import", "/admin/channels", "/admin/audit",
-            "/units/U99"]  # fmt: skip
+            "/review", "/review?unit=U02", "/units/U99"]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

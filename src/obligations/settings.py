@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     database_url: str | None = None
     due_soon_days: int = Field(default=7, ge=0, le=366)
     generate_ahead_days: int = Field(default=90, ge=1, le=3660)
-    # Evidence: the organization department reviews records unless a deployment turns it off.
+    # Evidence: the organization department and unit managers review records unless a deployment
+    # turns it off.
     review_enabled: bool = True
     max_upload_mb: int = Field(default=50, ge=1, le=10240)
     allowed_file_types: list[str] = Field(

@@ -168,9 +168,30 @@ def can_add_standing(principal: Principal, unit_id: int) -> bool:
     return can_edit_ledger(principal, unit_id)
 
 
-def can_review(principal: Principal) -> bool:
-    """The organization department reviews evidence."""
-    return principal.is_admin
+def reviews_any(principal: Principal) -> bool:
+    """Whether ``principal`` reviews evidence at all (and has a review inbox): the
+    organization department, and each unit's managers."""
+    if principal.is_admin:
+        return True
+    return principal.role is UserRole.UNIT_MANAGER and principal.unit_id is not None
+
+
+def can_review(principal: Principal, unit_id: int) -> bool:
+    """The organization department reviews every unit's evidence, a unit manager their own
+    unit's (branch secretaries and viewers review none)."""
+    if principal.is_admin:
+        return True
+    return reviews_any(principal) and unit_id == principal.unit_id
+
+
+def review_clause(principal: Principal) -> ColumnElement[bool]:
+    """A WHERE clause selecting the evidence records ``principal`` may review (for lists and
+    counts: the review inbox)."""
+    if principal.is_admin:
+        return true()
+    if reviews_any(principal):
+        return EvidenceRecord.unit_id == principal.unit_id
+    return false()
 
 
 def can_create_api_tokens(principal: Principal) -> bool:
@@ -239,9 +260,14 @@ def require_can_add_standing(principal: Principal, unit: Organization) -> None:
         raise Forbidden("只有本单位管理员或组织部可以登记常备材料")
 
 
-def require_can_review(principal: Principal) -> None:
-    if not can_review(principal):
-        raise Forbidden("只有组织部可以审核佐证材料")
+def require_reviews_any(principal: Principal) -> None:
+    if not reviews_any(principal):
+        raise Forbidden("只有组织部和单位管理员可以审核佐证材料")
+
+
+def require_can_review(principal: Principal, record: EvidenceRecord) -> None:
+    if not can_review(principal, record.unit_id):
+        raise Forbidden("只有组织部或本单位管理员可以审核这份佐证材料")
 
 
 def require_can_create_api_tokens(principal: Principal) -> None:

@@ -29,6 +29,7 @@ from obligations.audit import Action
 from obligations.errors import InvalidRequest, NotFound
 from obligations.evidence import rules as checks
 from obligations.evidence.storage import BlobStore, StoredBlob, UploadLimits
+from obligations.evidence.storage.limits import format_size
 from obligations.lookup import get_task, organization_id
 from obligations.models import EvidenceFile, EvidenceRecord, Task
 from obligations.rules.catalog import Catalog
@@ -88,7 +89,9 @@ def add_to_task(
     """Record an activity held for a task, with its stored files.
 
     Raises ``NotFound`` for a task ``by`` cannot see, ``Forbidden`` if ``by`` may not add
-    evidence to it, ``InvalidRequest`` for a retired task or a field that fails its check."""
+    evidence to it, ``InvalidRequest`` for a retired task, a field that fails its check, or no
+    file where the task's rule requires one (``Rule.file_required``): every door (CLI, web
+    form, JSON API) records through here, so none can let a file-less record close a task."""
     task = access.require_task(session, by, task_id)
     access.require_can_add_evidence(by, task)
     _lock(session, task)
@@ -96,6 +99,15 @@ def add_to_task(
         raise InvalidRequest(f"任务 {task_id} 已不再要求（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
     _raise_if(checks.held_on_problem(data.held_on, task.period_start, task.period_end, today))
+    limits = policy.limits
+    _raise_if(
+        checks.file_problem(
+            len(files),
+            file_required=task.file_required,
+            allowed=limits.allowed_text,
+            max_size=format_size(limits.max_bytes),
+        )
+    )
     return _add(
         session,
         policy,
@@ -174,19 +186,28 @@ def review(
     reason: str | None,
     by: Principal,
     now: datetime,
+    pending_only: bool = False,
 ) -> EvidenceRecord:
     """Accept, or reject with a reason (a rejection reopens the task). A decision can be
-    revised by reviewing again; a withdrawn record cannot be reviewed.
+    revised by reviewing again (unless ``pending_only``: the review inbox decides only what
+    is still waiting, so two reviewers never overwrite each other); a withdrawn record cannot
+    be reviewed.
 
     Raises ``NotFound`` for a record ``by`` cannot see, ``Forbidden`` unless ``by`` reviews
-    (the organization department), ``InvalidRequest`` if review is off or a reason is missing."""
+    the record's unit (the organization department, the unit's managers:
+    :func:`access.can_review`), ``InvalidRequest`` if review is off, a reason is missing or
+    (``pending_only``) the record was reviewed already. Nothing is changed when it raises."""
     record = access.require_record(session, by, record_id)
-    access.require_can_review(by)
+    access.require_can_review(by, record)
     if not policy.review_enabled:
         raise InvalidRequest("本系统未启用材料审核（设置 OBLIGATIONS_REVIEW_ENABLED）")
     actor = by.actor
     if record.withdrawn_at is not None:
-        raise InvalidRequest(f"材料 {record_id} 已撤回，不能审核")
+        raise InvalidRequest(f"材料“{record.title}”已撤回，不能审核")
+    if pending_only and record.review_state is not ReviewState.PENDING:
+        raise InvalidRequest(
+            f"材料“{record.title}”已经审核（{record.review_state.label}），不再等待审核"
+        )
     _raise_if(text_problem("退回原因", reason, MAX_REASON, required=not accept))
     before = _snapshot(record)
     record.review_state = ReviewState.ACCEPTED if accept else ReviewState.REJECTED

@@ -22,7 +22,12 @@ from obligations.vocabulary import EvidenceKind, ReviewState
 
 class EvidenceRecord(Base):
     __tablename__ = "evidence_record"
-    __table_args__ = (Index("ix_evidence_record_unit_item_year", "unit_id", "ledger_item", "year"),)
+    __table_args__ = (
+        Index("ix_evidence_record_unit_item_year", "unit_id", "ledger_item", "year"),
+        # The review inbox and its count in the header: the pending records of a unit, or of
+        # every unit, oldest first (migration 0014).
+        Index("ix_evidence_record_pending", "review_state", "unit_id", "recorded_at"),
+    )
 
     id: Mapped[intpk]
     task_id: Mapped[int | None] = mapped_column(ForeignKey("task.id"), index=True)
@@ -55,7 +60,9 @@ class EvidenceRecord(Base):
 
     @property
     def counts(self) -> bool:
-        """Whether the record counts towards closing its task (its period is checked on entry)."""
+        """Not withdrawn, not rejected (its period is checked on entry). Whether it counts
+        towards its task also needs a file where the task requires one
+        (``obligations.tasks.status.qualifies``)."""
         return self.withdrawn_at is None and self.review_state is not ReviewState.REJECTED
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, PrimaryKeyConstraint, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk
@@ -40,6 +48,8 @@ class Task(Base):
     due_on: Mapped[date]
     nominal_due_on: Mapped[date | None]
     min_count: Mapped[int]
+    # Whether a record needs a file to count towards the task (the rule's ``file_required``).
+    file_required: Mapped[bool] = mapped_column(default=True, server_default=true())
     provisional: Mapped[bool] = mapped_column(default=False)
     retired_at: Mapped[datetime | None]
     retired_reason: Mapped[str | None] = mapped_column(String(200))

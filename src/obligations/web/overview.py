@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -32,12 +32,13 @@ from obligations.tasks.ranking import (
 )
 from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
+from obligations.web.params import YEAR_QUERY
 from obligations.web.state import WebState, state_of
 from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-YEAR = Query(default=None, ge=2000, le=2100)
+YEAR = YEAR_QUERY
 # Overdue tasks listed per unit, for the units with the most of them; the rest are behind a
 # link to the unit's overdue tasks (a query per unit listed: the page stays fast at 1,000,000
 # tasks and short on a phone).

@@ -9,6 +9,7 @@ from fastapi import Request
 
 from obligations.accounts.throttle import ThrottlePolicy
 from obligations.composition import Root
+from obligations.rules.catalog import Catalog
 
 
 @dataclass
@@ -17,6 +18,12 @@ class WebState(Root):
 
     secure_cookies: bool = False
     throttle: ThrottlePolicy = field(default_factory=ThrottlePolicy)
+
+    @property
+    def catalog(self) -> Catalog:
+        """The catalog pages serve: the data directory's, or, while it has errors, the last
+        one that loaded (administrators see a banner naming the errors)."""
+        return self.catalog_keeper.current()
 
 
 def state_of(request: Request) -> WebState:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -10,9 +13,15 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from obligations.accounts import access
+from obligations.evidence import review_inbox
+from obligations.ledger.text import period_text
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageAuth
+from obligations.web.state import state_of
+
+log = logging.getLogger(__name__)
 
 templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
 
@@ -37,6 +46,7 @@ def _local(instant: datetime) -> str:
 
 
 templates.env.filters["percent"] = _percent
+templates.env.filters["period"] = period_text
 templates.env.globals["local"] = _local
 templates.env.globals["status_class"] = STATUS_CLASSES
 templates.env.globals["TaskStatus"] = TaskStatus
@@ -54,5 +64,37 @@ def page(
         "auth": auth,
         "me": auth.principal if auth else None,
         "csrf": auth.csrf if auth else "",
+        "catalog_problems": catalog_problems(request) if auth and auth.principal.is_admin else [],
+        "review_count": _review_count(request, auth),
     }
     return templates.TemplateResponse(request, name, values | context, status_code=status_code)
+
+
+def catalog_problems(request: Request) -> list[str]:
+    """The errors of the data directory's rule catalog while the site serves the last valid
+    one, each "calendar_rules/rules/x.yaml:12：错误：…" (for the administrators' banner)."""
+    state = state_of(request)
+    keeper = state.catalog_keeper
+    try:
+        keeper.current()
+    except Exception:  # the shipped catalog itself: the page's own handler reports it
+        log.warning("no rule catalog could be loaded", exc_info=True)
+    base = state.settings.data_dir
+    shown = []
+    for problem in keeper.problems:
+        where = problem.file
+        with contextlib.suppress(ValueError):
+            where = where.relative_to(base)
+        shown.append(str(replace(problem, file=where)))
+    return shown
+
+
+def _review_count(request: Request, auth: PageAuth | None) -> int | None:
+    """The header's "待审核 N" for those who review (one COUNT query), else None."""
+    if auth is None or not access.reviews_any(auth.principal):
+        return None
+    web = state_of(request)
+    if not web.evidence_policy.review_enabled:
+        return None
+    with web.sessions() as db:
+        return review_inbox.pending_count(db, auth.principal)
