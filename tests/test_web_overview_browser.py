@@ -58,6 +58,8 @@ def test_the_overview_reads_on_a_desktop_and_a_phone_and_sorts_without_javascrip
     sign_in(page, site.base, "admin")
     page.goto(f"{site.base}/")
     shoot(page, f"overview-{size}")
+    page.locator("#heatmap").scroll_into_view_if_needed()
+    shoot(page, f"overview-{size}-heatmap")
     width = page.viewport_size["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     regions = page.locator("main .scroll")
