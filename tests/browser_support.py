@@ -14,6 +14,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,10 +43,13 @@ class Served:
 
 @contextmanager
 def serve(
-    world_template: tuple[Path, dict[str, int]], tmp_path: Path, **options: Any
+    world_template: tuple[Path, dict[str, int]],
+    tmp_path: Path,
+    now: datetime = NOW,
+    **options: Any,
 ) -> Iterator[Served]:
     """The web world (a copy) served on a free port with ``Settings(**options)``, the clock
-    at :data:`NOW`."""
+    at ``now``."""
     folder, ids = world_template
     data = tmp_path / "data"
     data.mkdir()
@@ -53,7 +57,7 @@ def serve(
     shutil.copytree(folder / "evidence", data / "evidence")
     settings = Settings(data_dir=data, **options)
     engine = make_engine(settings.effective_database_url)
-    app = create_app(settings, clock=lambda: NOW, engine=engine)
+    app = create_app(settings, clock=lambda: now, engine=engine)
     port = free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=uv.run, daemon=True)

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+from tests.demo_support import demo_with_history  # noqa: F401  (a shared fixture)
 from tests.helpers import OfficialThrough
 
 from obligations.db import make_engine, session_factory

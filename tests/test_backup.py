@@ -1,7 +1,9 @@
-"""Backup while uploads run, restore into a fresh directory, refusals, and the unit export."""
+"""Backup while uploads run, restore into a fresh directory (with the data directory's
+configuration), refusals, and the unit export."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -12,18 +14,23 @@ import tarfile
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import docx
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.pool import NullPool
 from tests.conftest import PG_ADMIN_URL
 
+from obligations.accounts.feed_address import feed_token, feed_user, load_feed_key, new_feed_address
 from obligations.cli.main import cli
-from obligations.db import make_engine
+from obligations.db import make_engine, session_factory
+from obligations.models import User
+from obligations.paths import shipped_dir
+from obligations.safety.config_files import is_config_member
+from obligations.timeutil import utcnow
 
 OBLIGATIONS = Path(sys.executable).parent / "obligations"
 
@@ -108,8 +115,11 @@ def add_some_evidence(data_dir: Path, tmp_path: Path, env: dict[str, str] | None
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
+    """The demo college without its recorded year (made relative to the day the suite runs;
+    these tests count what ``add_some_evidence`` adds), plus that evidence. The demo with its
+    year is backed up in tests/test_demo_history.py."""
     data = tmp_path / "data"
-    assert run(data, "init", "--demo").exit_code == 0
+    assert run(data, "init", "--demo", "--without-history").exit_code == 0
     add_some_evidence(data, tmp_path)
     return data
 
@@ -384,3 +394,210 @@ def test_exporting_an_unknown_unit_is_refused(demo: Path, tmp_path: Path) -> Non
     assert result.exit_code == 2 and "U99" in result.stderr
     assert not (tmp_path / "x.zip").exists()
     assert [name for name in os.listdir(tmp_path) if "export" in name or ".zip" in name] == []
+
+
+# -- the data directory's configuration ------------------------------------------------------
+
+
+def with_configuration(data: Path) -> dict[str, bytes]:
+    """Give ``data`` every kind of configuration file a college keeps (and files a backup must
+    leave out: an editor's swap file, a scratch download); the configuration by relative path."""
+    rules, templates = shipped_dir("calendar_rules"), shipped_dir("notifications")
+    files = {
+        "channels.yaml": "channels:\n  robot: {kind: wecom, key: 机器人密钥0123456789}\n"
+        "defaults: [robot]\n".encode(),
+        "calendar_rules/holidays.yaml": (rules / "holidays.yaml").read_bytes(),
+        "calendar_rules/ledger-template.docx": (rules / "ledger-template.docx").read_bytes(),
+        "notifications/overdue/subject.txt": "【本院】".encode()
+        + (templates / "overdue" / "subject.txt").read_bytes(),
+    }
+    for name, content in files.items():
+        (data / name).parent.mkdir(parents=True, exist_ok=True)
+        (data / name).write_bytes(content)
+    (data / "channels.yaml").chmod(0o600)
+    (data / "calendar_rules" / ".holidays.yaml.swp").write_bytes(b"editor state")
+    (data / "tmp").mkdir(exist_ok=True)
+    (data / "tmp" / "obligations-bundle-1.zip").write_bytes(b"PK")
+    return files
+
+
+def make_feed_address(url: str, data: Path) -> tuple[str, str]:
+    """A calendar feed address for the first account, as the calendar page makes it (the key
+    file made in ``data`` on first use); (the username, the address's token)."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            user = session.scalars(select(User).order_by(User.id)).first()
+            assert user is not None
+            new_feed_address(session, user, now=utcnow())
+            session.commit()
+            token = feed_token(load_feed_key(data), user)
+            assert token is not None
+            return user.username, token
+    finally:
+        engine.dispose()
+
+
+def feed_owner(url: str, data: Path, token: str) -> str | None:
+    """Whose calendar the feed address ``token`` opens in the data directory ``data``."""
+    engine = make_engine(url)
+    try:
+        with session_factory(engine)() as session:
+            user = feed_user(session, load_feed_key(data), token)
+            return None if user is None else user.username
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+def test_a_restore_brings_back_the_configuration_byte_identical_and_the_same_feed_address(
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    data, restored = tmp_path / "data", tmp_path / "restored"
+    if database == "sqlite":
+        source_url = f"sqlite:///{data / 'obligations.sqlite3'}"
+        target_url = f"sqlite:///{restored / 'obligations.sqlite3'}"
+        source = target = None
+    else:
+        source_url, target_url = request.getfixturevalue("pg_databases")
+        source = {"OBLIGATIONS_DATABASE_URL": source_url}
+        target = {"OBLIGATIONS_DATABASE_URL": target_url}
+    assert run(data, "init", "--demo", env=source).exit_code == 0
+    configuration = with_configuration(data)
+    username, token = make_feed_address(source_url, data)
+    configuration["calendar-feed.key"] = (data / "calendar-feed.key").read_bytes()
+
+    taken = run(data, "backup", "-o", tmp_path / "b.tar", env=source)
+    result = run(restored, "restore", tmp_path / "b.tar", env=target)
+
+    assert taken.exit_code == 0, taken.output
+    assert result.exit_code == 0, result.output
+    with tarfile.open(tmp_path / "b.tar") as tar:
+        kept = {name for name in tar.getnames() if name.startswith("config/")}
+        manifest = json.load(tar.extractfile("manifest.json"))  # type: ignore[arg-type]
+    assert kept == {f"config/{name}" for name in configuration}
+    listed = {m["path"]: m for m in manifest["members"]}
+    assert manifest["format"] == "obligations-backup/2"
+    assert all(listed[name]["size"] == len(configuration[name[7:]]) for name in kept)
+    for name, content in configuration.items():
+        assert (restored / name).read_bytes() == content
+        assert f"  {name}" in result.stdout
+    for secret in ("calendar-feed.key", "channels.yaml"):
+        assert (restored / secret).stat().st_mode & 0o777 == 0o600
+    assert not (restored / "config").exists()
+    assert not (restored / "calendar_rules" / ".holidays.yaml.swp").exists()
+    assert not (restored / "tmp").exists()
+    assert feed_owner(target_url, restored, token) == username
+    assert states(restored, env=target) == states(data, env=source)
+
+
+def rebuild(
+    backup_file: Path,
+    output: Path,
+    *,
+    keep: Callable[[str], bool] = lambda name: True,
+    added: dict[str, bytes] | None = None,
+    manifest_format: str | None = None,
+) -> None:
+    """Write ``backup_file`` again as ``output``: only the members ``keep`` accepts, ``added``
+    members too (listed in the manifest with their true hash and size), another format."""
+    with tarfile.open(backup_file) as tar:
+        members = [(m, tar.extractfile(m).read()) for m in tar]  # type: ignore[union-attr]
+    *content, (_, raw) = members
+    manifest = json.loads(raw)
+    manifest["members"] = [m for m in manifest["members"] if keep(m["path"])]
+    if manifest_format:
+        manifest["format"] = manifest_format
+    extra = [(tarfile.TarInfo(name), data) for name, data in (added or {}).items()]
+    for info, data in extra:
+        info.size = len(data)
+        digest = hashlib.sha256(data).hexdigest()
+        manifest["members"].append({"path": info.name, "sha256": digest, "size": len(data)})
+    manifest_data = json.dumps(manifest).encode()
+    manifest_info = tarfile.TarInfo("manifest.json")
+    manifest_info.size = len(manifest_data)
+    with tarfile.open(output, "w", format=tarfile.PAX_FORMAT) as tar:
+        for info, data in [*(c for c in content if keep(c[0].name)), *extra]:
+            tar.addfile(info, io.BytesIO(data))
+        tar.addfile(manifest_info, io.BytesIO(manifest_data))
+
+
+def test_a_backup_of_the_earlier_format_without_configuration_still_restores(
+    demo: Path, tmp_path: Path
+) -> None:
+    with_configuration(demo)
+    assert run(demo, "backup", "-o", tmp_path / "new.tar").exit_code == 0
+    without_config = lambda name: not name.startswith("config/")  # noqa: E731
+    rebuild(tmp_path / "new.tar", tmp_path / "old.tar", keep=without_config,
+            manifest_format="obligations-backup/1")  # fmt: skip
+    rebuild(tmp_path / "new.tar", tmp_path / "mixed.tar", manifest_format="obligations-backup/1")
+
+    result = run(tmp_path / "restored", "restore", tmp_path / "old.tar")
+    mixed = run(tmp_path / "mixed", "restore", tmp_path / "mixed.tar")
+
+    assert result.exit_code == 0, result.output
+    assert "备份中没有配置文件" in result.stdout
+    assert not (tmp_path / "restored" / "channels.yaml").exists()
+    assert states(tmp_path / "restored") == states(demo)
+    assert evidence_of(tmp_path / "restored") == evidence_of(demo)
+    assert mixed.exit_code == 2 and "旧格式的备份不应含有配置文件" in mixed.stderr
+
+
+def test_a_tampered_configuration_file_is_refused_and_leaves_nothing(
+    demo: Path, tmp_path: Path
+) -> None:
+    with_configuration(demo)
+    good = tmp_path / "good.tar"
+    assert run(demo, "backup", "-o", good).exit_code == 0
+    content = bytearray(good.read_bytes())
+    with tarfile.open(good) as tar:
+        member = tar.getmember("config/channels.yaml")
+    content[member.offset_data + 3] ^= 0x01
+    (tmp_path / "tampered.tar").write_bytes(bytes(content))
+
+    result = run(tmp_path / "restored", "restore", tmp_path / "tampered.tar")
+
+    assert result.exit_code == 2
+    assert "备份已被改动：config/channels.yaml 的哈希或大小与清单不符" in result.stderr
+    assert not (tmp_path / "restored").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".restore-")] == []
+
+
+def test_a_configuration_member_reaching_outside_the_data_directory_is_refused(
+    demo: Path, tmp_path: Path
+) -> None:
+    assert run(demo, "backup", "-o", tmp_path / "good.tar").exit_code == 0
+    rebuild(tmp_path / "good.tar", tmp_path / "escape.tar", added={"config/../x": b"planted"})
+
+    result = run(tmp_path / "restored", "restore", tmp_path / "escape.tar")
+
+    assert result.exit_code == 2
+    assert "备份中有不应出现的条目：'config/../x'" in result.stderr
+    assert not (tmp_path / "restored").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name == "x" or p.name.startswith(".rest")] == []
+
+
+@pytest.mark.parametrize(
+    ("member", "allowed"),
+    [
+        ("config/calendar-feed.key", True),
+        ("config/channels.yaml", True),
+        ("config/calendar_rules/rules/本院规则.yaml", True),
+        ("config/notifications/overdue/subject.txt", True),
+        ("config/../x", False),
+        ("config/calendar_rules/../../x", False),
+        ("config/calendar_rules/./holidays.yaml", False),
+        ("config//channels.yaml", False),
+        ("config/notifications/.hidden", False),
+        ("config/obligations.sqlite3", False),
+        ("config/evidence/objects/ab/cd/x", False),
+        ("config/tmp/obligations-x.zip", False),
+        ("config/calendar_rules", False),
+        ("config/calendar_rules/" + "长" * 86 + ".yaml", False),  # 263 bytes: over NAME_MAX
+        ("channels.yaml", False),
+    ],
+)
+def test_only_configuration_paths_inside_the_known_set_are_members(
+    member: str, allowed: bool
+) -> None:
+    assert is_config_member(member) is allowed

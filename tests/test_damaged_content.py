@@ -48,10 +48,11 @@ def run(data_dir: Path, *args: str | Path) -> Result:
 
 @pytest.fixture(scope="module")
 def damaged(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
-    """A demo data directory with one record whose only file is then damaged on disk."""
+    """A demo data directory (without its recorded year) with one record whose only file is
+    then damaged on disk."""
     folder = tmp_path_factory.mktemp("damaged")
     data = folder / "data"
-    assert run(data, "init", "--demo").exit_code == 0
+    assert run(data, "init", "--demo", "--without-history").exit_code == 0
     listed = run(data, "tasks", "list", "--json", "--unit", "U01", "--status", "overdue")
     task = json.loads(listed.stdout)[0]
     minutes = folder / "记录.pdf"

@@ -71,7 +71,7 @@ class Deployment:
 
 def _deploy(url: str, folder: Path) -> Deployment:
     deployment = Deployment(folder / "data", url)
-    assert deployment.run("init", "--demo").exit_code == 0
+    assert deployment.run("init", "--demo", "--without-history").exit_code == 0
     return deployment
 
 

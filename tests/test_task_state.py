@@ -58,7 +58,7 @@ def test_a_tally_stores_a_settled_state_or_open() -> None:
 @pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()])
 def test_the_trigger_migration_embeds_the_outcome_the_table_generates(dialect: Dialect) -> None:
     """A change to OUTCOMES fails this: write a migration that rebuilds the triggers."""
-    migration = ScriptDirectory.from_config(alembic_config()).get_revision("0013")
+    migration = ScriptDirectory.from_config(alembic_config()).get_revision("0017")
     assert migration is not None
     assert trigger_outcome_sql(dialect, "{row}") == migration.module._OUTCOME
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, aliased
 
 from obligations.lookup import organization_id
 from obligations.models import AuditEntry, Organization
+from obligations.vocabulary import AUDIT_ENTITY_LABELS
 
 
 class Action:
@@ -107,6 +108,12 @@ class AuditView:
     @property
     def action_label(self) -> str:
         return ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def subject(self) -> str:
+        """What the entry is about, in words: ``佐证材料（编号 3）``, or ``任务`` for a run."""
+        label = AUDIT_ENTITY_LABELS.get(self.entity, self.entity)
+        return label if self.entity_id is None else f"{label}（编号 {self.entity_id}）"
 
     def as_json(self) -> dict[str, Any]:
         return {

@@ -178,6 +178,66 @@ ATTEMPT_LABELS = {
 }
 
 
+# rules
+
+
+class Scope(enum.StrEnum):
+    """Whom a calendar rule's tasks are owed by (规则的范围)."""
+
+    UNIT = "unit"  # the unit (党总支 / 直属党支部) itself
+    BRANCH = "branch"  # each branch of the unit (a 直属党支部 without branches acts as its own)
+    PERSON = "person"  # each person holding one of ``roles`` in the unit
+
+    @property
+    def label(self) -> str:
+        return SCOPE_LABELS[self]
+
+
+SCOPE_LABELS = {
+    Scope.UNIT: "单位（党总支、直属党支部）",
+    Scope.BRANCH: "各党支部",
+    Scope.PERSON: "个人",
+}
+
+
+class PeriodKind(enum.StrEnum):
+    """How often a calendar rule's tasks recur (规则的周期)."""
+
+    MONTH = "month"
+    QUARTER = "quarter"
+    HALF_YEAR = "half_year"
+    YEAR = "year"
+    MONTHS = "months"  # the months listed in ``months``, each its own period
+    SEMESTER = "semester"  # from the academic calendar
+    ACADEMIC_YEAR = "academic_year"  # from the academic calendar
+    TERM = "term"  # the unit's committee term, from its term start and length
+
+    @property
+    def label(self) -> str:
+        return PERIOD_KIND_LABELS[self]
+
+
+PERIOD_KIND_LABELS = {
+    PeriodKind.MONTH: "每月",
+    PeriodKind.QUARTER: "每季度",
+    PeriodKind.HALF_YEAR: "每半年",
+    PeriodKind.YEAR: "每年",
+    PeriodKind.MONTHS: "指定月份",
+    PeriodKind.SEMESTER: "每学期",
+    PeriodKind.ACADEMIC_YEAR: "每学年",
+    PeriodKind.TERM: "每届",
+}
+
+# audit log: what an entry is about (``AuditEntry.entity``)
+
+AUDIT_ENTITY_LABELS = {
+    "evidence": "佐证材料",
+    "task": "任务",
+    "tasks": "任务",
+    "ledger_note": "台账说明与措施",
+    "ledger_figure": "台账数据",
+}
+
 # tasks
 
 

@@ -31,7 +31,11 @@ def tasks() -> None:
     metavar="DATE",
     help="生成到该日期（含）为止开始的周期，默认今天起90天",
 )
-@click.option("--full", is_flag=True, help="逐条规则重新核对全部任务（默认只处理输入有变化的规则）")
+@click.option(
+    "--full",
+    is_flag=True,
+    help="逐条规则、逐个单位重新核对全部任务（默认只处理输入有变化的规则和单位）",
+)
 @pass_app
 def generate(app: AppContext, through: date | None, full: bool) -> None:
     """按规则生成（或更新）各单位、支部和人员的任务；可重复运行。"""
@@ -39,9 +43,16 @@ def generate(app: AppContext, through: date | None, full: bool) -> None:
     from obligations.tasks.generation import generate_tasks
 
     through = through or default_through(app.today(), app.settings)
-    with app.sessions.begin() as session:
+    # Committed a chunk of units at a time: an interrupted run is finished by the next one.
+    with app.sessions() as session:
         report = generate_tasks(
-            session, app.catalog, through=through, now=utcnow(), full=full, actor=app.actor
+            session,
+            app.catalog,
+            through=through,
+            now=utcnow(),
+            full=full,
+            actor=app.actor,
+            commit_chunks=True,
         )
     for warning in report.warnings:
         click.echo(f"警告：{warning}", err=True)

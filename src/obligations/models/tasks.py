@@ -28,10 +28,13 @@ class Task(Base):
         # A unit's tasks of a year in due order (the unit page), with their period keys.
         Index("ix_task_unit_due_period", "unit_id", "due_on", "period_key"),
         Index("ix_task_due", "due_on"),
+        # What an organization or a person owes, by due date (the calendar feed's window).
+        Index("ix_task_org_due", "organization_id", "due_on"),
+        Index("ix_task_person_due", "person_id", "due_on"),
     )
 
     id: Mapped[intpk]
-    rule_id: Mapped[str] = mapped_column(String(64), index=True)
+    rule_id: Mapped[str] = mapped_column(String(64))
     ledger_item: Mapped[str] = mapped_column(String(8))
     unit_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organization.id"))
@@ -72,17 +75,21 @@ class Task(Base):
 
 
 class GenerationStamp(Base):
-    """What one rule's tasks were last generated from: a digest of every input.
+    """What one rule's tasks in one unit were last generated from: a digest of every input.
 
-    A regeneration re-plans and reconciles only the rules whose inputs changed (the rule
-    itself, the organizations and role holders, the academic calendar, the holiday data,
-    the horizon, the planning code's version). The warnings and counts of the last run are
-    kept so a skipped rule still reports them.
+    A regeneration re-plans and reconciles only the (rule, unit) pairs whose inputs changed
+    (the rule itself, the unit with its branches and role holders, the academic calendar, the
+    holiday data, the horizon, the planning code's version): a new branch in one unit re-plans
+    that unit alone. The warnings and counts of the last run are kept so a skipped pair still
+    reports them. A pair is stamped in the same transaction as its tasks, so after an
+    interrupted generation the stamps name exactly what was committed.
     """
 
     __tablename__ = "generation_stamp"
 
     rule_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # No foreign key: a unit's stamps outlive it until the next generation retires its tasks.
+    unit_id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64))
     planned: Mapped[int]
     provisional: Mapped[int]
@@ -93,10 +100,12 @@ class GenerationStamp(Base):
 class TaskTally(Base):
     """How many tasks there are per unit, due date, opening date and outcome.
 
-    Maintained by database triggers on ``task`` (migrations 0007, 0011, 0013), never written by
-    the application. Settled tasks are filed under the first day of their due month for both dates
-    (their state no longer depends on the day), which keeps the table small; open tasks keep
-    their exact dates, so every state can be decided for any day from this table alone.
+    Maintained by database triggers on ``task`` (migrations 0007, 0011, 0013, 0017), never
+    written by the application except by the bulk insert of ``obligations.tasks.bulk``, which
+    counts its rows once, grouped, in place of the row trigger. Settled tasks are filed under
+    the first day of their due month for both dates (their state no longer depends on the
+    day), which keeps the table small; open tasks keep their exact dates, so every state can
+    be decided for any day from this table alone.
     """
 
     __tablename__ = "task_tally"

@@ -80,8 +80,10 @@ class ReminderRuntime:
 
     def generate(self, now: datetime) -> GenerationReport:
         through = default_through(local_date(now), self.settings)
-        with self.sessions.begin() as session:
-            return generate_tasks(session, self.catalog, through=through, now=now)
+        with self.sessions() as session:
+            return generate_tasks(
+                session, self.catalog, through=through, now=now, commit_chunks=True
+            )
 
     def plan(self, now: datetime) -> PlanReport:
         with self.sessions.begin() as session:

@@ -107,31 +107,66 @@ def plan_tasks(
     plan = Plan()
     if not units:
         return plan
-    earliest = min(u.active_from for u in units)
+    planner = Planner(calendar, workdays, since=min(u.active_from for u in units), through=through)
     for rule in rules:
+        for unit in units:
+            planner.plan_unit(rule, unit, plan)
+    return plan
+
+
+@dataclass
+class _RulePeriods:
+    periods: list[Period]
+    schedules: dict[str, Schedule]
+    warnings: list[str]
+
+
+class Planner:
+    """Plans one (rule, unit) pair at a time, as :func:`plan_tasks` would plan it among all the
+    units: the periods and schedules of a rule are computed once (they depend on the rule,
+    the calendar and ``since``, the earliest start of any unit, never on the unit)."""
+
+    def __init__(
+        self, calendar: AcademicCalendar, workdays: WorkdayCalendar, *, since: date, through: date
+    ) -> None:
+        self.calendar, self.workdays, self.since, self.through = calendar, workdays, since, through
+        self._rules: dict[str, _RulePeriods] = {}
+
+    def plan_unit(self, rule: Rule, unit: UnitSnapshot, plan: Plan) -> None:
+        """Add to ``plan`` the tasks ``rule`` asks of ``unit`` and the rule's own warnings
+        (missing 校历 data, guessed academic years: repeated for every unit planned)."""
+        known = self._periods(rule)
+        for text in known.warnings:
+            plan.warn(rule, text)
+        if unit.kind in rule.applies_to:
+            plan.tasks.extend(
+                _unit_tasks(
+                    rule, unit, known.periods, known.schedules, self.workdays, self.through, plan
+                )
+            )
+
+    def _periods(self, rule: Rule) -> _RulePeriods:
+        known = self._rules.get(rule.id)
+        if known is not None:
+            return known
         periods: list[Period] = []
         guessed: list[Period] = []
+        warnings: list[str] = []
         if rule.period is not PeriodKind.TERM:
-            result = rule_periods(rule, calendar, earliest, through)
+            result = rule_periods(rule, self.calendar, self.since, self.through)
             periods, guessed = result.periods, result.guessed
             for gap_start, gap_end in result.gaps:
-                plan.warn(
-                    rule,
+                warnings.append(
                     f"规则 {rule.id}：{gap_start} 至 {gap_end} 没有校历学期数据，"
-                    "无法生成该时段的任务",
+                    "无法生成该时段的任务"
                 )
-            for period in guessed:
-                plan.warn(rule, f"规则 {rule.id}：{guessed_year_message(period)}")
+            warnings.extend(f"规则 {rule.id}：{guessed_year_message(p)}" for p in guessed)
         # Schedules depend only on rule and period: compute each once, not once per subject.
-        schedules = {p.key: schedule(rule, p, workdays) for p in periods}
+        schedules = {p.key: schedule(rule, p, self.workdays) for p in periods}
         for period in guessed:  # dates the calendar may still move: 待定, like holidays
             schedules[period.key] = replace(schedules[period.key], provisional=True)
-        for unit in units:
-            if unit.kind in rule.applies_to:
-                plan.tasks.extend(
-                    _unit_tasks(rule, unit, periods, schedules, workdays, through, plan)
-                )
-    return plan
+        known = self._rules[rule.id] = _RulePeriods(periods, schedules, warnings)
+        return known
 
 
 def _unit_tasks(

@@ -13,6 +13,8 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from obligations.vocabulary import EvidenceKind, OrgKind, Role
+from obligations.vocabulary import PeriodKind as PeriodKind  # the rule's words, with their labels
+from obligations.vocabulary import Scope as Scope
 
 Month = Annotated[int, Field(ge=1, le=12)]
 RuleId = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]{1,63}$")]
@@ -60,23 +62,6 @@ class LedgerForm(_Strict):
 class LedgerFile(_Strict):
     form: LedgerForm
     sections: list[LedgerSection] = Field(min_length=1)
-
-
-class Scope(enum.StrEnum):
-    UNIT = "unit"  # the unit (党总支 / 直属党支部) itself
-    BRANCH = "branch"  # each branch of the unit (a 直属党支部 without branches acts as its own)
-    PERSON = "person"  # each person holding one of ``roles`` in the unit
-
-
-class PeriodKind(enum.StrEnum):
-    MONTH = "month"
-    QUARTER = "quarter"
-    HALF_YEAR = "half_year"
-    YEAR = "year"
-    MONTHS = "months"  # the months listed in ``months``, each its own period
-    SEMESTER = "semester"  # from the academic calendar
-    ACADEMIC_YEAR = "academic_year"  # from the academic calendar
-    TERM = "term"  # the unit's committee term, from its term start and length
 
 
 class WorkdayPolicy(enum.StrEnum):

@@ -7,8 +7,15 @@ A backup is one tar file:
 - ``evidence/objects/ab/cd/<sha256>``: every stored file the snapshot's records refer to (files
   are immutable and content-addressed, so copying them after the snapshot is consistent: an
   object a snapshot record names is never removed);
+- ``config/<path>``: the data directory's configuration, under its relative path: the calendar
+  feed key, the reminder channels (``channels.yaml``), the local rule catalog
+  (``calendar_rules/``, with holidays and the ledger's Word template) and message templates
+  (``notifications/``); see :mod:`obligations.safety.config_files`;
 - ``manifest.json`` last: format, time, database kind, schema revision, the SHA-256 and size
   of every other member, and the evidence objects found damaged (see below).
+
+The format is ``obligations-backup/2``; ``/1`` (before configuration was kept) is the same
+without ``config/`` members, and restore accepts both.
 
 Each object is hashed as it is copied and its hash compared with its name: a missing or corrupt
 object stops the backup (:class:`BackupDamaged`, naming the records that use it), or, with
@@ -17,6 +24,7 @@ object stops the backup (:class:`BackupDamaged`, naming the records that use it)
 Restore (:mod:`obligations.safety.restore`) extracts into a staging folder beside the target,
 checks every member against the manifest (and every object against its own name, unless the
 manifest lists it as damaged: such an object is left out and reported), checks the database,
+puts the configuration in place (the feed key and channels file readable by their owner only)
 and only then moves the folder into place: a truncated or tampered backup is refused and
 leaves nothing behind.
 """
@@ -32,6 +40,7 @@ import sqlite3
 import subprocess
 import tarfile
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -44,6 +53,7 @@ from obligations.db import make_engine, session_factory
 from obligations.errors import InvalidRequest, ServiceError
 from obligations.evidence.storage import BlobNotFound, LocalBlobStore
 from obligations.models import EvidenceFile
+from obligations.safety.config_files import ConfigFile
 from obligations.safety.damage import (
     CORRUPT,
     MISSING,
@@ -52,7 +62,8 @@ from obligations.safety.damage import (
     describe_damage,
 )
 
-FORMAT = "obligations-backup/1"
+FORMAT = "obligations-backup/2"
+FORMATS = ("obligations-backup/1", FORMAT)  # what restore reads
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
@@ -75,12 +86,21 @@ class BackupReport:
     files: int
     bytes: int
     damaged: list[DamagedObject]  # recorded as damaged (only with allow_damaged)
+    config: list[str]  # configuration files kept, by their path in the data directory
 
 
 def backup(
-    engine: Engine, evidence_dir: Path, output: Path, *, now: datetime, allow_damaged: bool = False
+    engine: Engine,
+    evidence_dir: Path,
+    output: Path,
+    *,
+    now: datetime,
+    allow_damaged: bool = False,
+    config: Sequence[ConfigFile] = (),
 ) -> BackupReport:
-    """Write a backup of the database behind ``engine`` and its evidence files to ``output``.
+    """Write a backup of the database behind ``engine``, its evidence files and the
+    configuration files ``config`` (see :func:`~obligations.safety.config_files.config_files`)
+    to ``output``.
 
     The file appears under its name only when complete (written beside it, then renamed).
     Raises :class:`BackupDamaged` (nothing written) if a stored object is missing or corrupt,
@@ -109,6 +129,7 @@ def backup(
             with tarfile.open(temporary, "w", format=tarfile.PAX_FORMAT) as tar:
                 members.append(_add_file(tar, database, database.name))
                 problems = _add_objects(tar, LocalBlobStore(evidence_dir), digests, members)
+                members += [_add_config(tar, item) for item in config]
                 damaged = describe_damage(snapshot, problems) if problems else []
                 if damaged and not allow_damaged:
                     raise BackupDamaged(damaged)
@@ -127,8 +148,8 @@ def backup(
         _fsync(temporary)
         os.replace(temporary, output)
     size = sum(int(m["size"]) for m in members)
-    files = sum(1 for m in members[1:] if not m.get("damaged"))
-    return BackupReport(output, kind, files, size, damaged)
+    files = sum(1 for m in members[1:] if not m.get("damaged")) - len(config)
+    return BackupReport(output, kind, files, size, damaged, [item.name for item in config])
 
 
 def _add_objects(
@@ -152,6 +173,13 @@ def _add_objects(
             problems[sha256] = CORRUPT
         members.append(member)
     return problems
+
+
+def _add_config(tar: tarfile.TarFile, item: ConfigFile) -> dict[str, Any]:
+    try:
+        return _add_file(tar, item.source, item.member)
+    except OSError as exc:  # removed or made unreadable since it was listed
+        raise BackupError(f"配置文件 {item.source} 无法读取，未写备份：{exc}") from exc
 
 
 def _add_manifest(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:

@@ -3,8 +3,11 @@
 The backup is extracted into a staging folder beside the target; every member is checked
 against the manifest and every evidence object against its own name (an object the manifest
 lists as damaged is left out and reported: the backup found it missing or corrupt); then the
-database is checked and brought up to date, and only then is the folder moved into place. A
-truncated or tampered backup is refused and leaves nothing behind.
+database is checked and brought up to date, the configuration files are put in place (the
+``config/`` members, at their paths in the data directory: see
+:mod:`obligations.safety.config_files`), and only then is the folder moved into place. A
+truncated or tampered backup is refused and leaves nothing behind. Backups of format
+``obligations-backup/1``, which kept no configuration, restore as before.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from obligations.errors import InvalidRequest
 from obligations.evidence.storage import LocalBlobStore
 from obligations.safety.backup import (
     CHUNK,
-    FORMAT,
+    FORMATS,
     MANIFEST,
     OBJECTS,
     PG_MEMBER,
@@ -38,6 +41,7 @@ from obligations.safety.backup import (
     libpq_url,
     referenced_objects,
 )
+from obligations.safety.config_files import CONFIG, is_config_member, place_config
 from obligations.safety.damage import DamagedObject
 from obligations.schema import upgrade
 
@@ -49,13 +53,16 @@ class RestoreReport:
     files: int
     created_at: str
     damaged: list[DamagedObject]  # listed as damaged by the backup: not restored
+    config: list[str]  # configuration files restored, by their path in the data directory
 
 
 def restore(backup_file: Path, data_dir: Path, *, database_url: str | None = None) -> RestoreReport:
     """Rebuild a working data directory from a backup, verifying every hash first.
 
     A SQLite backup becomes ``data_dir/obligations.sqlite3``; a PostgreSQL backup is restored
-    into the empty database at ``database_url``. ``data_dir`` must not exist or be empty."""
+    into the empty database at ``database_url``. ``data_dir`` must not exist or be empty.
+    Raises :class:`BackupRefused` for a backup that is truncated, tampered, of an unknown
+    format or holds a member outside the allowed names (such as ``config/../x``)."""
     data_dir = data_dir.resolve()
     if data_dir.exists() and any(data_dir.iterdir()):
         raise InvalidRequest(f"目标目录 {data_dir} 不是空目录；请指定一个新目录，以免覆盖现有数据")
@@ -88,6 +95,7 @@ def restore(backup_file: Path, data_dir: Path, *, database_url: str | None = Non
             _check_objects(engine, staging / "evidence", {d.sha256 for d in damaged})
         finally:
             engine.dispose()
+        config = place_config(staging)
         if data_dir.exists():
             data_dir.rmdir()
         os.replace(staging, data_dir)
@@ -96,7 +104,7 @@ def restore(backup_file: Path, data_dir: Path, *, database_url: str | None = Non
         for m in manifest["members"]
         if m["path"].startswith(str(OBJECTS)) and not m.get("damaged")
     )
-    return RestoreReport(data_dir, kind, files, str(manifest["created_at"]), damaged)
+    return RestoreReport(data_dir, kind, files, str(manifest["created_at"]), damaged, config)
 
 
 def _extract_verified(backup_file: Path, staging: Path) -> dict[str, Any]:
@@ -111,8 +119,10 @@ def _extract_verified(backup_file: Path, staging: Path) -> dict[str, Any]:
         raise BackupRefused(f"备份文件 {backup_file.name} 已损坏或不完整：{exc}") from exc
     if manifest is None:
         raise BackupRefused(f"备份文件 {backup_file.name} 缺少清单 {MANIFEST}（文件不完整？）")
-    if manifest.get("format") != FORMAT:
+    if manifest.get("format") not in FORMATS:
         raise BackupRefused(f"不是本系统的备份文件（格式 {manifest.get('format')!r}）")
+    if manifest["format"] == FORMATS[0] and any(p.startswith(f"{CONFIG}/") for p in seen):
+        raise BackupRefused("备份已被改动：旧格式的备份不应含有配置文件（config/）")
     listed = {m["path"]: (m["sha256"], int(m["size"])) for m in manifest["members"]}
     for path, expected in listed.items():
         if path not in seen:
@@ -178,7 +188,7 @@ def _extract_member(
 
 
 def _allowed_name(name: str) -> bool:
-    if name in (MANIFEST, SQLITE_MEMBER, PG_MEMBER):
+    if name in (MANIFEST, SQLITE_MEMBER, PG_MEMBER) or is_config_member(name):
         return True
     path = PurePosixPath(name)
     parts = path.parts

@@ -1,4 +1,4 @@
-"""Bring the stored tasks of the re-planned rules in line with the plan.
+"""Bring the stored tasks of the re-planned (rule, unit) pairs in line with the plan.
 
 Insert what is new, update what moved, restore what is asked for again and retire (never
 delete) what is no longer asked for, so any evidence recorded against it stays visible. A term
@@ -18,18 +18,18 @@ re-planned).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Row, Table, insert, or_, select, update
+from sqlalchemy import Row, or_, select, update
 from sqlalchemy.orm import Session
 
 import obligations.audit as audit
 from obligations.models import Task
-from obligations.rules.planning import Plan, PlannedTask
-from obligations.rules.schema import PeriodKind, Rule
+from obligations.rules.planning import PlannedTask
+from obligations.tasks.bulk import bulk_insert
 from obligations.tasks.state import refresh_done_on
 
 # A stored term task whose term began at least this long before the unit's current term is a
@@ -56,8 +56,6 @@ _COMPARED = (
 # that is every compared fact but where it belongs (unit, ledger item) and the 待定 mark.
 _KEPT_WHEN_COMPLETED = frozenset(_COMPARED) - {"ledger_item", "unit_id", "provisional"}
 
-_TASK_TABLE = cast(Table, Task.__table__)
-
 # (action, task id, unit id, before, after) of one change to an existing task.
 Change = tuple[str, int, int, dict[str, Any], dict[str, Any]]
 
@@ -80,37 +78,68 @@ class GenerationReport:
         return bool(self.created or self.updated or self.retired or self.restored)
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The (rule, unit) pairs one chunk of a generation reconciles.
+
+    A stored task belongs to the unit that owns its organization now (``owner``: a unit owns
+    itself and its branches); one whose organization no unit owns belongs to its stored unit.
+    A branch that moved is thus reconciled once, with its new unit (its tasks follow it).
+    """
+
+    pairs: frozenset[tuple[str, int]]
+    units: frozenset[int]
+    organizations: frozenset[int]
+    term_rules: frozenset[str]
+    owner: Mapping[int, int]
+
+    @property
+    def rules(self) -> list[str]:
+        return sorted({rule_id for rule_id, _ in self.pairs})
+
+    def holds(self, row: Row[Any]) -> bool:
+        unit_id = self.owner.get(row.organization_id, row.unit_id)
+        return (row.rule_id, unit_id) in self.pairs
+
+
 def reconcile(
     session: Session,
-    plan: Plan,
-    stale: list[Rule],
+    tasks: list[PlannedTask],
+    scope: Scope,
     enabled: set[str],
     now: datetime,
     report: GenerationReport,
 ) -> list[Change]:
-    """Insert, update, restore and retire stored tasks of the re-planned and removed rules;
-    the changes made to existing tasks, for the audit log."""
-    term_rules = {r.id for r in stale if r.period is PeriodKind.TERM}
+    """Insert, update, restore and retire the stored tasks of ``scope`` as planned in
+    ``tasks`` (every task the plan asks of those pairs); the changes made to existing tasks,
+    for the audit log. Tasks of a rule not in ``enabled`` are retired."""
     query = _stored_query().where(
-        or_(Task.rule_id.in_([r.id for r in stale]), Task.rule_id.not_in(enabled))
+        Task.rule_id.in_(scope.rules),
+        or_(
+            Task.unit_id.in_(sorted(scope.units)),
+            Task.organization_id.in_(sorted(scope.organizations)),
+        ),
     )
-    stored = {(r.rule_id, r.scope_key, r.period_key): r for r in session.execute(query)}
-    stored_terms = _term_rows_by_subject(stored.values(), term_rules)
-    planned_terms = {
-        t.natural_key[:2]: t.period.start for t in plan.tasks if t.rule_id in term_rules
+    stored = {
+        (r.rule_id, r.scope_key, r.period_key): r for r in session.execute(query) if scope.holds(r)
     }
+    term_rules = scope.term_rules
+    stored_terms = _term_rows_by_subject(stored.values(), term_rules)
+    planned_terms = {t.natural_key[:2]: t.period.start for t in tasks if t.rule_id in term_rules}
     inserts: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     audited: list[Change] = []
     seen: set[int] = set()
-    for task in plan.tasks:
+    for task in tasks:
         report.provisional += task.schedule.provisional
-        values = _values(task)
-        row: Row[Any] | None = stored.get(task.natural_key)
+        key = task.natural_key
+        values = _values(task, key[1])
+        row: Row[Any] | None = stored.get(key)
         if row is None and task.rule_id in term_rules:
-            row = _corrected_term(stored_terms.get(task.natural_key[:2], []), task, seen)
+            row = _corrected_term(stored_terms.get(key[:2], []), task, seen)
         if row is None:
-            inserts.append({**values, "created_at": now, "updated_at": now})
+            values["created_at"] = values["updated_at"] = now
+            inserts.append(values)
             continue
         seen.add(row.id)
         changes = {k: values[k] for k in _COMPARED if getattr(row, k) != values[k]}
@@ -129,7 +158,7 @@ def reconcile(
             updates.append({"id": row.id, **changes, "updated_at": now})
             before = {k: getattr(row, k) for k in changes}
             audited.append((action, row.id, row.unit_id, before, changes))
-    report.created = len(inserts)
+    report.created += len(inserts)
     for row in stored.values():
         if row.id in seen or row.retired_at is not None or _past_term(row, planned_terms):
             continue
@@ -147,9 +176,7 @@ def reconcile(
                 {"retired_reason": reason},
             )
         )
-    if inserts:
-        # A Core executemany: the ORM's bulk path would add per-row bookkeeping we don't need.
-        session.connection().execute(insert(_TASK_TABLE), inserts)
+    bulk_insert(session, inserts)
     if updates:
         session.execute(update(Task), updates)
         # Which records complete a task changed (how many, whether they need a file): its
@@ -164,6 +191,7 @@ def _stored_query() -> Any:
     return select(
         Task.id,
         Task.rule_id,
+        Task.organization_id,
         Task.scope_key,
         Task.retired_at,
         Task.retired_reason,
@@ -194,14 +222,14 @@ def _completed_changes(
     return taken
 
 
-def _values(task: PlannedTask) -> dict[str, Any]:
+def _values(task: PlannedTask, scope_key: str) -> dict[str, Any]:
     return {
         "rule_id": task.rule_id,
         "ledger_item": task.ledger_item,
         "unit_id": task.unit_id,
         "organization_id": task.organization_id,
         "person_id": task.person_id,
-        "scope_key": task.natural_key[1],
+        "scope_key": scope_key,
         "period_key": task.period.key,
         "period_start": task.period.start,
         "period_end": task.period.end,
@@ -215,7 +243,7 @@ def _values(task: PlannedTask) -> dict[str, Any]:
 
 
 def _term_rows_by_subject(
-    rows: Iterable[Row[Any]], term_rules: set[str]
+    rows: Iterable[Row[Any]], term_rules: frozenset[str]
 ) -> dict[tuple[str, str], list[Row[Any]]]:
     by_subject: dict[tuple[str, str], list[Row[Any]]] = {}
     for row in rows:

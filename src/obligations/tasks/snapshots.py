@@ -13,18 +13,35 @@ from obligations.vocabulary import OrgKind
 
 
 def load_unit_snapshots(session: Session, *, default_start: date) -> list[UnitSnapshot]:
-    """Every unit with its branches and the role holders of both, in two queries."""
-    orgs = list(session.scalars(select(Organization).order_by(Organization.code)))
+    """Every unit with its branches and the role holders of both, in two queries (of
+    columns: no ORM object is loaded, so none stays in the session)."""
+    orgs = session.execute(
+        select(
+            Organization.id,
+            Organization.code,
+            Organization.kind,
+            Organization.parent_id,
+            Organization.active_from,
+            Organization.active_until,
+            Organization.term_start,
+            Organization.term_years,
+        ).order_by(Organization.code)
+    ).all()
     college_start = next(
         (o.active_from for o in orgs if o.kind is OrgKind.COLLEGE and o.active_from), None
     )
     start = college_start or default_start
     units = [o for o in orgs if o.kind.is_unit]
     holdings: dict[int, list[Holding]] = {}
-    for a in session.scalars(select(RoleAssignment).order_by(RoleAssignment.id)):
-        holdings.setdefault(a.organization_id, []).append(
-            Holding(a.person_id, a.role, a.start_on, a.end_on)
-        )
+    assignments = select(
+        RoleAssignment.organization_id,
+        RoleAssignment.person_id,
+        RoleAssignment.role,
+        RoleAssignment.start_on,
+        RoleAssignment.end_on,
+    ).order_by(RoleAssignment.id)
+    for organization_id, person_id, role, start_on, end_on in session.execute(assignments):
+        holdings.setdefault(organization_id, []).append(Holding(person_id, role, start_on, end_on))
     branches: dict[int, list[BranchSnapshot]] = {}
     for org in orgs:
         if org.kind is OrgKind.BRANCH and org.parent_id is not None:

@@ -11,10 +11,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, or_, select, update
+from sqlalchemy import Select, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from obligations.models import EvidenceFile, EvidenceRecord, GenerationStamp, Task
+from obligations.models import EvidenceFile, EvidenceRecord, Task
+from obligations.tasks.stamps import delete_stamps
 from obligations.tasks.status import TaskStatus, completed_on, task_status
 from obligations.timeutil import local_date
 from obligations.vocabulary import ReviewState
@@ -64,7 +65,7 @@ def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
     record to the same task waits, then reads this one's records once committed. A task that
     stops being complete follows its rule again (:mod:`obligations.tasks.reconcile` leaves a
     completed one as it is): its rule's generation stamp is dropped, so the next generation
-    re-plans that rule.
+    re-plans that rule in that unit.
     """
     ids = sorted(set(task_ids))
     if not ids:
@@ -76,25 +77,24 @@ def refresh_done_on(session: Session, task_ids: Iterable[int]) -> None:
 
 def _refresh(session: Session, ids: list[int]) -> None:
     stored = session.execute(
-        select(Task.id, Task.min_count, Task.done_on, Task.rule_id)
+        select(Task.id, Task.min_count, Task.done_on, Task.rule_id, Task.unit_id)
         .where(Task.id.in_(ids))
         .order_by(Task.id)
         .with_for_update()
     ).all()
     recorded = recorded_on_by_task(session, ids)
     changed = []
-    reopened: set[str] = set()
-    for task_id, min_count, old, rule_id in stored:
+    reopened: set[tuple[str, int]] = set()
+    for task_id, min_count, old, rule_id, unit_id in stored:
         done_on = completed_on(recorded.get(task_id, []), min_count)
         if done_on != old:
             changed.append({"id": task_id, "done_on": done_on})
             if done_on is None:
-                reopened.add(rule_id)
+                reopened.add((rule_id, unit_id))
     if not changed:
         return
     session.execute(update(Task), changed)
-    if reopened:
-        session.execute(delete(GenerationStamp).where(GenerationStamp.rule_id.in_(reopened)))
+    delete_stamps(session, reopened)
     for row in changed:  # loaded tasks must not keep the old date
         task = session.identity_map.get(session.identity_key(Task, row["id"]))
         if task is not None:

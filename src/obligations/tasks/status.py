@@ -175,6 +175,36 @@ def qualifies(*, withdrawn: bool, rejected: bool, has_file: bool, file_required:
     return not withdrawn and not rejected and (has_file or not file_required)
 
 
+_SETTLED_DECISION = _DECISION[: len(SETTLED_OUTCOMES)]
+
+
+def settled_status(
+    *,
+    opens_on: date,
+    due_on: date,
+    nominal_due_on: date | None,
+    done_on: date | None,
+    waived: bool,
+    retired: bool,
+) -> TaskStatus | None:
+    """The state of a task if it does not depend on the day (the rows of :data:`OUTCOMES`
+    before the first that reads the day: what a tally stores), else None ("open")."""
+    values = (
+        opens_on,
+        due_on,
+        nominal_due_on,
+        done_on,
+        waived or None,
+        retired or None,
+        None,
+        None,
+    )
+    for checks, status in _SETTLED_DECISION:
+        if all(check(values) for check in checks):
+            return status
+    return None
+
+
 def completed_on(recorded_on: Sequence[date], min_count: int) -> date | None:
     """The local date on which the ``min_count``-th qualifying record was made, if any."""
     if len(recorded_on) < min_count:

@@ -23,6 +23,7 @@ from obligations.web import (
     api,
     feed,
     ledger,
+    overview,
     pages_auth,
     pages_intake,
     pages_main,
@@ -66,6 +67,7 @@ def create_app(
     )
     for module in (
         pages_auth,
+        overview,
         pages_main,
         pages_task,
         review,

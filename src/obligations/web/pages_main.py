@@ -1,4 +1,4 @@
-"""Overview (all units), a unit's tasks, and the signed-in person's own tasks."""
+"""A unit's tasks and the signed-in person's own tasks (the overview: web.overview)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -37,28 +37,6 @@ YEAR = YEAR_QUERY
 
 def titles(state: WebState) -> dict[str, str]:
     return {located.rule.id: located.rule.title for located in state.catalog.rules}
-
-
-@router.get("/")
-def home(request: Request, auth: PageUser, year: int | None = YEAR) -> Response:
-    state = state_of(request)
-    principal = auth.principal
-    if not principal.college_wide:
-        with state.sessions() as db:
-            units = access.visible_units(db, principal)
-        target = f"/units/{units[0].code}" if units else "/my"
-        return RedirectResponse(target, status_code=303)
-    today = state.today()
-    year = year or today.year
-    with state.sessions() as db:
-        summaries = dashboard.unit_summaries(
-            db,
-            year=year,
-            today=today,
-            due_soon_days=state.settings.due_soon_days,
-            unit_ids=access.visible_unit_ids(principal),
-        )
-    return page(request, "overview.html", auth, summaries=summaries, year=year, today=today)
 
 
 @router.get("/units/{code}")

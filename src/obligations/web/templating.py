@@ -41,21 +41,14 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
-def _heat(value: float | None) -> str:
-    """A heatmap cell's class: h-none when nothing came due, h0 (bad) to h4 (all done)."""
-    if value is None:
-        return "h-none"
-    return f"h{min(4, int(value * 4 + 0.0001))}"
-
-
 def _local(instant: datetime) -> str:
     return instant.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 templates.env.filters["percent"] = _percent
 templates.env.filters["period"] = period_text
+templates.env.filters["actor"] = access.actor_text
 templates.env.globals["local"] = _local
-templates.env.filters["heat"] = _heat
 templates.env.globals["status_class"] = STATUS_CLASSES
 templates.env.globals["TaskStatus"] = TaskStatus
 
