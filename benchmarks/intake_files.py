@@ -1,10 +1,12 @@
 """Small files of every shape bulk intake reads, made in memory: Word minutes, PDFs with
-Chinese text, Excel sign-in sheets, photos with an EXIF date (JPEG, HEIC). Shared by the
+Chinese text, Excel sign-in sheets, photos with an EXIF date (JPEG, HEIC), pictures of
+Chinese text (rendered with a Noto CJK font, for OCR). Shared by the
 intake tests and the labelled corpus (:mod:`benchmarks.intake_corpus`)."""
 
 from __future__ import annotations
 
 import io
+import subprocess
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -127,4 +129,34 @@ def heic_bytes(taken: datetime | None) -> bytes:
     out = io.BytesIO()
     image = Image.new("RGB", (16, 16), (30, 30, 200))
     from_pillow(image).save(out, format="HEIF", exif=_exif(taken).tobytes())
+    return out.getvalue()
+
+
+def cjk_font() -> str:
+    """A Noto CJK font file (Debian's fonts-noto-cjk), as fontconfig lists it."""
+    listed = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True)
+    files = sorted(line.split(":")[0] for line in listed.stdout.splitlines() if "Noto" in line)
+    if not files:
+        raise RuntimeError("没有找到 Noto CJK 字体（请安装 fonts-noto-cjk）")
+    return next((f for f in files if "SansCJK-Regular" in f), files[0])
+
+
+def text_picture(
+    lines: Sequence[str], *, size: tuple[int, int] = (1400, 500), points: int = 52
+) -> Image.Image:
+    """Black Chinese ``lines`` on white, as a phone photo or a scan of a page shows them."""
+    from PIL import ImageDraw, ImageFont
+
+    font = ImageFont.truetype(cjk_font(), points)
+    image = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(image)
+    for n, line in enumerate(lines):
+        draw.text((points, points + n * points * 2), line, font=font, fill="black")
+    return image
+
+
+def encoded(image: Image.Image, format: str, **options: object) -> bytes:
+    """``image`` saved as ``format`` ("PNG", "JPEG", "PDF") in memory."""
+    out = io.BytesIO()
+    image.save(out, format, **options)
     return out.getvalue()

@@ -31,7 +31,8 @@ NOW = datetime(2026, 11, 30, 16, 30, tzinfo=UTC)  # 1 December in Asia/Shanghai
 
 @pytest.fixture(autouse=True)
 def frozen_clock() -> Iterator[None]:
-    with freeze_time(NOW, tick=True, ignore=["_pytest"]):
+    # subprocess times its children's time limits (OCR) on the real clock
+    with freeze_time(NOW, tick=True, ignore=["_pytest", "subprocess"]):
         yield
 
 
@@ -155,7 +156,7 @@ def test_a_reviewed_sheet_records_the_confirmed_rows_and_their_tasks_are_done(
     workbook.save(sheet)
     applied = deployment.run("evidence", "intake", "--apply", sheet)
     assert applied.exit_code == 0, applied.output
-    assert "共登记 3 个文件，未登记 0 个" in applied.output
+    assert "共登记 3 个文件（3 条记录），未登记 0 个" in applied.output
     assert deployment.records() == 3
     assert all(deployment.done_on(int(t)) is not None for t in task_ids)
     again = proposals(deployment, folder)
@@ -178,7 +179,7 @@ def test_accept_above_records_only_the_confident_proposals(
     )
     assert result.exit_code == 0, result.output
     assert "内容与本批文件“3月/主题党日记录.docx”相同，不会重复登记" in result.output
-    assert "共登记 3 个文件，未登记 0 个" in result.output
+    assert "共登记 3 个文件（3 条记录），未登记 0 个" in result.output
     assert sqlite_deployment.records() == 3
 
 

@@ -13,7 +13,7 @@ import click
 
 from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app, refusals
-from obligations.evidence.bulk import sheet
+from obligations.evidence.bulk import grouping, sheet
 from obligations.evidence.bulk.matching import Proposal
 from obligations.evidence.bulk.service import Applied, IntakeRequest, apply, propose_files
 from obligations.evidence.bulk.sources import Source
@@ -30,6 +30,10 @@ from obligations.timeutil import local_date, utcnow
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 列表输出建议")
 @click.option(
+    "--ocr/--no-ocr", default=True, show_default=True,
+    help="对照片和扫描件做文字识别（需安装 Tesseract 及简体中文数据；每张约需数秒）",
+)  # fmt: skip
+@click.option(
     "--accept-above", type=click.FloatRange(0, 1), help="直接登记置信度不低于此值的建议，如 0.9"
 )
 @click.option(
@@ -45,6 +49,7 @@ def intake_command(
     year: int | None,
     output: Path | None,
     as_json: bool,
+    ocr: bool,
     accept_above: float | None,
     apply_sheet: Path | None,
 ) -> None:
@@ -65,7 +70,7 @@ def intake_command(
     now = utcnow()
     request = IntakeRequest(unit_code, year or local_date(now).year, branch_code)
     with refusals(), Source(path) as source:
-        proposals = _propose(app, source, request, now=now, quiet=as_json)
+        proposals = _propose(app, source, request, now=now, quiet=as_json, ocr=ocr)
         if output is not None:
             sheet.write(output, proposals, unit_code=unit_code, source=path,
                         accept_above=accept_above or 0.9)  # fmt: skip
@@ -88,7 +93,7 @@ def intake_command(
 
 
 def _propose(
-    app: AppContext, source: Source, request: IntakeRequest, *, now: Any, quiet: bool
+    app: AppContext, source: Source, request: IntakeRequest, *, now: Any, quiet: bool, ocr: bool
 ) -> list[Proposal]:
     from tqdm import tqdm  # type: ignore[import-untyped, unused-ignore]
 
@@ -98,9 +103,11 @@ def _propose(
         proposals = propose_files(
             app.sessions, app.catalog, source, request, by=operator(app.actor),
             today=local_date(now), limits=app.evidence_policy.limits,
-            progress=lambda _name: bar.update(1),
+            progress=lambda _name: bar.update(1), ocr=ocr,
         )  # fmt: skip
-        return list(proposals)
+        found = list(proposals)
+    grouping.number_groups(found)
+    return grouping.in_record_order(found)
 
 
 def _apply_sheet(app: AppContext, path: Path) -> None:
@@ -122,7 +129,11 @@ def _report(applied: Applied, *, err: bool) -> None:
         click.echo(f"已登记材料 {record_id}：{name}", err=err)
     for name, why in applied.refused:
         click.echo(f"未登记 {name}：{why}", err=True)
-    click.echo(f"共登记 {len(applied.recorded)} 个文件，未登记 {len(applied.refused)} 个", err=err)
+    click.echo(
+        f"共登记 {len(applied.recorded)} 个文件（{applied.records} 条记录），"
+        f"未登记 {len(applied.refused)} 个",
+        err=err,
+    )
     if applied.refused:
         raise Failure(f"{len(applied.refused)} 个文件未登记，原因见上")
 
@@ -133,7 +144,8 @@ def _summary(proposals: Sequence[Proposal], output: Path | None) -> None:
     for p in proposals:
         target = f"任务 {p.task_id}" if p.task_id else (
             f"常备材料 {p.ledger_item}" if p.ledger_item else "未匹配")  # fmt: skip
-        click.echo(f"{p.file}\t{target}\t{p.confidence:.2f}\t{'；'.join(p.reasons)}")
+        group = f"记录组 {p.group}" if p.group is not None else "-"
+        click.echo(f"{p.file}\t{target}\t{group}\t{p.confidence:.2f}\t{'；'.join(p.reasons)}")
     click.echo(
         f"共 {len(proposals)} 个文件：找到对应任务或条目 {len(matched)} 个，"
         f"其中置信度不低于 0.9 的 {len(confident)} 个；"
@@ -160,4 +172,5 @@ def _json(p: Proposal) -> dict[str, Any]:
         "reasons": p.reasons,
         "duplicate": p.duplicate,
         "sha256": p.sha256,
+        "group": p.group,
     }

@@ -1,11 +1,14 @@
-"""Bulk evidence intake on the web: a ZIP of a year's files uploaded on a unit's page, a
-table of proposals to correct and accept, the accepted rows recorded.
+"""Bulk evidence intake on the web: several files or a ZIP of a year's files uploaded on a
+unit's page, read in the background while the page shows the progress, then a table of
+proposals (the files of one activity grouped into one record) to correct and accept, the
+accepted rows recorded.
 
 The same services as ``obligations evidence intake`` (:mod:`obligations.evidence.bulk`). The
-ZIP is streamed into a folder of the data directory's scratch space
-(``tmp/obligations-intake-<token>``) with the proposals beside it; only the user who uploaded
-it sees and applies them, and the folder is removed once applied (the scratch sweep removes
-forgotten ones). Nothing is stored in the evidence store or recorded before a person accepts.
+files are streamed into a folder of the data directory's scratch space
+(``tmp/obligations-intake-<token>``, :mod:`obligations.web.intake_jobs`) with the proposals
+beside them; only the user who uploaded them sees and applies them, and the folder is removed
+once applied (the scratch sweep removes forgotten ones). Nothing is stored in the evidence
+store or recorded before a person accepts.
 """
 
 from __future__ import annotations
@@ -20,34 +23,33 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from obligations.accounts import access
 from obligations.accounts.access import Forbidden
 from obligations.errors import InvalidRequest, NotFound, OutOfSpace
+from obligations.evidence.bulk import grouping
 from obligations.evidence.bulk.matching import Proposal
 from obligations.evidence.bulk.service import Applied, IntakeRequest, apply, propose_files
-from obligations.evidence.bulk.sources import Source
+from obligations.evidence.bulk.sources import Uploaded
 from obligations.evidence.storage.limits import format_size
 from obligations.models import Organization
 from obligations.scratch import PREFIX, scratch_dir
 from obligations.vocabulary import EvidenceKind, OrgKind, UserRole
+from obligations.web import intake_jobs
 from obligations.web.auth import PageAuth, PageUser
-from obligations.web.file_upload import receive_file
+from obligations.web.intake_jobs import FILES, META, PROPOSALS
 from obligations.web.state import WebState, state_of
 from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-ARCHIVE = "upload.zip"
-META = "meta.json"
-PROPOSALS = "proposals.json"
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 CONFIDENT = 0.9
 
 
 def _max_bytes(web: WebState) -> int:
-    """A year's ZIP may hold many files: twenty times the single-file limit."""
+    """A year's files (or its ZIP), all together: twenty times the single-file limit."""
     return 20 * web.evidence_policy.limits.max_bytes
 
 
@@ -98,25 +100,28 @@ def intake_form(request: Request, auth: PageUser, code: str) -> Response:
 
 @router.post("/units/{code}/intake")
 async def intake_upload(request: Request, auth: PageUser, code: str) -> Response:
-    """Stream the ZIP into a scratch folder of its own, then show its proposals."""
+    """Stream the files (or a ZIP) into a scratch folder of their own, check the archives
+    among them, start reading them in the background and show its progress."""
     web = state_of(request)
     unit, branches = _writer_unit(web, auth, code)
     token = secrets.token_hex(16)
     folder = _folder(web, token)
     folder.mkdir(parents=True)
     try:
-        received = await receive_file(
-            request, folder / ARCHIVE, csrf=auth.csrf, max_bytes=_max_bytes(web)
+        fields, _names = await intake_jobs.receive_files(
+            request, folder, csrf=auth.csrf, max_bytes=_max_bytes(web)
         )
-        if received.filename is None or received.size == 0:
-            raise InvalidRequest("请选择要整理的 .zip 压缩包")
-        branch = received.fields.get("branch") or None
+        branch = fields.get("branch") or None
         if branch is not None and branch not in {b.code for b in branches}:
             raise InvalidRequest(f"{unit.name}没有编号为 {branch} 的支部，请从列表中选择")
-        year = _year(received.fields.get("year", ""), web.today())
+        year = _year(fields.get("year", ""), web.today())
         meta = {"user": auth.principal.username, "unit": unit.code, "branch": branch, "year": year}
+        with Uploaded(folder / FILES) as source:  # a hostile archive is refused here, whole
+            total = len(source.files())
         (folder / META).write_text(json.dumps(meta), "utf-8")
-        await run_in_threadpool(_propose, web, auth, folder, meta)
+        intake_jobs.start(
+            folder, total, lambda progress: _propose(web, auth, folder, meta, progress), _stored
+        )
     except (InvalidRequest, OutOfSpace) as exc:
         shutil.rmtree(folder, ignore_errors=True)
         status = 507 if isinstance(exc, OutOfSpace) else 400
@@ -149,17 +154,17 @@ def _meta(web: WebState, auth: PageAuth, code: str, token: str) -> tuple[Path, d
     return folder, meta
 
 
-def _propose(web: WebState, auth: PageAuth, folder: Path, meta: dict[str, Any]) -> list[Proposal]:
+def _propose(
+    web: WebState, auth: PageAuth, folder: Path, meta: dict[str, Any], progress: Any
+) -> list[Proposal]:
     request = IntakeRequest(meta["unit"], meta["year"], meta["branch"])
-    with Source(folder / ARCHIVE) as source:
-        proposals = list(
+    with Uploaded(folder / FILES) as source:
+        return list(
             propose_files(
                 web.sessions, web.catalog, source, request, by=auth.principal,
-                today=web.today(), limits=web.evidence_policy.limits,
+                today=web.today(), limits=web.evidence_policy.limits, progress=progress,
             )
         )  # fmt: skip
-    (folder / PROPOSALS).write_text(json.dumps([_stored(p) for p in proposals]), "utf-8")
-    return proposals
 
 
 def _stored(p: Proposal) -> dict[str, Any]:
@@ -168,7 +173,7 @@ def _stored(p: Proposal) -> dict[str, Any]:
         "branch": p.branch_code, "person": p.person_code, "period": p.period_key,
         "held_on": p.held_on.isoformat() if p.held_on else None, "title": p.title,
         "kind": p.kind.value, "participants": p.participants, "confidence": p.confidence,
-        "reasons": p.reasons, "sha256": p.sha256, "duplicate": p.duplicate,
+        "reasons": p.reasons, "sha256": p.sha256, "duplicate": p.duplicate, "group": p.group,
     }  # fmt: skip
 
 
@@ -180,7 +185,7 @@ def _loaded(row: dict[str, Any]) -> Proposal:
         held_on=date.fromisoformat(row["held_on"]) if row["held_on"] else None,
         title=row["title"], kind=EvidenceKind(row["kind"]), participants=row["participants"],
         confidence=row["confidence"], reasons=row["reasons"], sha256=row["sha256"],
-        duplicate=row["duplicate"],
+        duplicate=row["duplicate"], group=row.get("group"),
     )  # fmt: skip
 
 
@@ -189,9 +194,31 @@ def intake_proposals(request: Request, auth: PageUser, code: str, token: str) ->
     web = state_of(request)
     _writer_unit(web, auth, code)
     folder, meta = _meta(web, auth, code, token)
+    state = intake_jobs.status(folder)
+    if state["error"]:
+        shutil.rmtree(folder, ignore_errors=True)
+        return _form(request, auth, web, code, error=state["error"], status_code=400)
+    if not state["ready"]:
+        return _form(request, auth, web, code, token=token, reading=state)
+    return _table(request, auth, web, code, token, folder, meta)
+
+
+def _table(
+    request: Request, auth: PageAuth, web: WebState, code: str, token: str, folder: Path,
+    meta: dict[str, Any], **context: Any,
+) -> Response:  # fmt: skip
     rows = [_loaded(r) for r in json.loads((folder / PROPOSALS).read_text("utf-8"))]
     return _form(request, auth, web, code, token=token, proposals=rows, meta=meta,
-                 confident=CONFIDENT)  # fmt: skip
+                 confident=CONFIDENT, sizes=grouping.group_sizes(rows), **context)  # fmt: skip
+
+
+@router.get("/units/{code}/intake/{token}/status")
+def intake_status(request: Request, auth: PageUser, code: str, token: str) -> Response:
+    """The reading's progress for the waiting page: ready, files done of total, or why not."""
+    web = state_of(request)
+    _writer_unit(web, auth, code)
+    folder, _ = _meta(web, auth, code, token)
+    return JSONResponse(intake_jobs.status(folder), headers={"Cache-Control": "no-store"})
 
 
 @router.post("/units/{code}/intake/{token}")
@@ -203,6 +230,8 @@ async def intake_apply(request: Request, auth: PageUser, code: str, token: str) 
     folder, meta = _meta(web, auth, code, token)
     form = await request.form(max_fields=20_000)
     auth.check_csrf(str(form.get("csrf_token", "")))
+    if not intake_jobs.status(folder)["ready"]:
+        return RedirectResponse(f"/units/{code}/intake/{token}", status_code=303)
     stored = [_loaded(r) for r in json.loads((folder / PROPOSALS).read_text("utf-8"))]
     if form.get("accept_above"):
         chosen = [p for p in stored if _confident(p)]
@@ -210,10 +239,8 @@ async def intake_apply(request: Request, auth: PageUser, code: str, token: str) 
         ticked = {str(v) for v in form.getlist("confirm")}
         chosen = [_corrected(p, i, form) for i, p in enumerate(stored) if str(i) in ticked]
     if not chosen:
-        return _form(
-            request, auth, web, code, token=token, proposals=stored, meta=meta,
-            confident=CONFIDENT, error="没有选中要登记的材料", status_code=400,
-        )  # fmt: skip
+        return _table(request, auth, web, code, token, folder, meta,
+                      error="没有选中要登记的材料", status_code=400)  # fmt: skip
     done = await run_in_threadpool(_apply, web, auth, folder, meta, chosen)
     if not done.refused:
         shutil.rmtree(folder, ignore_errors=True)
@@ -248,14 +275,14 @@ def _corrected(p: Proposal, i: int, form: Any) -> Proposal:
         file=p.file, task_id=int(task) if task else None,
         ledger_item=None if task else p.ledger_item, held_on=held,
         title=field("title") or p.title, kind=kind,
-        participants=int(count) if count else None, sha256=p.sha256,
+        participants=int(count) if count else None, sha256=p.sha256, confidence=p.confidence,
     )  # fmt: skip
 
 
 def _apply(
     web: WebState, auth: PageAuth, folder: Path, meta: dict[str, Any], rows: list[Proposal]
 ) -> Applied:
-    with Source(folder / ARCHIVE) as source:
+    with Uploaded(folder / FILES) as source:
         return apply(
             web.sessions, web.store, web.evidence_policy, web.catalog, source, rows,
             unit_code=meta["unit"], by=auth.principal, now=web.now(),

@@ -87,6 +87,7 @@ class FileFacts:
     taken_on: date | None = None
     signed: int | None = None
     problem: str | None = None
+    note: str | None = None  # how it was read (OCR), in Chinese
 
 
 @dataclass
@@ -106,6 +107,7 @@ class Proposal:
     reasons: list[str] = field(default_factory=list)
     sha256: str = ""
     duplicate: str | None = None  # where the same content already is (Chinese), if anywhere
+    group: int | None = None  # the record it would join, numbered (see .grouping)
 
     @property
     def standing(self) -> bool:
@@ -122,8 +124,7 @@ def propose(facts: FileFacts, scope: IntakeScope) -> Proposal:
     """The proposal for one file (see the module's docstring for the confidence)."""
     places = clues.Places.of(_name_text(facts.name), facts.text)
     proposal = Proposal(facts.name)
-    if facts.problem:
-        proposal.reasons.append(facts.problem)
+    proposal.reasons += [said for said in (facts.note, facts.problem) if said]
     rules = {rule.id: rule for rule in scope.rules}
     choice = clues.strongest(
         clues.find_hits(places, [t for rule in scope.rules for t in clues.rule_terms(rule)])

@@ -4,7 +4,9 @@ Each reader uses a well-kept library (python-docx, pypdf, openpyxl in read-only 
 with pillow-heif for HEIC) and stops after :data:`MAX_CHARS` characters or :data:`MAX_PAGES`
 PDF pages, so a large file costs no more than a small one. A file that cannot be read is not
 an error: the reading says why in ``problem`` (Chinese) and the proposal is made from the file
-name. No OCR is done: scanned pages and photos are read from their name and dates only.
+name. With ``ocr`` (and Tesseract installed, :mod:`.ocr`), photos and PDF pages without a text
+layer are read by OCR (bounded in pixels, pages and time); otherwise they are read from their
+name and dates only, and the reading says so.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
+
+from obligations.evidence.bulk import ocr as ocr_reader
 
 MAX_CHARS = 20_000
 MAX_PAGES = 5
@@ -44,6 +48,7 @@ class Reading:
     taken_on: date | None = None  # EXIF DateTimeOriginal (local wall time of the camera)
     signed: int | None = None  # names under a 姓名 heading of a sign-in sheet
     problem: str | None = None  # why the content could not be read, in Chinese
+    note: str | None = None  # how it was read, when that matters (OCR), in Chinese
 
 
 def extension(name: str) -> str:
@@ -52,21 +57,22 @@ def extension(name: str) -> str:
     return f".{ext.lower()}" if dot and stem else ""
 
 
-def read(name: str, data: bytes) -> Reading:
+def read(name: str, data: bytes, *, ocr: bool = False) -> Reading:
     """What can be read from ``data``, a file called ``name`` (its extension chooses the
-    reader; the content decides whether it really is one). Never raises for bad content."""
+    reader; the content decides whether it really is one); photos and scanned PDF pages by
+    OCR when ``ocr`` is asked and installed. Never raises for bad content."""
     ext = extension(name)
     try:
         if ext == ".docx":
             return _docx(data)
         if ext == ".pdf":
-            return _pdf(data)
+            return _pdf(data, ocr=ocr)
         if ext in {".xlsx", ".xlsm"}:
             return _xlsx(data)
         if ext in TEXT_EXTENSIONS:
             return Reading(text=_decode(data[: MAX_CHARS * 4])[:MAX_CHARS])
         if ext in PHOTO_EXTENSIONS:
-            return _photo(data)
+            return _photo(data, ocr=ocr)
     except Exception as exc:  # any library error on hostile or damaged content
         return Reading(photo=ext in PHOTO_EXTENSIONS, problem=_unreadable(ext, exc))
     if ext in {".doc", ".xls", ".wps", ".et"}:
@@ -139,7 +145,7 @@ def _docx(data: bytes) -> Reading:
     return Reading(text=out.text())
 
 
-def _pdf(data: bytes) -> Reading:
+def _pdf(data: bytes, *, ocr: bool) -> Reading:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
@@ -149,9 +155,22 @@ def _pdf(data: bytes) -> Reading:
         if out.full:
             break
     text = out.text()
-    if not text.strip():
-        return Reading(problem="PDF 中没有文字（可能是扫描件，未做文字识别），仅按文件名判断")
-    return Reading(text=text)
+    if text.strip():
+        return Reading(text=text)
+    scanned = "PDF 中没有文字（可能是扫描件）"
+    if not ocr:
+        return Reading(problem=f"{scanned}，未做文字识别（OCR），仅按文件名判断")
+    if not ocr_reader.available():
+        return Reading(problem=f"{scanned}；{ocr_reader.NOT_INSTALLED}，仅按文件名判断")
+    pages: list[str] = []
+    try:
+        for page in reader.pages[: ocr_reader.MAX_IMAGES]:
+            largest = max(page.images, key=lambda i: len(i.data), default=None)
+            if largest is not None and largest.image is not None:
+                pages.append(ocr_reader.image_text(largest.image))
+    except ocr_reader.OcrFailed as exc:
+        return Reading(text="\n".join(pages), problem=f"扫描件{exc}，仅按已读出的文字和文件名判断")
+    return _recognised("\n".join(pages)[:MAX_CHARS], "扫描件")
 
 
 def _xlsx(data: bytes) -> Reading:
@@ -182,16 +201,31 @@ def _is_name(cell: str) -> bool:
     return 2 <= len(cell) <= 6 and all("\u4e00" <= c <= "\u9fff" or c == "·" for c in cell)
 
 
-def _photo(data: bytes) -> Reading:
+def _photo(data: bytes, *, ocr: bool) -> Reading:
     from PIL import Image
 
     with Image.open(io.BytesIO(data)) as image:  # reads the header only, not the pixels
         exif = image.getexif()
         raw: Any = exif.get_ifd(_EXIF_IFD).get(_DATETIME_ORIGINAL) or exif.get(_DATETIME)
-    taken = _exif_date(raw)
-    if taken is None:
-        return Reading(photo=True, problem="照片中没有拍摄时间（EXIF），未做文字识别")
-    return Reading(photo=True, taken_on=taken, problem="照片未做文字识别，按文件名和拍摄时间判断")
+        taken = _exif_date(raw)
+        if ocr and ocr_reader.available():
+            image.draft("L", (ocr_reader.MAX_SIDE, ocr_reader.MAX_SIDE))  # JPEG: decode small
+            try:
+                recognised = _recognised(ocr_reader.image_text(image), "照片")
+            except ocr_reader.OcrFailed as exc:
+                recognised = Reading(problem=f"照片{exc}，按文件名和拍摄时间判断")
+            return Reading(photo=True, taken_on=taken, text=recognised.text,
+                           problem=recognised.problem, note=recognised.note)  # fmt: skip
+    where = "按文件名和拍摄时间判断" if taken else "照片中没有拍摄时间（EXIF），仅按文件名判断"
+    if not ocr:
+        return Reading(photo=True, taken_on=taken, problem=f"照片未做文字识别（OCR），{where}")
+    return Reading(photo=True, taken_on=taken, problem=f"{ocr_reader.NOT_INSTALLED}，照片{where}")
+
+
+def _recognised(text: str, what: str) -> Reading:
+    if not text.strip():
+        return Reading(problem=f"{what}经文字识别（OCR）未读出文字")
+    return Reading(text=text, note=f"{what}经文字识别（OCR）读出 {len(text)} 字")
 
 
 def _exif_date(raw: object) -> date | None:

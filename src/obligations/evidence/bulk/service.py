@@ -21,7 +21,7 @@ from obligations.accounts import access
 from obligations.accounts.access import Principal
 from obligations.errors import InvalidRequest, ServiceError
 from obligations.evidence import intake
-from obligations.evidence.bulk import readers
+from obligations.evidence.bulk import grouping, readers
 from obligations.evidence.bulk.matching import (
     FileFacts,
     IntakeScope,
@@ -33,7 +33,7 @@ from obligations.evidence.bulk.matching import (
     propose,
     refuse,
 )
-from obligations.evidence.bulk.sources import Source
+from obligations.evidence.bulk.sources import Files
 from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
 from obligations.evidence.storage import BlobStore, StorageRefused, UploadLimits
 from obligations.evidence.storage.detect import UploadCheck
@@ -132,18 +132,20 @@ def stored_record(session: Session, sha256: str) -> int | None:
 def propose_files(
     sessions: sessionmaker[Session],
     catalog: Catalog,
-    source: Source,
+    source: Files,
     request: IntakeRequest,
     *,
     by: Principal,
     today: date,
     limits: UploadLimits,
     progress: Callable[[str], None] | None = None,
+    ocr: bool = True,
 ) -> Iterator[Proposal]:
     """A proposal for each file of ``source``, in name order, read one at a time (memory
     holds one file). A file the store would refuse (its type by content, its size, per
     ``limits``) gets no task and says why. ``progress`` is called with each file's name once
-    it is done."""
+    it is done. With ``ocr``, photos and scanned pages are read by OCR where Tesseract is
+    installed (:mod:`.ocr`; seconds per photo instead of milliseconds)."""
     with sessions() as session:
         scope = load_scope(session, catalog, request, by, today)
     seen: dict[str, str] = {}
@@ -151,7 +153,7 @@ def propose_files(
         if file.skipped:
             proposal = Proposal(file.name, reasons=[file.skipped])
         else:
-            proposal = _propose_one(source, file.name, scope, limits)
+            proposal = _propose_one(source, file.name, scope, limits, ocr)
             if proposal.sha256 in seen:
                 proposal.duplicate = f"本批文件“{seen[proposal.sha256]}”"
             else:
@@ -167,12 +169,14 @@ def propose_files(
         yield proposal
 
 
-def _propose_one(source: Source, name: str, scope: IntakeScope, limits: UploadLimits) -> Proposal:
+def _propose_one(
+    source: Files, name: str, scope: IntakeScope, limits: UploadLimits, ocr: bool
+) -> Proposal:
     try:
         data = source.read(name)
     except (InvalidRequest, OSError) as exc:
         return Proposal(name, reasons=[f"无法读取：{exc}"])
-    reading = readers.read(name, data)
+    reading = readers.read(name, data, ocr=ocr)
     facts = FileFacts(
         name=name,
         text=reading.text,
@@ -180,6 +184,7 @@ def _propose_one(source: Source, name: str, scope: IntakeScope, limits: UploadLi
         taken_on=reading.taken_on,
         signed=reading.signed,
         problem=reading.problem,
+        note=reading.note,
     )
     proposal = propose(facts, scope)
     proposal.sha256 = hashlib.sha256(data).hexdigest()
@@ -194,10 +199,16 @@ def _propose_one(source: Source, name: str, scope: IntakeScope, limits: UploadLi
 
 @dataclass
 class Applied:
-    """What :func:`apply` did: record ids by file, and the files not recorded with why."""
+    """What :func:`apply` did: record ids by file (the files of one activity share one), and
+    the files not recorded with why."""
 
     recorded: list[tuple[str, int]] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def records(self) -> int:
+        """How many records were made."""
+        return len({record_id for _, record_id in self.recorded})
 
 
 def apply(
@@ -205,67 +216,87 @@ def apply(
     store: BlobStore,
     policy: EvidencePolicy,
     catalog: Catalog,
-    source: Source,
+    source: Files,
     rows: Sequence[Proposal],
     *,
     unit_code: str,
     by: Principal,
     now: datetime,
 ) -> Applied:
-    """Record each confirmed proposal (one record per file, in its own transaction) through
-    :func:`obligations.evidence.intake.add`; a file whose content changed since it was
-    proposed, is already stored, or that the record's checks refuse is listed, not recorded."""
+    """Record the confirmed proposals through :func:`obligations.evidence.intake.add`, one
+    record per activity (:mod:`.grouping`: same task or item, same date), each in its own
+    transaction. A file whose content changed since it was proposed or that is already
+    stored is listed and left out of its record; a record the checks refuse lists all its
+    files."""
     done = Applied()
     recorded_hashes: set[str] = set()
-    for row in rows:
-        try:
-            record_id = _apply_one(
-                sessions, store, policy, catalog, source, row, unit_code, by, now, recorded_hashes
-            )
-        except ServiceError as exc:
-            done.refused.append((row.file, str(exc)))
+    for members in grouping.activities(rows):
+        uploads: list[tuple[Proposal, bytes]] = []
+        taken = set(recorded_hashes)  # and those of this group's earlier files
+        for row in members:
+            try:
+                uploads.append((row, _checked_data(sessions, source, row, taken)))
+            except (ServiceError, OSError) as exc:
+                done.refused.append((row.file, str(exc)))
+        if not uploads:
             continue
-        done.recorded.append((row.file, record_id))
+        kept = [row for row, _ in uploads]
+        try:
+            record_id = _record(sessions, store, policy, catalog, uploads, unit_code, by, now)
+        except ServiceError as exc:
+            done.refused.extend((row.file, str(exc)) for row in kept)
+            continue
+        recorded_hashes |= taken
+        done.recorded.extend((row.file, record_id) for row in kept)
     return done
 
 
-def _apply_one(
-    sessions: sessionmaker[Session],
-    store: BlobStore,
-    policy: EvidencePolicy,
-    catalog: Catalog,
-    source: Source,
-    row: Proposal,
-    unit_code: str,
-    by: Principal,
-    now: datetime,
-    recorded_hashes: set[str],
-) -> int:
+def _checked_data(
+    sessions: sessionmaker[Session], source: Files, row: Proposal, taken: set[str]
+) -> bytes:
     if row.held_on is None:
         raise InvalidRequest("缺少活动日期")
+    if row.task_id is None and row.ledger_item is None:
+        raise InvalidRequest("未填写任务编号或台账条目")
     data = source.read(row.file)
     digest = hashlib.sha256(data).hexdigest()
     if row.sha256 and digest != row.sha256:
         raise InvalidRequest("文件内容在生成建议后已改变，请重新生成建议")
     with sessions() as session:
         existing = stored_record(session, digest)
-    if existing is not None or digest in recorded_hashes:
+    if existing is not None or digest in taken:
         where = f"已登记材料（编号 {existing}）" if existing is not None else "本批已登记的文件"
         raise InvalidRequest(f"内容与{where}相同，不重复登记")
+    taken.add(digest)
+    return data
+
+
+def _record(
+    sessions: sessionmaker[Session],
+    store: BlobStore,
+    policy: EvidencePolicy,
+    catalog: Catalog,
+    uploads: Sequence[tuple[Proposal, bytes]],
+    unit_code: str,
+    by: Principal,
+    now: datetime,
+) -> int:
+    """One record of the files of one activity; the title and kind from the lead file."""
+    members = [row for row, _ in uploads]
+    first = grouping.lead(members)
+    assert first.held_on is not None  # checked by _checked_data
     target: intake.Target
-    if row.task_id is not None:
-        target = intake.TaskTarget(row.task_id)
-    elif row.ledger_item is not None:
-        target = StandingTarget(unit_code, row.ledger_item, row.held_on.year)
+    if first.task_id is not None:
+        target = intake.TaskTarget(first.task_id)
     else:
-        raise InvalidRequest("未填写任务编号或台账条目")
+        assert first.ledger_item is not None
+        target = StandingTarget(unit_code, first.ledger_item, first.held_on.year)
     evidence = EvidenceInput(
-        title=row.title, held_on=row.held_on, kind=row.kind, participants=row.participants
-    )
-    upload = intake.Upload(row.file.rsplit("/", 1)[-1], io.BytesIO(data))
-    record_id = intake.add(
-        sessions, store, policy, catalog, target=target, data=evidence, uploads=[upload],
+        title=first.title, held_on=first.held_on, kind=first.kind,
+        participants=grouping.participants(members),
+    )  # fmt: skip
+    files = [intake.Upload(row.file.rsplit("/", 1)[-1], io.BytesIO(data)) for row, data in uploads]
+    return intake.add(
+        sessions, store, policy, catalog, target=target, data=evidence, uploads=files,
         by=by, now=now,
     )  # fmt: skip
-    recorded_hashes.add(digest)
-    return record_id

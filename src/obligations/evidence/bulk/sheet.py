@@ -1,6 +1,8 @@
 """The proposals as a reviewable sheet (CSV or XLSX) and back: a person marks 确认 “是” on the
 rows to record (the confident ones come marked), corrects a task number, date, title, kind or
-count where needed, and hands the file to ``evidence intake --apply``.
+count where needed, and hands the file to ``evidence intake --apply``. The 记录组 column shows
+which files make one record (same task or item, same date: :mod:`.grouping`); it is not read
+back: the confirmed task and date decide, so a corrected row leaves its group.
 
 Every text cell goes through :mod:`obligations.spreadsheet` (never a formula); reading back
 takes off the CSV guard's leading quote.
@@ -23,12 +25,12 @@ from obligations.vocabulary import EvidenceKind
 
 CONFIRM = "确认"
 HEADERS = [
-    CONFIRM, "文件", "任务编号", "规则", "台账条目", "支部", "人员", "周期", "活动日期", "标题",
-    "材料类型", "参加人数", "置信度", "理由", "重复", "SHA-256", "单位", "来源",
+    CONFIRM, "文件", "记录组", "任务编号", "规则", "台账条目", "支部", "人员", "周期", "活动日期",
+    "标题", "材料类型", "参加人数", "置信度", "理由", "重复", "SHA-256", "单位", "来源",
 ]  # fmt: skip
 REQUIRED = [CONFIRM, "文件", "任务编号", "台账条目", "活动日期", "标题", "材料类型", "单位", "来源"]
 YES = frozenset({"是", "y", "yes", "1", "√", "✓", "✔", "true", "确认"})
-_WIDTHS = [6, 40, 9, 24, 8, 10, 8, 12, 12, 40, 10, 8, 7, 60]  # columns A to N, in characters
+_WIDTHS = [6, 40, 7, 9, 24, 8, 10, 8, 12, 12, 40, 10, 8, 7, 60]  # columns A to O, in characters
 _KINDS = {k.label: k for k in EvidenceKind} | {k.value: k for k in EvidenceKind}
 
 
@@ -44,7 +46,7 @@ class Confirmed:
 def _cells(p: Proposal, *, unit_code: str, source: Path, accept_above: float) -> list[Any]:
     confirm = p.task_id is not None and not p.duplicate and p.confidence >= accept_above
     return [
-        "是" if confirm else "", p.file, p.task_id, p.rule_id or "", p.ledger_item or "",
+        "是" if confirm else "", p.file, p.group, p.task_id, p.rule_id or "", p.ledger_item or "",
         p.branch_code or "", p.person_code or "", p.period_key or "",
         p.held_on.isoformat() if p.held_on else "", p.title, p.kind.label, p.participants,
         p.confidence, "；".join(p.reasons), p.duplicate or "", p.sha256, unit_code, str(source),
@@ -81,7 +83,7 @@ def write(
         sheet.append(HEADERS)
         for row in rows:
             sheet.append(row)
-        for letter, width in zip("ABCDEFGHIJKLMN", _WIDTHS, strict=True):
+        for letter, width in zip("ABCDEFGHIJKLMNO", _WIDTHS, strict=True):
             sheet.column_dimensions[letter].width = width
         sheet.freeze_panes = "C2"
         neutralise_workbook(workbook)
@@ -178,5 +180,14 @@ def _row(cell: dict[str, str], number: int) -> Proposal:
         title=cell.get("标题", ""),
         kind=kind,
         participants=int(count) if count else None,
+        confidence=_confidence(cell.get("置信度", "")),
         sha256=cell.get("SHA-256", ""),
     )
+
+
+def _confidence(text: str) -> float:
+    """The proposal's confidence as written (it only orders a record's files), 0 if unclear."""
+    try:
+        return min(1.0, max(0.0, float(text)))
+    except ValueError:
+        return 0.0

@@ -19,8 +19,10 @@ import os
 import stat
 import zipfile
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Protocol
 
 from obligations.archivenames import MAX_COMPONENT_BYTES, utf8_length
 from obligations.errors import InvalidRequest
@@ -60,6 +62,14 @@ def left_behind(name: str) -> bool:
         or last.startswith("._")
         or "__MACOSX" in parts
     )
+
+
+class Files(Protocol):
+    """What intake reads: the files' names and sizes, and one file's content at a time."""
+
+    def files(self) -> list[SourceFile]: ...
+
+    def read(self, name: str) -> bytes: ...
 
 
 class Source:
@@ -197,3 +207,51 @@ def _entry_problem(info: zipfile.ZipInfo, name: str, limits: ArchiveLimits) -> s
     if info.file_size > CHUNK and info.file_size > limits.max_ratio * max(1, info.compress_size):
         return f"压缩比超过 {limits.max_ratio} 倍（疑似压缩炸弹）"
     return None
+
+
+class Uploaded:
+    """Several files handed over together (the web's upload), kept in ``folder``: each .zip
+    among them (by its name: Word and Excel files are ZIPs too) is read as a folder of its
+    own name ("材料.zip/3月/记录.docx"), checked and refused whole as :class:`Source` does;
+    when the only file is a ZIP its files keep their own names. A context manager."""
+
+    def __init__(self, folder: Path, limits: ArchiveLimits | None = None) -> None:
+        self.folder, self.limits = folder, limits or ArchiveLimits()
+        self._stack = ExitStack()
+        self._loose = Source(folder, self.limits)
+        self._archives: dict[str, Source] = {}
+        self._count = 0
+
+    def __enter__(self) -> Uploaded:
+        with ExitStack() as stack:
+            stack.enter_context(self._loose)
+            loose = self._loose.files()
+            self._count = len(loose)
+            for file in loose:
+                path = self.folder / file.name
+                if not file.skipped and file.name.lower().endswith(".zip"):
+                    self._archives[file.name] = stack.enter_context(Source(path, self.limits))
+            self._stack = stack.pop_all()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stack.close()
+
+    def _prefix(self, archive: str) -> str:
+        return "" if self._count == 1 else f"{archive}/"
+
+    def files(self) -> list[SourceFile]:
+        """The loose files and every archive's files, in name order."""
+        found = [f for f in self._loose.files() if f.name not in self._archives]
+        for archive, source in self._archives.items():
+            prefix = self._prefix(archive)
+            found += [SourceFile(prefix + f.name, f.size, f.skipped) for f in source.files()]
+        return sorted(found, key=lambda f: f.name)
+
+    def read(self, name: str) -> bytes:
+        """The content of a loose file or of an archive's file."""
+        for archive, source in self._archives.items():
+            prefix = self._prefix(archive)
+            if name.startswith(prefix):
+                return source.read(name[len(prefix) :])
+        return self._loose.read(name)
