@@ -96,6 +96,19 @@ def rss_mb(parent: int) -> float:
     return total / 1024
 
 
+def cpu_seconds(parent: int) -> float:
+    """CPU time (user + system) used so far by ``parent`` and its children, in seconds."""
+    pids = [str(parent), *Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def load(
     base: str,
     paths: Sequence[str],
@@ -212,9 +225,15 @@ def main() -> None:
         parser.error("wrk is not installed (Debian: apt-get install wrk)")
 
     def run(base: str, paths: Sequence[str], cookies: dict[str, str], pid: int) -> dict[str, float]:
+        """The load, and the servers' CPU per request: a figure other processes on the machine
+        do not change, unlike requests per second."""
+        used = cpu_seconds(pid)
         if args.client == "wrk":
-            return wrk_load(base, paths, cookies, args.clients, args.seconds, lambda: rss_mb(pid))
-        return asyncio.run(load(base, paths, cookies, args.clients, args.seconds, pid))
+            result = wrk_load(base, paths, cookies, args.clients, args.seconds, lambda: rss_mb(pid))
+        else:
+            result = asyncio.run(load(base, paths, cookies, args.clients, args.seconds, pid))
+        result["cpu_ms_per_request"] = (cpu_seconds(pid) - used) * 1000 / result["requests"]
+        return result
 
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory() as folder:
@@ -285,6 +304,11 @@ def main() -> None:
         shown = ", ".join(f"{key} {value:.1f}" for key, value in figures.items())
         print(f"{name:22} {shown}")
     ratio = results["obligations"]["rps"] / results["trivial FastAPI app"]["rps"]
+    cpu = (
+        results["trivial FastAPI app"]["cpu_ms_per_request"]
+        / results["obligations"]["cpu_ms_per_request"]
+    )
+    print(f"server CPU per request: the trivial app's is {cpu:.2f}x obligations'")
     print(
         f"throughput ratio {ratio:.2f}x the trivial app (target >= 0.35x); "
         f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s, "
