@@ -39,7 +39,7 @@ from benchmarks.synthetic import NOW, Shape, build_college
 from obligations.accounts import users as accounts
 from obligations.accounts.users import NewUser
 from obligations.db import make_engine, session_factory
-from obligations.models import EvidenceRecord, Organization, Task
+from obligations.models import EvidenceFile, EvidenceRecord, Organization, Task
 from obligations.schema import upgrade
 from obligations.settings import Settings
 from obligations.timeutil import local_date, local_date_sql
@@ -189,6 +189,7 @@ def populate(engine: Engine, total: int) -> int:
     rng = random.Random(1)
     batch: list[dict[str, object]] = []
     records: list[dict[str, object]] = []
+    files: list[dict[str, object]] = []
     task_id = 0
     start = date(2022, 1, 1)
     with engine.begin() as connection:
@@ -228,8 +229,11 @@ def populate(engine: Engine, total: int) -> int:
                 }
             )
             if recorded is not None:
+                # With a file: a record without one would not count (migration 0014).
+                files.append(_file(task_id))
                 records.append(
                     {
+                        "id": task_id,
                         "task_id": task_id,
                         "unit_id": unit,
                         "ledger_item": item,
@@ -246,11 +250,13 @@ def populate(engine: Engine, total: int) -> int:
                 connection.execute(insert(Task), batch)
                 if records:
                     connection.execute(insert(EvidenceRecord), records)
-                batch, records = [], []
+                    connection.execute(insert(EvidenceFile), files)
+                batch, records, files = [], [], []
         if batch:
             connection.execute(insert(Task), batch)
         if records:
             connection.execute(insert(EvidenceRecord), records)
+            connection.execute(insert(EvidenceFile), files)
     if engine.dialect.name == "sqlite":
         with engine.connect() as connection:
             connection.exec_driver_sql("ANALYZE")
@@ -258,6 +264,18 @@ def populate(engine: Engine, total: int) -> int:
         with engine.connect() as connection:
             connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     return units[0]
+
+
+def _file(record_id: int) -> dict[str, object]:
+    """The evidence file row of a benchmark record (no stored content: pages never read it)."""
+    return {
+        "record_id": record_id,
+        "position": 1,
+        "sha256": f"{record_id:064x}",
+        "size": 1000,
+        "media_type": "application/pdf",
+        "original_name": "记录.pdf",
+    }
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:

@@ -42,6 +42,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.wrk_load import wrk_available, wrk_load
+from obligations.accounts import feed_address
 from obligations.accounts import users as accounts
 from obligations.db import make_engine, session_factory
 from obligations.settings import Settings
@@ -196,7 +197,10 @@ def feed_token(data: Path) -> str:
     try:
         with session_factory(engine).begin() as session:
             user = accounts.get_user(session, "bench")
-            return accounts.create_feed_token(session, user, now=utcnow())
+            feed_address.new_feed_address(session, user, now=utcnow())
+            token = feed_address.feed_token(feed_address.load_feed_key(data), user)
+            assert token is not None
+            return token
     finally:
         engine.dispose()
 

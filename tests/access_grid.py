@@ -30,11 +30,11 @@ from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import (
     ApiToken,
     AuditEntry,
-    CalendarFeedToken,
     EvidenceRecord,
     LedgerFigure,
     LedgerNote,
     Task,
+    User,
 )
 from obligations.schema import upgrade
 from obligations.settings import Settings
@@ -68,7 +68,7 @@ class Snapshot:
     notes: frozenset[tuple[int, str, int, str | None, str | None]]
     figures: frozenset[tuple[int, int, str, str]]
     api_tokens: frozenset[int]
-    feed_tokens: frozenset[tuple[int, bool]]
+    feed_nonces: frozenset[tuple[int, str | None]]
 
 
 def snapshot(sessions: sessionmaker[Session]) -> Snapshot:
@@ -92,9 +92,7 @@ def snapshot(sessions: sessionmaker[Session]) -> Snapshot:
                 (f.unit_id, f.year, f.key, str(f.value)) for f in db.scalars(select(LedgerFigure))
             ),
             api_tokens=frozenset(db.scalars(select(ApiToken.id))),
-            feed_tokens=frozenset(
-                (t.id, t.revoked_at is None) for t in db.scalars(select(CalendarFeedToken))
-            ),
+            feed_nonces=frozenset((u, n) for u, n in db.execute(select(User.id, User.feed_nonce))),
         )
 
 
@@ -173,11 +171,8 @@ class _ApiToken(Effect):
 class _FeedToken(Effect):
     @staticmethod
     def assert_done(before: Snapshot, after: Snapshot, key: str, user: str) -> None:
-        assert (
-            len({t for t, live in after.feed_tokens if live} - {t for t, _ in before.feed_tokens})
-            == 1
-        )
-        assert after.__dict__ == before.__dict__ | {"feed_tokens": after.feed_tokens}
+        assert len(after.feed_nonces - before.feed_nonces) == 1
+        assert after.__dict__ == before.__dict__ | {"feed_nonces": after.feed_nonces}
 
 
 _EFFECTS: dict[str, type[Effect]] = {
@@ -186,6 +181,7 @@ _EFFECTS: dict[str, type[Effect]] = {
     "unwaive": _Unwaive,
     "review": _Review,
     "review inbox": _Reads,
+    "intake": _Reads,
     "withdraw": _Withdraw,
     "ledger notes": _Notes,
     "api token": _ApiToken,

@@ -28,7 +28,7 @@ YEAR = 2026
 TODAY = date(2027, 1, 10)  # the ledger is made after the year has ended
 UNIT = "U10"
 # Words of a gap cell that name something missing (information, not a failure).
-MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明")
+MISSING_WORDS = ("尚未", "尚无", "待审核", "已退回", "未填报", "仅有情况说明", "未附")
 GOOD_FIGURES = {
     "activists": "12",
     "development-targets": "4",
@@ -111,6 +111,7 @@ def add_record(
     files: int = 2,
     review: ReviewState = ReviewState.ACCEPTED,
     reason: str | None = None,
+    blob: tuple[str, int] | None = None,
 ) -> EvidenceRecord:
     record = EvidenceRecord(
         task_id=task.id if task else None,
@@ -128,8 +129,8 @@ def add_record(
     record.files = [
         EvidenceFile(
             position=n,
-            sha256=f"{n:064x}",
-            size=10,
+            sha256=blob[0] if blob else f"{n:064x}",
+            size=blob[1] if blob else 10,
             media_type="application/pdf",
             original_name=f"材料{n}.pdf",
         )
@@ -146,17 +147,23 @@ def held_day(task: Task) -> date:
 
 
 def fill_year(
-    session: Session, unit: Organization, *, skip: Collection[int] = (), files: int = 2
+    session: Session,
+    unit: Organization,
+    *,
+    skip: Collection[int] = (),
+    files: int = 2,
+    blob: tuple[str, int] | None = None,
 ) -> None:
     """Every task whose period overlaps the year done on time (a task's activity may fall in
     the year before, or after ``TODAY``; the re-election falls due in 2028), accepted
     standing evidence of every kind a qualitative item expects, and figures that meet every
-    threshold. File rows point to no stored content unless ``files`` is 0 (no files at all)."""
+    threshold. File rows point to no stored content, unless ``blob`` (a stored object's digest
+    and size) is given: then every file row is that object."""
     for task in tasks_of_year(session, unit):
         if task.id in skip or held_day(task) > TODAY or task.rule_id == "re-election":
             continue
         for _ in range(task.min_count):
-            add_record(session, task, unit=unit, held_on=held_day(task), files=files)
+            add_record(session, task, unit=unit, held_on=held_day(task), files=files, blob=blob)
     expected = {i.item: i.expected_evidence for i in shipped_catalog().indicators}
     for item in shipped_catalog().items:
         if ItemKind.QUALITATIVE in item.kinds:
@@ -169,6 +176,7 @@ def fill_year(
                     title=kind,
                     item=item.id,
                     files=min(files, 1),
+                    blob=blob,
                 )
     set_figures(
         session,

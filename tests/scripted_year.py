@@ -9,7 +9,7 @@ and its June 主题党日 returned; one committee member's party lecture missing
 study waived (暑假); November's staff study and July's dues disclosure not yet reviewed; the
 autumn semester's mobile-member check held on 18 November; figures entered for 3.1 and the hours
 of 3.2 only; qualitative items with all, some or none of their expected evidence, one with a
-narrative alone.
+narrative alone; one standing record of 6.4 entered without its file.
 """
 
 from __future__ import annotations
@@ -352,7 +352,21 @@ def _standing(session: Session, store: BlobStore, year: ScriptedYear) -> None:
                 actor=UNIT_CLERK,
                 now=at(held_on, 17),
             )
+    item, title = UNFILED_STANDING
+    year.records["standing-unfiled"] = add_standing(
+        session,
+        store,
+        POLICY,
+        shipped_catalog(),
+        target=StandingTarget(UNIT, item, YEAR),
+        data=EvidenceInput(title=title, held_on=date(YEAR, 9, 16), kind=EvidenceKind.OTHER),
+        actor=UNIT_CLERK,
+        now=at(date(YEAR, 9, 16), 17),
+    )
 
+
+# Standing evidence recorded without a file (the material to be handed in later).
+UNFILED_STANDING = ("6.4", "结对帮扶工作情况")
 
 PENDING = ("staff-11", "dues-disclosure-2026-07")
 REJECTED = {f"{STUDENTS}-theme-party-day-{YEAR}-06": "照片与记录不符"}

@@ -123,6 +123,14 @@ def test_a_valid_extra_rule_file_loads(catalog_copy: Path) -> None:
     assert load_catalog([catalog_copy]).rule("extra-rule").title == "额外规则"
 
 
+def test_a_rule_requires_a_file_unless_it_says_none_is_expected(catalog_copy: Path) -> None:
+    write_rules(catalog_copy, GOOD_RULE + "    file_required: false\n")
+    catalog = load_catalog([catalog_copy])
+    assert catalog.rule("extra-rule").file_required is False
+    # Every shipped rule's proof is a document, minutes, a sign-in sheet or photos: a file.
+    assert all(r.rule.file_required for r in shipped_catalog().rules)
+
+
 def test_an_unknown_ledger_item_names_the_file_line_rule_and_field(catalog_copy: Path) -> None:
     path = write_rules(catalog_copy, GOOD_RULE.replace('"2.4"', '"8.1"'))
     (problem,) = problems_of(catalog_copy)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.helpers import shipped_catalog
 
-from obligations.models import EvidenceRecord, Organization, Task
+from obligations.models import EvidenceFile, EvidenceRecord, Organization, Task
 from obligations.tasks import dashboard, listing
 from obligations.tasks.generation import generate_tasks
 from obligations.tasks.listing import TaskFilter, TaskOrder, year_span
@@ -26,7 +26,7 @@ TODAY = date(2026, 11, 25)
 
 def scatter_records(session: Session, seed: int = 7) -> None:
     """Records on a random third of the tasks: on time, late (also across local midnight),
-    rejected, withdrawn."""
+    rejected, withdrawn, some without a file."""
     rng = random.Random(seed)
     tasks = list(session.scalars(select(Task).order_by(Task.id)))
     for task in rng.sample(tasks, len(tasks) // 3):
@@ -48,12 +48,19 @@ def scatter_records(session: Session, seed: int = 7) -> None:
                     recorded_at=recorded,
                     review_state=rng.choice(list(ReviewState)),
                     withdrawn_at=NOW if rng.random() < 0.1 else None,
+                    files=[_file()] if rng.random() < 0.8 else [],  # without: never counts
                 )
             )
     for task in rng.sample(tasks, 10):
         task.waived_at, task.waived_by, task.waived_reason = NOW, "测试", "不适用"
     # Written around the evidence service: refresh the stored completion dates as it does.
     refresh_done_on(session, [t.id for t in tasks])
+
+
+def _file() -> EvidenceFile:
+    return EvidenceFile(
+        position=1, sha256="0" * 64, size=1, media_type="application/pdf", original_name="a.pdf"
+    )
 
 
 def decided_from_records(session: Session) -> dict[int, tuple[Task, TaskStatus]]:

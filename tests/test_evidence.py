@@ -207,7 +207,14 @@ def test_review_is_refused_when_the_deployment_turned_it_off(
     with sessions.begin() as session:
         task = study(session, college, "2026-11")
         record = add_to_task(
-            session, store, off, task_id=task.id, data=held(date(2026, 11, 3)), actor="x", now=NOW
+            session,
+            store,
+            off,
+            task_id=task.id,
+            data=held(date(2026, 11, 3)),
+            uploads=[pdf()],
+            actor="x",
+            now=NOW,
         )
         assert record.review_state.label == "无需审核"
         with pytest.raises(InvalidRequest, match="未启用材料审核"):

@@ -168,6 +168,19 @@ def test_bad_input_is_refused_with_exit_status_2_and_nothing_stored(
     assert list((data_dir / "evidence" / "objects").rglob("*.*")) == []
 
 
+def test_a_record_without_a_file_is_refused_with_exit_status_2_naming_the_allowed_types(
+    data_dir: Path,
+) -> None:
+    task = current_month_task(data_dir)
+    added = run(data_dir, "evidence", "add", str(task["id"]), "--held-on", held_on(task),
+                "--title", "中心组学习")  # fmt: skip
+    assert added.exit_code == 2
+    assert "该任务须附佐证材料文件" in added.stderr
+    assert "允许的文件类型：pdf、docx" in added.stderr and "Traceback" not in added.output
+    assert records(data_dir) == 0
+    assert current_month_task(data_dir)["status"] != "done"
+
+
 def test_standing_evidence_goes_to_an_item_of_a_unit_for_a_year(
     data_dir: Path, tmp_path: Path
 ) -> None:

@@ -17,12 +17,14 @@ from docx import Document
 from sqlalchemy import select
 from tests.helpers import shipped_catalog
 from tests.ledger_scenarios import build_unit, fill_year, tasks_due
-from tests.storage_samples import png
+from tests.storage_samples import PDF, png
 
 from obligations.cli.main import cli
 from obligations.db import make_engine, session_factory
+from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.ledger.render_xlsx import FIRST_ITEM_ROW
 from obligations.models import EvidenceRecord, Task
+from obligations.settings import Settings
 from obligations.tasks.state import refresh_done_on
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "ledger"
@@ -50,9 +52,21 @@ def deploy(url: str, folder: Path) -> Deployment:
         may = next(
             t for t in tasks_due(session, unit, "central-group-study") if t.period_key == "2026-05"
         )
-        fill_year(session, unit, skip={may.id}, files=0)  # the bundle test adds real ones
+        # One stored file behind every record, so that the bundle finds what it packs.
+        fill_year(session, unit, skip={may.id}, files=1, blob=_stored_pdf(folder / "data"))
     engine.dispose()
     return Deployment(folder / "data", url)
+
+
+def _stored_pdf(data_dir: Path) -> tuple[str, int]:
+    """A PDF in the data directory's evidence store: its digest and size."""
+    writer = LocalBlobStore(Settings(data_dir=data_dir).evidence_dir).begin(
+        limits=UploadLimits(), filename="记录.pdf"
+    )
+    writer.write(PDF)
+    blob = writer.commit()
+    writer.release()
+    return blob.sha256, blob.size
 
 
 @pytest.fixture

@@ -33,7 +33,7 @@ Row = tuple[str, str, str]  # 落实情况, 是否达标, 存在的主要差距�
 
 VERDICTS = {
     **dict.fromkeys(["1.1", "1.2", "1.3", "1.4", "2.1", "2.2", "2.3", "3.1", "3.4", "3.5"], "达标"),
-    **dict.fromkeys(["4.1", "4.2", "5.2", "5.3", "5.4", "6.1", "6.3", "6.4"], "达标"),
+    **dict.fromkeys(["4.1", "4.2", "5.2", "5.3", "5.4", "6.1", "6.3"], "达标"),
     **dict.fromkeys(["7.1", "7.2", "7.3", "7.4"], "达标"),
     "2.4": "未达标",  # March's study missing
     "4.3": "未达标",  # two committee meetings and a party lecture missing
@@ -43,6 +43,7 @@ VERDICTS = {
     "4.4": "待补充",  # nothing on file
     "5.1": "待补充",  # November's study not yet reviewed
     "6.2": "待补充",  # a narrative alone
+    "6.4": "待补充",  # a record without its file
 }
 GAPS = {
     "2.4": "班子成员集中培训：材料逾期登记1次：陈明2026年度（截止12月31日，2027年1月5日登记）\n"
@@ -61,6 +62,7 @@ GAPS = {
     "4.4": "尚未登记佐证材料：微党课、网上组织生活等创新形式记录",
     "5.1": "教职工政治学习：11月材料待审核",
     "6.2": "尚未登记佐证材料：班子分工文件、党政领导沟通记录",
+    "6.4": "《结对帮扶工作情况》未附佐证材料，待补交",
 }
 # What the department reads about the unit's own meetings: topics, attendance, proof.
 OWN_ACTIVITIES = {
@@ -140,6 +142,8 @@ def test_the_scripted_years_word_ledger_reads_item_by_item_as_the_department_exp
     assert {item: gaps for item, (_, _, gaps) in cells.items() if gaps} == GAPS
     for item, line in OWN_ACTIVITIES.items():
         assert line in cells[item][0].splitlines(), item
+    # The standing record without a file is listed as such, never as proof on file.
+    assert cells["6.4"][0].endswith("、《结对帮扶工作情况》（9月16日，未附文件）")
     # A term running at the year's end is the current one, its start said once.
     assert cells["2.2"][0] == (
         "本届任期自2024年6月1日起，4年，2028年6月1日届满\n"

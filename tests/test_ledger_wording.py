@@ -9,9 +9,10 @@ import pytest
 from tests.helpers import shipped_catalog
 
 from obligations.ledger.checks import Holder, UnitFacts, run_check
+from obligations.ledger.facts import RecordFact, RuleFacts, TaskFact
 from obligations.ledger.figures import FigureFact, compose_metric, figure_specs
 from obligations.ledger.period import PeriodInvalid, academic_year, date_range
-from obligations.ledger.periodic import RecordFact, RuleFacts, TaskFact, compose_rule
+from obligations.ledger.periodic import compose_rule
 from obligations.ledger.text import (
     cited,
     dates_text,
@@ -77,6 +78,29 @@ def test_a_period_short_of_its_minimum_count_says_how_many_were_held() -> None:
     task = TaskFact(1, "2026-03", date(2026, 3, 31), 2, TaskStatus.OVERDUE, (record,))
     part = compose_rule(RuleFacts("r", "学习", Scope.UNIT, (task,)), plain_year=2026)
     assert part.gaps == ("学习：3月仅开展1次（应2次）",)
+
+
+def test_a_branch_activity_recorded_without_its_file_asks_for_the_material_not_a_miss() -> None:
+    bare = RecordFact(1, "支部委员会会议", date(2026, 7, 8), date(2026, 7, 8), files=0)
+    filed = RecordFact(2, "支部委员会会议", date(2026, 6, 9), date(2026, 6, 9), files=1)
+    branch = "教工党支部"
+    tasks = (
+        TaskFact(1, "2026-06", date(2026, 6, 30), 1, TaskStatus.DONE, (filed,), branch=branch),
+        TaskFact(2, "2026-07", date(2026, 7, 31), 1, TaskStatus.OVERDUE, (bare,), branch=branch),
+    )
+    part = compose_rule(RuleFacts("r", "支部委员会会议", Scope.BRANCH, tasks), plain_year=2026)
+    assert part.lines == ("支部委员会会议：应开展2次，实际开展1次（6月9日）",)
+    assert part.gaps == ("支部委员会会议：教工党支部7月未附佐证材料，待补交",)
+    assert (part.failed, part.incomplete) == (False, True)  # 待补充, not 未达标
+
+
+def test_a_record_without_a_file_counts_where_the_rule_expects_no_file() -> None:
+    bare = RecordFact(1, "学习", date(2026, 3, 3), date(2026, 3, 3), files=0)
+    task = TaskFact(1, "2026-03", date(2026, 3, 31), 1, TaskStatus.DONE, (bare,),
+                    file_required=False)  # fmt: skip
+    part = compose_rule(RuleFacts("r", "学习", Scope.UNIT, (task,)), plain_year=2026)
+    assert part.lines == ("学习：应开展1次，实际开展1次（3月3日）",)
+    assert (part.gaps, part.incomplete) == ((), False)
 
 
 def test_a_ratio_without_development_targets_is_not_computed_and_not_failed() -> None:
@@ -289,3 +313,17 @@ def test_the_units_own_meetings_say_their_topics_attendance_and_months_missed() 
     )
     assert part.terse == "中心组理论学习应开展6次、实际5次（3月未开展）"
     assert part.cited == (11, 12, 14, 15, 16)
+
+
+def test_months_told_without_files_are_named_once_and_a_proven_month_is_not_asked_again() -> None:
+    def month(n: int, *records: RecordFact) -> TaskFact:
+        status = TaskStatus.DONE if any(r.files for r in records) else TaskStatus.OVERDUE
+        return TaskFact(n, f"2026-0{n}", date(2026, n, 28), 1, status, records)
+
+    def record(n: int, day: int, files: int) -> RecordFact:
+        return RecordFact(n * 10 + day, "学习", date(2026, n, day), date(2026, n, day), files)
+
+    tasks = (month(3, record(3, 5, 0)), month(4, record(4, 6, 0)),
+             month(5, record(5, 7, 0), record(5, 9, 1)))  # fmt: skip
+    part = compose_rule(RuleFacts("r", "中心组理论学习", Scope.UNIT, tasks), plain_year=2026)
+    assert part.gaps == ("中心组理论学习：3月、4月未附佐证材料，待补交",)

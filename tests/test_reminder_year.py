@@ -6,6 +6,7 @@ worker calls plan and sweep; emails arrive at a real SMTP server on loopback.
 
 from __future__ import annotations
 
+import io
 from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -19,9 +20,11 @@ from tests.evidence_support import add_to_task
 from tests.factories import assign, person, small_college
 from tests.helpers import shipped_catalog
 from tests.reminder_support import Inbox, channels_file, inbox_server
+from tests.storage_samples import PDF
 
 from obligations.accounts.access import operator
 from obligations.db import session_factory
+from obligations.evidence.intake import Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.models import Person, ReminderItem, Task
@@ -142,6 +145,7 @@ def year(
                         policy,
                         task_id=ids["done"],
                         data=EvidenceInput(title="5月支委会", held_on=day),
+                        uploads=[Upload("支委会记录.pdf", io.BytesIO(PDF))],
                         actor="赵支书",
                         now=local(day, 8),
                     )

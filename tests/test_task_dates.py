@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Date, Engine, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 from tests.evidence_support import add_to_task
@@ -27,7 +27,7 @@ from obligations.evidence.storage import LocalBlobStore, UploadLimits
 from obligations.ledger.period import calendar_year
 from obligations.ledger.service import compose_unit_ledger
 from obligations.ledger.summary import task_outcomes
-from obligations.models import AuditEntry, Task
+from obligations.models import AuditEntry, EvidenceRecord, GenerationStamp, Task
 from obligations.rules.catalog import Catalog
 from obligations.rules.schema import DateOffset
 from obligations.schema import alembic_config, upgrade
@@ -283,3 +283,101 @@ def test_the_migration_keeps_every_verdict_and_the_next_generation_fills_the_nom
         "study": (date(2026, 10, 31), TaskStatus.DONE, (1, 0)),
         "meeting": (date(2026, 10, 30), late, (0, 1)),
     }
+
+
+def test_after_migration_0015_a_record_without_a_file_no_longer_completes_its_task_for_anyone(
+    engine: Engine, committed_sessions: sessionmaker[Session], store: LocalBlobStore
+) -> None:
+    """A database upgraded before files were required: October's study was closed by a record
+    without a file, November's by one without a file and, later, one with. After the upgrade
+    October's is owed again for every reader and November's completion moves to the record
+    with a file; the ledger asks for October's material."""
+    sessions = committed_sessions  # the migration runs on connections of its own
+    with sessions.begin() as session:
+        orgs = factories.small_college(session)
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        unit = orgs["U01"].id
+        october, november = study(session, unit, "2026-10"), study(session, unit, "2026-11")
+        ids = {"october": october.id, "november": november.id}
+        record(session, store, november, date(2026, 11, 5), date(2026, 11, 20))
+    config = alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0014")
+        # What the code before 0015 recorded and stored: records without files that counted.
+        for task_id, held_on in (
+            (ids["october"], date(2026, 10, 20)),
+            (ids["november"], date(2026, 11, 3)),
+        ):
+            connection.execute(
+                insert(EvidenceRecord.__table__).values(
+                    task_id=task_id, unit_id=unit, ledger_item="2.4", year=2026,
+                    title="中心组学习", held_on=held_on, kind="MINUTES", recorded_by="张书记",
+                    recorded_at=local(held_on), review_state="ACCEPTED",
+                )
+            )  # fmt: skip
+            connection.execute(
+                text("UPDATE task SET done_on = :day WHERE id = :id").bindparams(
+                    bindparam("day", type_=Date())
+                ),
+                {"day": held_on, "id": task_id},
+            )
+        stamps = connection.execute(text("SELECT count(*) FROM generation_stamp")).scalar_one()
+        assert stamps > 0
+    with sessions() as session:  # the tallies counted both tasks as done before the upgrade
+        counts = dashboard.item_counts(session, unit_id=unit, year=2026, today=TODAY,
+                                       due_soon_days=7)  # fmt: skip
+        assert _settled(counts["2.4"].by_status)[0] >= 2
+    upgrade(engine)
+    with sessions() as session:
+        october = session.get_one(Task, ids["october"])
+        november = session.get_one(Task, ids["november"])
+        assert (october.done_on, november.done_on) == (None, date(2026, 11, 20))
+        seen = every_reader(session, unit, october)
+        ledger = compose_unit_ledger(
+            session, shipped_catalog(), unit_code="U01", period=calendar_year(2026), today=TODAY
+        )
+        (row,) = [r for r in ledger.document.rows if r.item_id == "2.4"]
+        rule_stamped = session.scalar(
+            select(func.count()).select_from(GenerationStamp).where(GenerationStamp.rule_id == RULE)
+        )
+    assert seen == {  # the item's and the unit's counts: November's study alone is done
+        "python": TaskStatus.OVERDUE,
+        "listing": TaskStatus.OVERDUE,
+        "item tally": (1, 0),
+        "month tally": (0, 0),
+        "summary": (1, 0),
+        "ledger": (0, False),
+    }
+    assert "中心组理论学习：10月未附佐证材料，待补交" in row.gaps
+    # Held, its material owed: not among the months the study was not held.
+    assert "10月" not in row.gaps.replace("10月未附佐证材料", "")
+    assert rule_stamped == 0  # the reopened task's rule is re-planned by the next generation
+
+
+def test_a_rule_expecting_no_file_lets_a_bare_record_close_its_task_and_a_later_change_keeps_it(
+    sessions: sessionmaker[Session], college: dict[str, int], store: LocalBlobStore
+) -> None:
+    unit = college["U01"]
+    no_file = with_rule(shipped_catalog(), RULE, file_required=False)
+    with sessions.begin() as session:
+        generate_tasks(session, no_file, through=THROUGH, now=NOW)
+        october = study(session, unit, "2026-10")
+        assert not october.file_required
+        add_to_task(
+            session,
+            store,
+            POLICY,
+            task_id=october.id,
+            data=EvidenceInput(title="中心组学习", held_on=date(2026, 10, 20)),
+            actor="张书记",
+            now=local(date(2026, 10, 20)),
+        )
+        assert task_state(session, october, today=TODAY, due_soon_days=7) is TaskStatus.DONE
+    with sessions.begin() as session:  # the rule requires files again
+        generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+    with sessions() as session:
+        october, november = study(session, unit, "2026-10"), study(session, unit, "2026-11")
+        # The completed task keeps what its verdict was given on; the open one follows the rule.
+        assert (october.file_required, november.file_required) == (False, True)
+        assert task_state(session, october, today=TODAY, due_soon_days=7) is TaskStatus.DONE

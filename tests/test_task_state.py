@@ -20,7 +20,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session, sessionmaker
 from tests import factories
 
-from obligations.models import EvidenceRecord, Task
+from obligations.models import EvidenceFile, EvidenceRecord, Task
 from obligations.models.tasks import TaskItemTally, TaskTally
 from obligations.schema import alembic_config
 from obligations.tasks.state import refresh_done_on
@@ -31,6 +31,7 @@ from obligations.tasks.status import (
     SETTLED,
     TaskStatus,
     Term,
+    qualifies,
     task_status,
     terms_of,
 )
@@ -68,14 +69,19 @@ class Record:
     hour_utc: int  # 16:00 UTC and later is the next local day in Shanghai
     review: ReviewState
     withdrawn: bool
+    has_file: bool
 
     def recorded_at(self, due_on: date) -> datetime:
         day = due_on + timedelta(days=self.days_from_due)
         return datetime.combine(day, time(self.hour_utc), UTC)
 
-    @property
-    def qualifies(self) -> bool:
-        return not self.withdrawn and self.review is not ReviewState.REJECTED
+    def qualifies(self, file_required: bool) -> bool:
+        return qualifies(
+            withdrawn=self.withdrawn,
+            rejected=self.review is ReviewState.REJECTED,
+            has_file=self.has_file,
+            file_required=file_required,
+        )
 
 
 @dataclass(frozen=True)
@@ -88,6 +94,7 @@ class Drawn:
     retired: bool
     waiver_toggled: bool  # waived or unwaived after the records were added
     records: tuple[Record, ...]
+    file_required: bool = True
 
     @property
     def opens_on(self) -> date:
@@ -108,7 +115,9 @@ class Drawn:
             nominal_due_on=self.nominal_due_on,
             min_count=self.min_count,
             recorded_on=[
-                local_date(r.recorded_at(self.due_on)) for r in self.records if r.qualifies
+                local_date(r.recorded_at(self.due_on))
+                for r in self.records
+                if r.qualifies(self.file_required)
             ],
             today=today,
             due_soon_days=due_soon_days,
@@ -123,6 +132,7 @@ RECORDS = st.builds(
     hour_utc=st.sampled_from([0, 10, 15, 16, 23]),
     review=st.sampled_from(list(ReviewState)),
     withdrawn=st.booleans(),
+    has_file=st.booleans(),
 )
 TASKS = st.builds(
     Drawn,
@@ -135,6 +145,7 @@ TASKS = st.builds(
     retired=st.booleans(),
     waiver_toggled=st.booleans(),
     records=st.lists(RECORDS, max_size=4).map(tuple),
+    file_required=st.booleans(),
 )
 
 
@@ -155,6 +166,7 @@ def store(session: Session, unit_id: int, drawn: list[Drawn]) -> list[Task]:
             due_on=d.due_on,
             nominal_due_on=d.nominal_due_on,
             min_count=d.min_count,
+            file_required=d.file_required,
             provisional=False,
             waived_at=NOW if d.waived else None,
             retired_at=NOW if d.retired else None,
@@ -179,6 +191,7 @@ def store(session: Session, unit_id: int, drawn: list[Drawn]) -> list[Task]:
                 recorded_at=r.recorded_at(d.due_on),
                 review_state=r.review,
                 withdrawn_at=NOW if r.withdrawn else None,
+                files=[_file()] if r.has_file else [],
             )
             for r in d.records
         )
@@ -188,6 +201,12 @@ def store(session: Session, unit_id: int, drawn: list[Drawn]) -> list[Task]:
             task.waived_at = None if d.waived else NOW
     session.flush()
     return tasks
+
+
+def _file() -> EvidenceFile:
+    return EvidenceFile(
+        position=1, sha256="0" * 64, size=1, media_type="application/pdf", original_name="a.pdf"
+    )
 
 
 def tally_states(
@@ -239,7 +258,7 @@ def test_python_sql_and_the_tallies_agree_on_work_done_between_the_moved_and_nom
     not known (a task stored before migration 0013) the due date alone decides."""
 
     def drawn(moved: int | None, days_from_due: int) -> Drawn:
-        record = Record(days_from_due, 2, ReviewState.ACCEPTED, withdrawn=False)
+        record = Record(days_from_due, 2, ReviewState.ACCEPTED, withdrawn=False, has_file=True)
         return Drawn(0, 29, moved, 1, False, False, False, (record,))
 
     cases = {
@@ -262,3 +281,26 @@ def test_python_sql_and_the_tallies_agree_on_work_done_between_the_moved_and_nom
         counted = Counter(cases.values())
         assert tally_states(session, TaskTally, unit.id, today, 7) == counted
         assert tally_states(session, TaskItemTally, unit.id, today, 7) == counted
+
+
+def test_a_record_without_a_file_closes_its_task_only_where_the_rule_expects_no_file(
+    sessions: sessionmaker[Session],
+) -> None:
+    """Python, SQL and the tallies alike: the same file-less record, on time, leaves a task
+    whose rule requires a file overdue and completes one whose rule does not."""
+    unfiled = Record(0, 2, ReviewState.ACCEPTED, withdrawn=False, has_file=False)
+    filed = Record(0, 2, ReviewState.ACCEPTED, withdrawn=False, has_file=True)
+    cases = {
+        Drawn(0, 29, None, 1, False, False, False, (unfiled,)): TaskStatus.OVERDUE,
+        Drawn(0, 29, None, 1, False, False, False, (unfiled,), False): TaskStatus.DONE,
+        Drawn(0, 29, None, 1, False, False, False, (unfiled, filed)): TaskStatus.DONE,
+    }
+    today = FIRST + timedelta(days=60)
+    with sessions() as session:
+        unit = factories.org(session, "U01", OrgKind.GENERAL_BRANCH)
+        tasks = store(session, unit.id, list(cases))
+        assert [d.expected(today, 7) for d in cases] == list(cases.values())
+        label = status_label(today=today, due_soon_days=7)
+        in_sql = dict(session.execute(select(Task.id, label).where(Task.unit_id == unit.id)).all())
+        assert [TaskStatus(in_sql[t.id]) for t in tasks] == list(cases.values())
+        assert tally_states(session, TaskTally, unit.id, today, 7) == Counter(cases.values())

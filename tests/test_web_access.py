@@ -17,8 +17,13 @@ from obligations.accounts.access import Forbidden, Principal
 from obligations.accounts.users import get_user, principal_of
 from obligations.errors import NotFound
 from obligations.evidence import records
-from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
-from obligations.evidence.storage import UploadLimits
+from obligations.evidence.records import (
+    EvidenceInput,
+    EvidencePolicy,
+    StandingTarget,
+    StoredFile,
+)
+from obligations.evidence.storage import FileType, StoredBlob, UploadLimits
 from obligations.ledger import notes
 from obligations.tasks import waivers
 
@@ -47,6 +52,7 @@ MAY = {
     "waive": {"admin", "u01_manager", "u02_manager"},
     "review": {"admin", "u01_manager", "u02_manager"},  # a unit manager their own unit's
     "review inbox": {"admin", "u01_manager", "u02_manager"},
+    "intake": WRITERS,
     "withdraw": {"admin", "u01_manager", "u02_manager", "b1_secretary"},
     "ledger notes": {"admin", "u01_manager", "u02_manager"},
     "own account": ALL,
@@ -63,6 +69,7 @@ ROUTES = [
     Route("ledger bundle", "GET", "/units/{obj}/ledger/2026/bundle.zip", ("U01", "U02")),
     Route("ledger notes", "POST", "/units/{obj}/ledger/2026/items/2.3/notes", ("U01", "U02"),
           "ledger notes", form=True),
+    Route("intake form", "GET", "/units/{obj}/intake", ("U01", "U02"), "intake"),
     Route("evidence file", "GET", "/evidence/{obj}/files/1", ("rec_b1", "rec_u02")),
     Route("upload", "POST", "/tasks/{obj}/evidence", ("task_b1", "task_u02"), "upload",
           upload=True),
@@ -269,6 +276,8 @@ SERVICES = {
     "set note": ("ledger notes", ("U01", "U02")),
     "set figures": ("ledger notes", ("U01", "U02")),
 }
+# A file as step 1 of the intake leaves it (this test is about who may record, not storage).
+MINUTES = StoredFile("会议记录.pdf", StoredBlob("0" * 64, 1, FileType.PDF, already_stored=False))
 SERVICE_CASES = [
     pytest.param(service, user, obj, id=f"{service}-{user}-{obj}")
     for service, (_, objects) in SERVICES.items()
@@ -284,7 +293,8 @@ def run_service(web: WebWorld, service: str, principal: Principal, key: str) -> 
     data = EvidenceInput(title="支部党员大会", held_on=date(2026, 10, 20))
     with web.sessions.begin() as db:
         if service == "add to task":
-            records.add_to_task(db, policy, task_id=int(key), data=data, by=principal, now=NOW)
+            records.add_to_task(db, policy, task_id=int(key), data=data, files=[MINUTES],
+                                by=principal, now=NOW)  # fmt: skip
         elif service == "add standing":
             target = StandingTarget(key, "6.2", 2026)
             records.add_standing(db, policy, catalog, target=target, data=data, by=principal,

@@ -58,8 +58,7 @@ def feed(*rows: TaskView, reminders: Reminders | None = None) -> Calendar:
         titles={"theme-party-day": "主题党日"},
         reminders={"theme-party-day": reminders or Reminders(before_days=[7, 3, 1])},
         today=TODAY,
-        now=NOW,
-    ).to_ical()
+    )
     return Calendar.from_ical(ical)
 
 

@@ -47,13 +47,20 @@ def inbox(web: WebWorld) -> Iterator[Switchable]:
 
 def press_test(web: WebWorld, name: str = "mail", to: str = "") -> tuple[int, str]:
     """Press the button; the status and the message the page is sent back with."""
+    return press(web, name, to)[:2]
+
+
+def press(web: WebWorld, name: str = "mail", to: str = "") -> tuple[int, str, str]:
+    """Press the button: the status, the message and the page it leads to."""
     client, csrf = web.login("admin")
     response = client.post(f"/admin/channels/{name}/test", data={"csrf_token": csrf, "to": to})
     if response.status_code != 303:
-        return response.status_code, response.text
+        return response.status_code, response.text, ""
     location = response.headers["location"]
-    assert location.startswith("/admin/channels?message=")
-    return 303, unquote(location.split("message=", 1)[1])
+    assert location.startswith(("/admin/channels?message=", "/admin/channels?failed="))
+    page = client.get(location)
+    assert page.status_code == 200
+    return 303, unquote(location.split("=", 1)[1]), page.text
 
 
 def channels_page(web: WebWorld, query: str = "") -> str:
@@ -220,5 +227,6 @@ def test_the_delivery_log_lists_attempts_newest_first_and_can_show_failures_only
     only = failures.split('id="delivery-log"', 1)[1].split("</table>", 1)[0]
     assert "收件人5" in only and "收件人0" not in only
     failed = failures.split('id="failed-items"', 1)[1]
-    assert "overdue_1" in failed and "没有可用的渠道" in failed
+    assert "逾期提醒" in failed and "没有可用的渠道" in failed and "管理员" in failed
+    assert "overdue_1" not in failed and ">admins<" not in failed
     assert f'href="/tasks/{web.ids["task_b1"]}"' in failed

@@ -20,7 +20,7 @@ __all__ = ["web", "world_template"]
 
 def feed_url(web: WebWorld, username: str) -> str:
     client, csrf = web.login(username)
-    page = client.post("/account/calendar-feed", data={"csrf_token": csrf})
+    page = client.post("/account/calendar-feed", data={"csrf_token": csrf, "confirm": "yes"})
     match = re.search(r'<input id="feed-url" value="([^"]+)"', page.text)
     assert match
     return match.group(1).replace("http://testserver", "")

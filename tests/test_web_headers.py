@@ -84,7 +84,7 @@ def test_error_answers_carry_the_security_headers(web: WebWorld) -> None:
     answers = {
         "/no-such-page": (client.get("/no-such-page"), 404),
         "/api/no-such": (web.api("admin").get("/api/no-such"), 404),
-        "/tasks/not-a-number": (client.get("/tasks/not-a-number"), 400),
+        "/tasks/not-a-number": (client.get("/tasks/not-a-number"), 404),  # names no page
         "/tasks/999999": (client.get("/tasks/999999"), 404),
         "/logout forged": (client.post("/logout", data={"csrf_token": "forged"}), 403),
         "/api/tasks no token": (web.client.get("/api/tasks"), 401),

@@ -158,8 +158,11 @@ def test_a_file_part_with_content_and_no_name_is_refused_by_the_api(
     assert counts(web) == before and stored_objects(web) == objects
 
 
-def test_a_file_input_left_empty_still_records_a_record_without_files(web: WebWorld) -> None:
-    """What a browser sends for an empty file input (no name, no bytes) is no file at all."""
+def test_a_file_input_left_empty_is_no_file_at_all_and_the_task_asks_for_one(
+    web: WebWorld,
+) -> None:
+    """What a browser sends for an empty file input (no name, no bytes) is no file at all (not
+    an empty file): the task's rule requires one, so nothing is recorded."""
     client, csrf = web.login("b1_secretary")
     records, files = counts(web)
     response = client.post(
@@ -174,5 +177,6 @@ def test_a_file_input_left_empty_still_records_a_record_without_files(web: WebWo
         ),
         headers=CONTENT_TYPE,
     )
-    assert response.status_code == 303, response.text[:300]
-    assert counts(web) == (records + 1, files)
+    assert response.status_code == 400, response.text[:300]
+    assert "该任务须附佐证材料文件" in response.text and "为空" not in response.text
+    assert counts(web) == (records, files)

@@ -4,6 +4,7 @@ bundle downloaded under its Chinese name."""
 from __future__ import annotations
 
 import io
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -11,12 +12,15 @@ from urllib.parse import quote
 
 import pytest
 from sqlalchemy import select
+from tests.helpers import shipped_catalog
 from tests.storage_samples import PDF
 from tests.web_support import WebWorld, web, world_template
 
 from obligations.ledger.bundle import INDEX_NAME
 from obligations.ledger.notes import MAX_TEXT
+from obligations.ledger.service import ledger_document_for
 from obligations.models import AuditEntry, LedgerNote
+from obligations.timeutil import local_date
 
 __all__ = ["web", "world_template"]
 
@@ -130,8 +134,49 @@ def test_the_ledger_page_links_to_the_bundle_and_offers_a_form_for_each_item(
 
 def test_a_year_outside_the_ledgers_range_is_refused_not_an_error(web: WebWorld) -> None:
     client, csrf = web.login("admin")
-    assert client.get("/units/U01/ledger/99999/bundle.zip").status_code == 400
+    # An address naming no ledger that can exist: not found (tests/test_web_out_of_range.py)
+    assert client.get("/units/U01/ledger/99999/bundle.zip").status_code == 404
     response = client.post(
         "/units/U01/ledger/1900/items/2.3/notes", data={"csrf_token": csrf, "narrative": "x"}
     )
-    assert response.status_code == 400
+    assert response.status_code == 404
+
+
+LACKING = re.compile(r'<a href="#item-([\d.]+)" id="lacking-\1">\1 ([^<]+)</a>')
+
+
+def lacking_in(page: str) -> dict[str, str]:
+    """The items the page lists as still lacking a measure, with their short titles."""
+    return dict(LACKING.findall(page))
+
+
+def test_the_ledger_page_lists_the_items_whose_gaps_still_lack_a_measure(web: WebWorld) -> None:
+    with web.sessions() as db:
+        rows = ledger_document_for(
+            db, shipped_catalog(), "U01", 2026, local_date(web.clock[0])
+        ).rows
+    wanted = {row.item_id: row.item_name for row in rows if row.gaps.endswith("（整改措施待填写）")}
+    assert len(wanted) >= 2  # the web world's U01 has missed tasks under several items
+    client, csrf = web.login("u01_manager")
+    page = client.get("/units/U01/ledger?year=2026").text
+    assert f"尚缺整改措施的条目（{len(wanted)}项）" in page
+    assert lacking_in(page) == wanted
+    for item in wanted:  # each link opens that item's notes form, left open to fill in
+        form = f'action="/units/U01/ledger/2026/items/{item}/notes"'
+        assert re.search(
+            rf'<details id="item-{re.escape(item)}"[^>]* open>\s*<summary>[^<]*'
+            rf'（整改措施待填写）</summary>\s*<form method="post" {form}',
+            page,
+        ), item
+    first, *others = wanted
+    saved = client.post(f"/units/U01/ledger/2026/items/{first}/notes",
+                        data={"csrf_token": csrf, "measures": "下月起按月补开"})  # fmt: skip
+    page = client.get(saved.headers["location"]).text
+    assert f"尚缺整改措施的条目（{len(others)}项）" in page
+    assert set(lacking_in(page)) == set(others)
+    for item in others:
+        client.post(f"/units/U01/ledger/2026/items/{item}/notes",
+                    data={"csrf_token": csrf, "measures": "按计划整改"})  # fmt: skip
+    page = client.get("/units/U01/ledger?year=2026").text
+    assert lacking_in(page) == {} and "尚缺整改措施" not in page
+    assert "未达标条目均已填写整改措施。" in page

@@ -22,6 +22,7 @@ FIELDS = {
     "participants": "12",
     "hours": "1.5",
 }
+NO_FILE = [("files", ("", b"", "application/octet-stream"))]
 
 
 def post(web: WebWorld, task: str, files, **extra):  # type: ignore[no-untyped-def]
@@ -130,6 +131,33 @@ def test_the_api_uploads_and_lists_evidence(web: WebWorld) -> None:
     listed = api.get(f"/api/tasks/{task}/evidence").json()
     assert [r["id"] for r in listed] == [body["id"]]
     assert api.post(f"/api/tasks/{task}/evidence", content=b"x").status_code == 400
+
+
+def test_the_upload_form_without_a_file_is_refused_with_400_keeping_what_was_typed(
+    web: WebWorld,
+) -> None:
+    before = record_count(web)
+    # What a browser sends for a file input left empty: a part with no name and no bytes.
+    _, response = post(web, "task_b1", NO_FILE, notes="会后补传记录")
+    assert response.status_code == 400
+    assert "该任务须附佐证材料文件" in response.text and "允许的文件类型：pdf" in response.text
+    page = response.text
+    assert "<main" in page and "</html>" in page  # the task page, inside the layout
+    assert "<legend>文件（必附）</legend>" in page  # the form said so beforehand
+    for value in (*FIELDS.values(), "会后补传记录"):
+        assert value in page, value
+    assert record_count(web) == before
+
+
+def test_the_api_refuses_a_record_without_a_file_with_400_in_chinese(web: WebWorld) -> None:
+    api = web.api("b1_secretary")
+    task = web.ids["task_b1"]
+    before = api.get(f"/api/tasks/{task}").json()["status"]
+    response = api.post(f"/api/tasks/{task}/evidence", data=FIELDS, files=NO_FILE)
+    assert response.status_code == 400
+    assert "该任务须附佐证材料文件" in response.json()["detail"]
+    assert api.get(f"/api/tasks/{task}").json()["status"] == before != "done"
+    assert api.get(f"/api/tasks/{task}/evidence").json() == []
 
 
 def test_the_review_form_rejects_with_a_reason_and_reopens_the_task(web: WebWorld) -> None:

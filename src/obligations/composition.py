@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from obligations.reminders.config import ReminderConfig
     from obligations.reminders.runtime import ReminderRuntime
     from obligations.rules.catalog import Catalog
+    from obligations.rules.keeper import CatalogKeeper
     from obligations.settings import Settings
 
 
@@ -65,6 +66,18 @@ class Root:
         from obligations.rules.catalog import load_catalog
 
         return load_catalog(self.settings.rules_dirs)
+
+    @cached_property
+    def catalog_keeper(self) -> CatalogKeeper:
+        """For a server: the last catalog that loaded, kept while the data directory's is
+        invalid (:class:`~obligations.rules.keeper.CatalogKeeper`), re-read when it changes."""
+        from obligations.paths import shipped_dir
+        from obligations.rules.keeper import CatalogKeeper
+
+        settings = self.settings
+        return CatalogKeeper(
+            dirs=lambda: settings.rules_dirs, shipped=[shipped_dir("calendar_rules")]
+        )
 
     @cached_property
     def store(self) -> BlobStore:

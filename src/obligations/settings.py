@@ -8,7 +8,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from obligations.paths import shipped_dir
@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # Session cookies only over HTTPS (set when the server sits behind an HTTPS proxy);
     # `serve --secure-cookies` sets it too.
     secure_cookies: bool = False
+    # The key calendar feed addresses are derived with (32 characters or more). Unset: a key
+    # file made once in the data directory (see obligations.accounts.feed_address). Changing
+    # it changes every user's feed address.
+    feed_key: SecretStr | None = None
 
     @field_validator("trusted_proxies")
     @classmethod
@@ -55,6 +59,13 @@ class Settings(BaseSettings):
     def trusted_proxy_list(self) -> list[str]:
         """The proxies of ``trusted_proxies`` one by one (no entry: trust none)."""
         return self.trusted_proxies.split(",") if self.trusted_proxies else []
+
+    @field_validator("feed_key")
+    @classmethod
+    def _long_feed_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("日历订阅密钥（OBLIGATIONS_FEED_KEY）至少需要 32 个字符")
+        return value
 
     @field_validator("allowed_file_types")
     @classmethod

@@ -111,14 +111,32 @@ def my_task_clause(session: Session, principal: Principal, today: date) -> Colum
     they hold a role today, among the tasks they may see."""
     if principal.person_id is None:
         return false()
+    orgs = _held_organizations(session, principal.person_id, today)
+    mine = or_(Task.person_id == principal.person_id, Task.organization_id.in_(orgs))
+    return and_(mine, task_clause(principal))
+
+
+def my_task_lanes(session: Session, principal: Principal, today: date) -> list[ColumnElement[bool]]:
+    """:func:`my_task_clause` split by whom the task is owed by: one clause for the person's
+    own tasks and one per organization where they hold a role today (their union is
+    :func:`my_task_clause`; none without a person). Each is answered by an index on the
+    owner and the due date, where the union would walk every due date of the college."""
+    if principal.person_id is None:
+        return []
+    owners = [Task.person_id == principal.person_id] + [
+        Task.organization_id == org
+        for org in _held_organizations(session, principal.person_id, today)
+    ]
+    return [and_(owner, task_clause(principal)) for owner in owners]
+
+
+def _held_organizations(session: Session, person_id: int, today: date) -> list[int]:
     held = select(RoleAssignment.organization_id).where(
-        RoleAssignment.person_id == principal.person_id,
+        RoleAssignment.person_id == person_id,
         RoleAssignment.start_on <= today,
         or_(RoleAssignment.end_on.is_(None), RoleAssignment.end_on >= today),
     )
-    orgs = list(session.scalars(held))
-    mine = or_(Task.person_id == principal.person_id, Task.organization_id.in_(orgs))
-    return and_(mine, task_clause(principal))
+    return sorted(set(session.scalars(held)))
 
 
 def can_see_task(principal: Principal, task: Task) -> bool:

@@ -1,4 +1,5 @@
-"""Web accounts: users, passwords (argon2), browser sessions, API and calendar-feed tokens.
+"""Web accounts: users, passwords (argon2), browser sessions, API tokens (calendar feed
+addresses: :mod:`obligations.accounts.feed_address`).
 
 Session ids and tokens are random (256 bits) and stored as SHA-256 digests only.
 """
@@ -14,13 +15,13 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from obligations.accounts import throttle
 from obligations.accounts.access import Principal
 from obligations.errors import InvalidRequest, NotFound, ServiceError
-from obligations.models import ApiToken, CalendarFeedToken, Organization, Person, User, WebSession
+from obligations.models import ApiToken, Organization, Person, User, WebSession
 from obligations.vocabulary import OrgKind, UserRole
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -289,29 +290,6 @@ def api_token_user(session: Session, token: str, *, now: datetime) -> User | Non
         return None
     row.last_used_at = now
     return user
-
-
-def create_feed_token(session: Session, user: User, *, now: datetime) -> str:
-    """A new calendar-feed token; the user's earlier feed URLs stop working."""
-    session.execute(
-        update(CalendarFeedToken)
-        .where(CalendarFeedToken.user_id == user.id, CalendarFeedToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    token = secrets.token_urlsafe(32)
-    session.add(CalendarFeedToken(user_id=user.id, token_hash=digest(token), created_at=now))
-    session.flush()
-    return token
-
-
-def feed_token_user(session: Session, token: str) -> User | None:
-    row = session.scalar(
-        select(CalendarFeedToken).where(CalendarFeedToken.token_hash == digest(token))
-    )
-    if row is None or row.revoked_at is not None:
-        return None
-    user = session.get(User, row.user_id)
-    return None if user is None or user.disabled_at is not None else user
 
 
 def _verify(password_hash: str, password: str) -> bool:

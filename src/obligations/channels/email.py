@@ -9,6 +9,7 @@ and needs no 8BITMIME from the server. SMTP 4xx answers and connection failures 
 from __future__ import annotations
 
 import enum
+import logging
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -34,6 +35,9 @@ from obligations.channels.base import (
     expect_config,
 )
 from obligations.channels.pacing import SendLog
+from obligations.channels.reasons import connection_failure
+
+log = logging.getLogger(__name__)
 
 
 class SmtpSecurity(enum.StrEnum):
@@ -132,10 +136,9 @@ class EmailChannel(Channel):
                 f"邮件服务器证书校验失败：{error.verify_message}", permanent=True
             ) from None
         except OSError as error:
-            raise DeliveryError(
-                f"无法连接邮件服务器 {self.config.host}:{self.config.effective_port}：{error}",
-                permanent=False,
-            ) from None
+            where = f"{self.config.host}:{self.config.effective_port}"
+            reason = connection_failure(error, where=where)
+            raise DeliveryError(f"无法连接邮件服务器 {where}：{reason}", permanent=False) from None
         return DeliveryReceipt(
             kind=self.kind,
             parts=1,
@@ -212,10 +215,14 @@ def _smtp_error(error: smtplib.SMTPException) -> DeliveryError:
         return DeliveryError(
             f"邮件服务器拒绝了邮件：{_reply(error)}", permanent=_permanent([error.smtp_code])
         )
+    log.warning("SMTP failure: %s: %s", type(error).__name__, error)
     if isinstance(error, smtplib.SMTPServerDisconnected):
-        return DeliveryError(f"邮件服务器断开了连接：{error}", permanent=False)
+        return DeliveryError("邮件服务器中途断开了连接", permanent=False)
     # SMTPNotSupportedError (no STARTTLS, no AUTH) and the like: the settings must change.
-    return DeliveryError(f"邮件服务器不支持所需功能：{error}", permanent=True)
+    return DeliveryError(
+        "邮件服务器不支持所需功能（如 STARTTLS 加密或登录），请检查端口、加密方式与账号设置",
+        permanent=True,
+    )
 
 
 def _permanent(codes: list[int]) -> bool:

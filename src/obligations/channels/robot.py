@@ -27,6 +27,7 @@ from obligations.channels.base import (
     OutgoingMessage,
 )
 from obligations.channels.pacing import Pacer, RateLimit, SendLog
+from obligations.channels.reasons import connection_failure
 from obligations.channels.splitting import split_lines, utf8_size
 
 
@@ -154,10 +155,9 @@ class RobotChannel(Channel, Generic[ConfigT]):
                 f"{self.label}在 {timeout:g} 秒内没有应答", permanent=False
             ) from None
         except httpx.TransportError as error:
-            # The URL carries the robot's key: never put it in the message.
-            raise DeliveryError(
-                f"无法连接{self.label}：{type(error).__name__}", permanent=False
-            ) from None
+            # The URL carries the robot's key: never put it in the message (nor the log).
+            reason = connection_failure(error, where=self.label)
+            raise DeliveryError(f"无法连接{self.label}：{reason}", permanent=False) from None
         self._check_status(response)
         self._check_answer(response)
 

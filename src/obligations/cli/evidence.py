@@ -13,6 +13,7 @@ import click
 
 from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, pass_app, refusals
+from obligations.cli.intake import intake_command
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.evidence import intake
@@ -30,6 +31,9 @@ _KIND_HELP = "材料类型：" + "、".join(f"{k.value}（{k.label}）" for k in
 @click.group()
 def evidence() -> None:
     """佐证材料：登记、查看、撤回与审核。"""
+
+
+evidence.add_command(intake_command)
 
 
 @evidence.command("add")

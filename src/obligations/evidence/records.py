@@ -29,6 +29,7 @@ from obligations.audit import Action
 from obligations.errors import InvalidRequest, NotFound
 from obligations.evidence import rules as checks
 from obligations.evidence.storage import BlobStore, StoredBlob, UploadLimits
+from obligations.evidence.storage.limits import format_size
 from obligations.lookup import get_task, organization_id
 from obligations.models import EvidenceFile, EvidenceRecord, Task
 from obligations.rules.catalog import Catalog
@@ -88,7 +89,9 @@ def add_to_task(
     """Record an activity held for a task, with its stored files.
 
     Raises ``NotFound`` for a task ``by`` cannot see, ``Forbidden`` if ``by`` may not add
-    evidence to it, ``InvalidRequest`` for a retired task or a field that fails its check."""
+    evidence to it, ``InvalidRequest`` for a retired task, a field that fails its check, or no
+    file where the task's rule requires one (``Rule.file_required``): every door (CLI, web
+    form, JSON API) records through here, so none can let a file-less record close a task."""
     task = access.require_task(session, by, task_id)
     access.require_can_add_evidence(by, task)
     _lock(session, task)
@@ -96,6 +99,15 @@ def add_to_task(
         raise InvalidRequest(f"任务 {task_id} 已不再要求（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
     _raise_if(checks.held_on_problem(data.held_on, task.period_start, task.period_end, today))
+    limits = policy.limits
+    _raise_if(
+        checks.file_problem(
+            len(files),
+            file_required=task.file_required,
+            allowed=limits.allowed_text,
+            max_size=format_size(limits.max_bytes),
+        )
+    )
     return _add(
         session,
         policy,

@@ -25,6 +25,20 @@ def held_on_problem(held_on: date, period_start: date, period_end: date, today: 
     return None
 
 
+def file_problem(
+    file_count: int, *, file_required: bool, allowed: str, max_size: str
+) -> str | None:
+    """A record of a task whose rule requires a file (``Rule.file_required``) must carry one:
+    without it the activity is told but not proven, and the record would not count.
+    ``allowed`` and ``max_size`` are the deployment's file types and size limit, as text."""
+    if file_count or not file_required:
+        return None
+    return (
+        "该任务须附佐证材料文件，未附文件的登记不计入完成：请上传会议记录、签到表、照片或通知文件"
+        f"等材料后再登记（允许的文件类型：{allowed}；单个文件不超过 {max_size}）"
+    )
+
+
 def participants_problem(value: int | None) -> str | None:
     if value is None or 0 <= value <= MAX_PARTICIPANTS:
         return None

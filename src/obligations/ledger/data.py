@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, aliased
 
 from obligations.ledger.catalogue import EvidenceUse
 from obligations.ledger.checks import Holder, UnitFacts
+from obligations.ledger.facts import RuleFacts, TaskFact
 from obligations.ledger.figures import FigureFact
 from obligations.ledger.items import StandingFact
 from obligations.ledger.period import LedgerPeriod
-from obligations.ledger.periodic import RuleFacts, TaskFact
 from obligations.ledger.records import (
     STANDING_LABEL,
     LoadedRecord,
@@ -207,6 +207,7 @@ def _load_tasks(
             Task.due_on,
             Task.nominal_due_on,
             Task.min_count,
+            Task.file_required,
             Task.waived_at.is_not(None),  # flags, not instants: fewer values to convert
             Task.waived_reason,
             Task.retired_at.is_not(None),
@@ -241,6 +242,7 @@ def _load_tasks(
         due_on,
         nominal_due_on,
         min_count,
+        file_required,
         waived,
         waived_reason,
         retired,
@@ -255,7 +257,7 @@ def _load_tasks(
             due_on=due_on,
             nominal_due_on=nominal_due_on,
             min_count=min_count,
-            recorded_on=[r.recorded_on for r in mine if r.counts],
+            recorded_on=[r.recorded_on for r in mine if r.qualifies(file_required)],
             today=today,
             due_soon_days=0,
             waived=bool(waived),
@@ -277,6 +279,7 @@ def _load_tasks(
             branch=None if own else branches[org_name],
             person=person_name,
             waived_reason=waived_reason,
+            file_required=file_required,
         )
         by_rule[rule_id].append(fact)
         items.setdefault(rule_id, ledger_item)

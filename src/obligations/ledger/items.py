@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from obligations.ledger.checks import UnitFacts, run_check
-from obligations.ledger.document import Verdict
+from obligations.ledger.document import LedgerRow, Verdict
+from obligations.ledger.facts import RuleFacts, Window
 from obligations.ledger.figures import FigureFact, compose_metric
-from obligations.ledger.periodic import Catalogue, RuleFacts, Window, compose_rule
+from obligations.ledger.periodic import UNFILED, Catalogue, compose_rule
 from obligations.ledger.text import Part, cited, day_text, joined
 from obligations.rules.schema import Check, ItemKind, LedgerItem, Metric
 from obligations.vocabulary import ReviewState
@@ -121,6 +122,17 @@ def compose_item(
     return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
 
 
+def lacking_measures(rows: Sequence[LedgerRow]) -> list[LedgerRow]:
+    """The rows whose gaps the unit has written no measure for: their gaps cell ends with
+    :data:`NO_MEASURES` (a 未达标 item without measures, see :func:`compose_item`)."""
+    return [row for row in rows if row.gaps.endswith(NO_MEASURES)]
+
+
+def measures_needed(rows: Sequence[LedgerRow]) -> bool:
+    """Whether any row asks for measures (a 未达标 item), written or not."""
+    return any(row.verdict is Verdict.NOT_MET for row in rows)
+
+
 def _length(lines: Sequence[str]) -> int:
     return sum(len(line) for line in lines)
 
@@ -153,7 +165,8 @@ def _verdict(parts: Sequence[Part], *, only_rules: bool) -> Verdict:
 
 def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) -> Part:
     """Standing evidence: the kinds the catalog expects must each be on file (a counting
-    record whose title names the kind), accepted where review is on."""
+    record whose title names the kind), accepted where review is on; a record without a file
+    proves nothing until its material is filed (待补充)."""
     records = sorted(inputs.standing, key=lambda r: (r.held_on, r.record_id))
     counting = [r for r in records if r.review is not ReviewState.REJECTED]
     gaps = [
@@ -161,6 +174,7 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
         for r in records
         if r.review is ReviewState.REJECTED
     ]
+    gaps.extend(f"《{r.title}》{UNFILED}" for r in counting if not r.files)
     absent = [k for k in inputs.expected_evidence if not any(k in r.title for r in counting)]
     if absent:
         gaps.append(f"尚未登记佐证材料：{joined(absent)}")
@@ -186,11 +200,15 @@ def _standing(inputs: ItemInputs, plain_year: int | None, *, narrative: bool) ->
 
 
 def _listed(records: Sequence[StandingFact], catalogue: Catalogue, plain_year: int | None) -> str:
-    """《A》（5月10日，目录第12项）、《B》（…） for a few records; for more, the titles and
-    one citation: 《A》《B》……等12项（目录第12—30项）."""
+    """《A》（5月10日，目录第12项）、《B》（9月16日，未附文件） for a few records; for more,
+    the titles and one citation: 《A》《B》……等12项（目录第12—30项）."""
     if len(records) <= MAX_DATED_STANDING:
         dated = (
-            (r.title, day_text(r.held_on, plain_year), cited(catalogue.get(r.record_id, ())))
+            (
+                r.title,
+                day_text(r.held_on, plain_year),
+                cited(catalogue.get(r.record_id, ())) if r.files else "未附文件",
+            )
             for r in records
         )
         return "、".join(f"《{t}》（{joined([day, cite], '，')}）" for t, day, cite in dated)

@@ -12,6 +12,11 @@ from obligations.rules.periods import AcademicCalendar
 _ACADEMIC_KEY = re.compile(r"^(\d{4})-(\d{4})$")
 
 
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+"""The years a ledger (and every year the web accepts) may cover."""
+
+
 class PeriodInvalid(ValueError):
     """The requested period cannot be used; the message says why (Chinese)."""
 
@@ -30,8 +35,8 @@ class LedgerPeriod:
 
 
 def calendar_year(year: int) -> LedgerPeriod:
-    if not 2000 <= year <= 2100:
-        raise PeriodInvalid(f"年份 {year} 超出范围（2000-2100）")
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise PeriodInvalid(f"年份 {year} 超出范围（{FIRST_YEAR}-{LAST_YEAR}）")
     return LedgerPeriod(date(year, 1, 1), date(year, 12, 31), f"{year}年度", year)
 
 

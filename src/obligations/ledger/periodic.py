@@ -4,8 +4,9 @@ Counts roll up over the unit's branches (三会一课, 主题党日) and over pe
 training). "应开展" is what the non-waived tasks ask for (their minimum counts); "实际开展" is the
 activities recorded for them and held inside the ledger's period; a task not yet due, or still
 running at the period's end (进行中), is noted, not held against the unit. Returned material is
-reported as returned with its reason, pending material as 待审核: both leave the rule
-incomplete (待补充), not failed.
+reported as returned with its reason, pending material as 待审核, an activity recorded without
+a file (where the rule expects one) as 未附佐证材料: each leaves the rule incomplete (待补充),
+not failed.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from obligations.ledger.facts import RecordFact, RuleFacts, TaskFact, Window
 from obligations.ledger.text import (
     Part,
     cited,
@@ -30,68 +32,7 @@ from obligations.rules.schema import Scope
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import ReviewState
 
-
-@dataclass(frozen=True)
-class RecordFact:
-    """An evidence record of a task (not withdrawn), whatever its review state."""
-
-    record_id: int
-    title: str
-    held_on: date
-    recorded_on: date
-    files: int
-    review: ReviewState = ReviewState.ACCEPTED
-    reason: str = ""  # why it was returned, for a rejected record
-    participants: int | None = None
-
-    @property
-    def counts(self) -> bool:
-        """A returned (rejected) record does not count towards the task."""
-        return self.review is not ReviewState.REJECTED
-
-
-@dataclass(frozen=True)
-class TaskFact:
-    task_id: int
-    period_key: str
-    due_on: date
-    min_count: int
-    status: TaskStatus
-    records: tuple[RecordFact, ...] = ()
-    branch: str | None = None  # the branch's name for a branch task of a general branch
-    person: str | None = None  # the person's name for a person task
-    waived_reason: str | None = None
-    period_start: date | None = None  # None: the period is read as ending on the due date
-    period_end: date | None = None
-
-    @property
-    def owner(self) -> str:
-        return self.person or self.branch or ""
-
-    @property
-    def ends_on(self) -> date:
-        return self.period_end or self.due_on
-
-
-@dataclass(frozen=True)
-class RuleFacts:
-    rule_id: str
-    title: str
-    scope: Scope
-    tasks: tuple[TaskFact, ...]
-    see_item: str | None = None  # reported in full under this item (the rule's own)
-    meeting: bool = False  # a meeting or study (minutes expected): its titles give topics
-
-
-@dataclass(frozen=True)
-class Window:
-    """The ledger's period (inclusive) and the year its dates are written without."""
-
-    start: date
-    end: date
-    plain_year: int | None = None
-
-
+UNFILED = "未附佐证材料，待补交"  # an activity recorded without the file its rule requires
 MAX_DATED = 4  # past this many activities, a rule's line gives the months, not the dates
 TOPICS_SHOWN, TOPICS_BRIEF = 3, 2  # topics quoted in a rule's line, in its brief form
 Catalogue = Mapping[int, Sequence[int]]  # record id -> 序号 of its files in the catalogue
@@ -108,6 +49,13 @@ class _Reported:
     held: tuple[RecordFact, ...]  # counting records held in the window
     returned: tuple[RecordFact, ...]  # rejected records held in the window
     running: bool  # the period goes on past the window's end and is not complete yet
+    unfiled: tuple[RecordFact, ...] = ()  # held in the window, no file where one is required
+
+    @property
+    def awaiting(self) -> bool:
+        """Activities held in the window whose proof is returned or not yet filed: not a
+        miss, material to supply."""
+        return bool(self.returned or self.unfiled)
 
 
 def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]:
@@ -119,15 +67,18 @@ def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]
     for task in tasks:
         if task.status is TaskStatus.RETIRED:
             continue
-        counting = [r for r in task.records if r.counts]
+        counting = [r for r in task.records if task.counts(r)]
         before = [r for r in counting if r.held_on < window.start]
         if len(before) >= task.min_count:
             continue
         inside = [r for r in task.records if window.start <= r.held_on <= window.end]
-        held = tuple(r for r in inside if r.counts)
+        held = tuple(r for r in inside if task.counts(r))
         returned = tuple(r for r in inside if not r.counts)
-        running = task.ends_on > window.end and len(before) + len(held) < task.min_count
-        reported.append(_Reported(task, held, returned, running))
+        short = len(before) + len(held) < task.min_count
+        # Activities told without their file matter only while the task is short of proof.
+        unfiled = tuple(r for r in inside if r.counts and not task.counts(r)) if short else ()
+        running = task.ends_on > window.end and short
+        reported.append(_Reported(task, held, returned, running, unfiled))
     return reported
 
 
@@ -167,7 +118,7 @@ def compose_rule(
             line += review + citation
     missing = _missing_evidence(facts, reported, plain_year)
     gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
-    failed = any(r.task.status in _MISSED and not r.returned for r in settled)
+    failed = any(r.task.status in _MISSED and not r.awaiting for r in settled)
     shown = len(records) + sum(len(r.held) for r in running)
     if facts.see_item:  # said once, under the rule's own item
         said = _brief(facts, settled, plain_year) if settled else facts.title
@@ -271,14 +222,17 @@ def _review_note(reported: Sequence[_Reported]) -> str:
 def _missing_evidence(
     facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None
 ) -> list[str]:
-    """What keeps the rule from being proven: returned material (with the reason) and
-    material not yet reviewed."""
+    """What keeps the rule from being proven: returned material (with the reason), activities
+    recorded without a file and material not yet reviewed."""
     gaps = []
     for r in reported:
         when = f"{r.task.owner}{period_text(r.task.period_key, plain_year)}"
         for rec in r.returned:
             reason = f"（原因：{rec.reason}）" if rec.reason else ""
             gaps.append(f"{when}材料已退回{reason}，待重新提交")
+    unfiled = [r.task for r in reported if r.unfiled]
+    if unfiled:
+        gaps.append(f"{_labels(unfiled, plain_year)}{UNFILED}")
     pending = [r for r in reported if any(x.review is ReviewState.PENDING for x in r.held)]
     if pending:
         gaps.append(f"{_labels([r.task for r in pending], plain_year)}材料待审核")
@@ -314,7 +268,7 @@ def _missed_months(facts: RuleFacts, reported: Sequence[_Reported], plain_year: 
     missed = [
         r.task
         for r in reported
-        if r.task.status in _MISSED and not r.held and not r.returned and not r.task.owner
+        if r.task.status in _MISSED and not r.held and not r.awaiting and not r.task.owner
     ]
     if not missed:
         return ""
@@ -337,7 +291,7 @@ def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:
 def _missed(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> list[str]:
     """Tasks missed (none returned: returned material is a gap of its own)."""
     held = {r.task.task_id: r.held for r in reported}
-    missed = [r.task for r in reported if r.task.status in _MISSED and not r.returned]
+    missed = [r.task for r in reported if r.task.status in _MISSED and not r.awaiting]
     if not missed:
         return []
     parts = []
@@ -360,7 +314,7 @@ def _late(facts: RuleFacts, tasks: Sequence[TaskFact], plain_year: int | None) -
         return []
     parts = []
     for t in late:
-        recorded = sorted(r.recorded_on for r in t.records if r.counts)[t.min_count - 1]
+        recorded = sorted(r.recorded_on for r in t.records if t.counts(r))[t.min_count - 1]
         parts.append(
             f"{t.owner}{period_text(t.period_key, plain_year)}"
             f"（截止{day_text(t.due_on, plain_year)}，"
@@ -383,7 +337,8 @@ def _labels(tasks: Sequence[TaskFact], plain_year: int | None, *, owners: bool =
         "、".join(dict.fromkeys(name for name in names if name)) + period_text(key, plain_year)
         for key, names in by_period.items()
     ]
-    return ("，" if owners and len(parts) > 1 and any(by_period.values()) else "、").join(parts)
+    named = any(name for names in by_period.values() for name in names)
+    return ("，" if owners and len(parts) > 1 and named else "、").join(parts)
 
 
 def _by_owner(tasks: Sequence[TaskFact]) -> dict[str, list[TaskFact]]:

@@ -14,9 +14,10 @@ from typing import Any
 from sqlalchemy import Row
 
 from obligations.ledger.catalogue import STANDING_RANK, EvidenceUse
+from obligations.ledger.facts import RecordFact
 from obligations.ledger.period import LedgerPeriod
-from obligations.ledger.periodic import RecordFact
 from obligations.ledger.text import period_text
+from obligations.tasks.status import qualifies
 from obligations.vocabulary import ReviewState
 
 STANDING_LABEL = "常备材料"
@@ -40,6 +41,15 @@ class LoadedRecord:
     @property
     def counts(self) -> bool:
         return self.review_state is not ReviewState.REJECTED
+
+    def qualifies(self, file_required: bool) -> bool:
+        """Whether it counts towards its task (:func:`qualifies`: read not withdrawn)."""
+        return qualifies(
+            withdrawn=False,
+            rejected=not self.counts,
+            has_file=bool(self.files),
+            file_required=file_required,
+        )
 
 
 def record_fact(record: LoadedRecord) -> RecordFact:

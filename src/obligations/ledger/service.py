@@ -24,9 +24,10 @@ from obligations.ledger.catalogue import (
 )
 from obligations.ledger.data import UnitLedgerData, college_name, load_unit_data
 from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict, empty_document
+from obligations.ledger.facts import Window
 from obligations.ledger.items import ItemInputs, compose_item
 from obligations.ledger.period import LedgerPeriod, calendar_year, date_range
-from obligations.ledger.periodic import Catalogue, Window
+from obligations.ledger.periodic import Catalogue
 from obligations.lookup import find_unit
 from obligations.models import Organization
 from obligations.rules.catalog import Catalog

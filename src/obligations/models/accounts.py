@@ -29,6 +29,10 @@ class User(Base):
     # secretary); none for administrators and college-wide viewers.
     scope_org_id: Mapped[int | None] = mapped_column(ForeignKey("organization.id"))
     person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    # Makes the calendar feed's address with the server's feed key (not a secret by itself;
+    # see obligations.accounts.feed_address); None: no address made yet. A new one replaces
+    # the address.
+    feed_nonce: Mapped[str | None] = mapped_column(String(32))
     disabled_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
@@ -60,6 +64,9 @@ class ApiToken(Base):
 
 
 class CalendarFeedToken(Base):
+    """A calendar feed address of the kind made before migration 0016 (a random token stored
+    hashed): still honoured until its user makes a new address."""
+
     __tablename__ = "calendar_feed_token"
 
     id: Mapped[intpk]

@@ -60,7 +60,9 @@ class EvidenceRecord(Base):
 
     @property
     def counts(self) -> bool:
-        """Whether the record counts towards closing its task (its period is checked on entry)."""
+        """Not withdrawn, not rejected (its period is checked on entry). Whether it counts
+        towards its task also needs a file where the task requires one
+        (``obligations.tasks.status.qualifies``)."""
         return self.withdrawn_at is None and self.review_state is not ReviewState.REJECTED
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, PrimaryKeyConstraint, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    PrimaryKeyConstraint,
+    String,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk
@@ -20,6 +28,9 @@ class Task(Base):
         # A unit's tasks of a year in due order (the unit page), with their period keys.
         Index("ix_task_unit_due_period", "unit_id", "due_on", "period_key"),
         Index("ix_task_due", "due_on"),
+        # What an organization or a person owes, by due date (the calendar feed's window).
+        Index("ix_task_org_due", "organization_id", "due_on"),
+        Index("ix_task_person_due", "person_id", "due_on"),
     )
 
     id: Mapped[intpk]
@@ -40,6 +51,8 @@ class Task(Base):
     due_on: Mapped[date]
     nominal_due_on: Mapped[date | None]
     min_count: Mapped[int]
+    # Whether a record needs a file to count towards the task (the rule's ``file_required``).
+    file_required: Mapped[bool] = mapped_column(default=True, server_default=true())
     provisional: Mapped[bool] = mapped_column(default=False)
     retired_at: Mapped[datetime | None]
     retired_reason: Mapped[str | None] = mapped_column(String(200))

@@ -50,6 +50,24 @@ def stage_kind(name: str) -> StageKind:
     return StageKind(name)
 
 
+def stage_label(name: str) -> str:
+    """A stage's name as administrators read it: ``before_3`` -> 截止前 3 天提醒,
+    ``overdue_1`` -> 逾期提醒, ``overdue_repeat_2`` -> 逾期第 2 次重复提醒, ``escalate_unit``
+    -> 逾期报告单位负责人, ``escalate_college`` -> 逾期报告学院; an unknown name as it is."""
+    number = name.rsplit("_", 1)[-1]
+    try:
+        kind = stage_kind(name)
+    except ValueError:
+        return name
+    return {
+        StageKind.BEFORE: f"截止前 {number} 天提醒",
+        StageKind.OVERDUE: "逾期提醒",
+        StageKind.OVERDUE_REPEAT: f"逾期第 {number} 次重复提醒",
+        StageKind.ESCALATE_UNIT: "逾期报告单位负责人",
+        StageKind.ESCALATE_COLLEGE: "逾期报告学院",
+    }[kind]
+
+
 @dataclass(frozen=True, order=True)
 class Stage:
     day: date  # the nominal day, before moving to a working day

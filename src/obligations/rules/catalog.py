@@ -98,7 +98,11 @@ def catalog_files(dirs: Sequence[Path]) -> dict[str, Path]:
 
 def load_catalog(dirs: Sequence[Path]) -> Catalog:
     """Read and validate the catalog; raise :class:`CatalogInvalid` listing every error."""
-    files = catalog_files(dirs)
+    return load_catalog_files(catalog_files(dirs))
+
+
+def load_catalog_files(files: dict[str, Path]) -> Catalog:
+    """:func:`load_catalog` of the files in force (relative path -> file)."""
     problems: list[CatalogProblem] = []
     ledger, _ = _load_one(files, LEDGER_FILE, LedgerFile, problems, required=True)
     indicators, indicators_doc = _load_one(

@@ -71,6 +71,7 @@ class PlannedTask:
     period: Period
     schedule: Schedule
     min_count: int
+    file_required: bool = True
 
     @property
     def natural_key(self) -> tuple[str, str, str]:
@@ -162,6 +163,7 @@ def _unit_tasks(
                 period=period,
                 schedule=sched,
                 min_count=rule.min_count,
+                file_required=rule.file_required,
             )
 
 

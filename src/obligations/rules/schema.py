@@ -117,6 +117,9 @@ class Rule(_Strict):
     ledger_item: ItemId
     also_items: list[ItemId] = []  # other ledger items this rule's evidence also serves
     title: str = Field(min_length=1, max_length=100)
+    # Other names the activity goes by in file names and minutes (中心组学习 for
+    # 中心组理论学习): bulk intake recognises the rule by its title and these; a college edits them.
+    synonyms: list[Annotated[str, Field(min_length=2, max_length=40)]] = []
     description: str | None = None
     enabled: bool = True
     scope: Scope
@@ -133,6 +136,9 @@ class Rule(_Strict):
     exempt_months: list[Month] = []
     workday: WorkdayPolicy = WorkdayPolicy.KEEP
     evidence_kinds: list[EvidenceKind] = [EvidenceKind.MINUTES]
+    # Whether a record must carry a file to count towards a task: false only for a rule whose
+    # proof is a figure or a narrative, where nothing is uploaded.
+    file_required: bool = True
     reminders: Reminders = Reminders()
     source: Source = Source()
 

@@ -6,13 +6,14 @@ task whose term dates were corrected is the same task; one of an earlier term is
 
 A completed task (its records reached its minimum count: ``Task.done_on`` is set) is history
 too: a changed rule, 校历, holiday year or term never moves its period, opening, due or
-nominal due date nor its minimum count, so its verdict (已完成 or 逾期完成) stands. It still
-follows its unit and ledger item, and is retired or restored like any task (a retired task
-that was done stays done). Every other task follows the current rule, including one whose
-period has ended, whether or not it has records short of its minimum: it is still owed, and
-corrections (a 校历 imported, a term date fixed) must reach it. A task that stops being
-complete (a record withdrawn or rejected) follows the rule again from the next generation
-(:func:`obligations.tasks.state.refresh_done_on` has its rule re-planned).
+nominal due date nor changes its minimum count or whether its records need a file, so its
+verdict (已完成 or 逾期完成) stands. It still follows its unit and ledger item, and is retired
+or restored like any task (a retired task that was done stays done). Every other task follows
+the current rule, including one whose period has ended, whether or not it has records short
+of its minimum: it is still owed, and corrections (a 校历 imported, a term date fixed) must
+reach it. A task that stops being complete (a record withdrawn or rejected) follows the rule
+again from the next generation (:func:`obligations.tasks.state.refresh_done_on` has its rule
+re-planned).
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ _COMPARED = (
     "due_on",
     "nominal_due_on",
     "min_count",
+    "file_required",
     "provisional",
 )
 # What a completed task keeps whatever the rules become: the facts its verdict was given on,
@@ -150,8 +152,11 @@ def reconcile(
         session.connection().execute(insert(_TASK_TABLE), inserts)
     if updates:
         session.execute(update(Task), updates)
-        # How many records complete a task changed: its completion date may have too.
-        refresh_done_on(session, [u["id"] for u in updates if "min_count" in u])
+        # Which records complete a task changed (how many, whether they need a file): its
+        # completion date may have too.
+        refresh_done_on(
+            session, [u["id"] for u in updates if "min_count" in u or "file_required" in u]
+        )
     return audited
 
 
@@ -204,6 +209,7 @@ def _values(task: PlannedTask) -> dict[str, Any]:
         "due_on": task.schedule.due_on,
         "nominal_due_on": task.schedule.nominal_due_on,
         "min_count": task.min_count,
+        "file_required": task.file_required,
         "provisional": task.schedule.provisional,
     }
 

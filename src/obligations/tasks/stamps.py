@@ -22,8 +22,9 @@ from obligations.rules.schema import Rule
 # Part of every rule's input digest: bump it when planning or reconciliation changes, so the
 # next generation re-plans every rule instead of trusting stamps written by older code.
 # 2: academic years guessed without a 校历 are provisional; 3: nominal due dates are kept (and
-# filled for the tasks migration 0013 left without), completed tasks keep their dates.
-PLANNING_VERSION = "3"
+# filled for the tasks migration 0013 left without), completed tasks keep their dates;
+# 4: tasks learn whether their records need a file (migration 0015 assumed they all do).
+PLANNING_VERSION = "4"
 CHINESE_CALENDAR_VERSION = version("chinesecalendar")
 
 

@@ -1,7 +1,8 @@
 """A stored task's derived state: its dates, its waiver and the records that qualify for it.
 
-A record qualifies when it belongs to the task, is not withdrawn and not rejected. (Its held-on
-date was checked against the task's period when it was recorded.)
+A record qualifies when it belongs to the task, is not withdrawn, not rejected and carries a
+file unless the task's rule expects none (:func:`obligations.tasks.status.qualifies`). (Its
+held-on date was checked against the task's period when it was recorded.)
 """
 
 from __future__ import annotations
@@ -10,10 +11,10 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, delete, select, update
+from sqlalchemy import Select, delete, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from obligations.models import EvidenceRecord, GenerationStamp, Task
+from obligations.models import EvidenceFile, EvidenceRecord, GenerationStamp, Task
 from obligations.tasks.status import TaskStatus, completed_on, task_status
 from obligations.timeutil import local_date
 from obligations.vocabulary import ReviewState
@@ -23,10 +24,17 @@ _CHUNK = 5_000
 
 
 def qualifying_filter() -> tuple[object, ...]:
+    """:func:`obligations.tasks.status.qualifies` as conditions on ``EvidenceRecord``."""
+    # Both correlated to the record (an index or key lookup each), never a scan of all tasks.
+    has_file = exists(select(EvidenceFile.id).where(EvidenceFile.record_id == EvidenceRecord.id))
+    no_file_needed = exists(
+        select(Task.id).where(Task.id == EvidenceRecord.task_id, Task.file_required.is_(False))
+    )
     return (
         EvidenceRecord.task_id.is_not(None),
         EvidenceRecord.withdrawn_at.is_(None),
         EvidenceRecord.review_state != ReviewState.REJECTED,
+        or_(has_file, no_file_needed),
     )
 
 

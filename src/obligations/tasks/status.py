@@ -166,6 +166,15 @@ def _decide(values: Sequence[Any]) -> TaskStatus:
     raise ValueError("no outcome holds")  # unreachable: the last row of OUTCOMES always holds
 
 
+def qualifies(*, withdrawn: bool, rejected: bool, has_file: bool, file_required: bool) -> bool:
+    """Whether a record counts towards its task: not withdrawn, not returned (rejected), and
+    carrying a file unless the task's rule expects none (``Rule.file_required``). A record
+    without a file tells that an activity was held but proves nothing: the ledger reports it
+    as awaiting its material. :func:`obligations.tasks.state.qualifying_filter` is this test
+    in SQL."""
+    return not withdrawn and not rejected and (has_file or not file_required)
+
+
 def completed_on(recorded_on: Sequence[date], min_count: int) -> date | None:
     """The local date on which the ``min_count``-th qualifying record was made, if any."""
     if len(recorded_on) < min_count:

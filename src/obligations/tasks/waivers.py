@@ -38,6 +38,7 @@ def waive(session: Session, *, task_id: int, reason: str, by: Principal, now: da
         raise InvalidRequest(f"任务 {task_id} 已完成（{state.label}），不能豁免")
     before = _snapshot(task)
     task.waived_at, task.waived_by, task.waived_reason = now, actor, reason.strip()
+    task.updated_at = now
     _audit(session, task, Action.TASK_WAIVE, actor, now, before)
     return task
 
@@ -50,6 +51,7 @@ def unwaive(session: Session, *, task_id: int, by: Principal, now: datetime) -> 
         raise InvalidRequest(f"任务 {task_id} 未被豁免，无需撤销")
     before = _snapshot(task)
     task.waived_at = task.waived_by = task.waived_reason = None
+    task.updated_at = now
     _audit(session, task, Action.TASK_UNWAIVE, actor, now, before)
     return task
 

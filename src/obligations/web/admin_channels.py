@@ -8,16 +8,17 @@ service behind ``obligations channels test NAME``.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
 from obligations.accounts import access
 from obligations.reminders.channel_test import send_test_message
 from obligations.reminders.config import ReminderConfig, ReminderConfigInvalid
-from obligations.reminders.delivery_log import failed_items, recent_attempts
+from obligations.reminders.delivery_log import failed_items, last_results, recent_attempts
 from obligations.reminders.routing import list_channels
 from obligations.web.auth import PageUser
 from obligations.web.state import state_of
@@ -26,13 +27,25 @@ from obligations.web.templating import page
 router = APIRouter(include_in_schema=False)
 LOG_ROWS = 200
 FAILED_ITEM_ROWS = 100
+STATE_WINDOW = timedelta(days=30)  # a channel's state: its attempts of the last 30 days
 _ADDRESS_SEPARATORS = re.compile(r"[\s,，;；、]+")
 
 
 @router.get("/admin/channels")
 def channels(
-    request: Request, auth: PageUser, failures: bool = False, message: str = ""
+    request: Request,
+    auth: PageUser,
+    failures: bool = False,
+    message: str = "",
+    failed: str = "",
+    to: Annotated[str, Query(max_length=2000)] = "",
+    channel: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    """The channels in channels.yaml with their state (broken, or failing since their last
+    success: the latest attempt in the delivery log, a test's too), the channels removed from
+    it that still hold reminders, the delivery log, and the reminders that cannot be sent.
+    ``message``/``failed``: the outcome of a test just made (green / red); ``to`` the addresses
+    it was sent to on ``channel``, kept in its form after a failure."""
     access.require_admin(auth.principal)
     web = state_of(request)
     config_error = None
@@ -40,23 +53,29 @@ def channels(
         config = web.reminder_config()
     except ReminderConfigInvalid as exc:
         config, config_error = ReminderConfig(), str(exc)
+    titles = {located.rule.id: located.rule.title for located in web.catalog.rules}
     with web.sessions() as db:
         views = list_channels(db, config)
-        attempts = recent_attempts(db, failures_only=failures, limit=LOG_ROWS)
-        failed = failed_items(db, limit=FAILED_ITEM_ROWS)
+        last = last_results(db, list(config.channels), since=web.now() - STATE_WINDOW)
+        attempts = recent_attempts(db, failures_only=failures, limit=LOG_ROWS, titles=titles)
+        unsendable = failed_items(db, limit=FAILED_ITEM_ROWS, titles=titles)
     return page(
         request,
         "admin.html",
         auth,
         tab="channels",
-        channels=views,
+        channels=[v for v in views if v.name in config.channels],
+        stale=[v for v in views if v.name not in config.channels],
+        last=last,
         configured=set(config.channels),
         admin_emails=config.admins.emails,
         config_error=config_error,
         attempts=attempts,
-        failed_items=failed,
+        failed_items=unsendable,
         failures=failures,
         message=message[:300],
+        test_failed=failed[:500],
+        typed_to={channel: to} if channel and to else {},
     )
 
 
@@ -75,4 +94,8 @@ def test_channel(
     config = web.reminder_config()
     addresses = [a for a in _ADDRESS_SEPARATORS.split(to) if a]
     result = send_test_message(web.sessions, config, name, to=addresses, now=web.now())
-    return RedirectResponse(f"/admin/channels?message={quote(result.describe())}", status_code=303)
+    outcome = "message" if result.ok else "failed"
+    kept = "" if result.ok or not to else f"&to={quote(to)}&channel={quote(name)}"
+    return RedirectResponse(
+        f"/admin/channels?{outcome}={quote(result.describe())}{kept}", status_code=303
+    )

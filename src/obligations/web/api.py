@@ -9,7 +9,7 @@ import enum
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
@@ -20,6 +20,7 @@ from obligations.accounts import access
 from obligations.errors import InvalidRequest
 from obligations.evidence import records as evidence
 from obligations.ledger.document import LedgerDocument
+from obligations.ledger.period import FIRST_YEAR, LAST_YEAR
 from obligations.models import EvidenceRecord, Organization, Task
 from obligations.tasks import dashboard, listing
 from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder, TaskView
@@ -28,6 +29,7 @@ from obligations.tasks.urgency import Urgency, matching_rules
 from obligations.web.auth import ApiUser
 from obligations.web.ledger import ledger_document_for
 from obligations.web.pages_task import file_response
+from obligations.web.params import Position, RowId, YearPath
 from obligations.web.state import WebState, state_of
 from obligations.web.uploads import upload_to_task
 
@@ -210,7 +212,9 @@ def list_tasks(
     q: str | None = Query(default=None, max_length=100, description="按任务名称搜索"),
     status: Annotated[list[TaskStatus] | None, Query(description="状态，可重复")] = None,
     urgency: Annotated[list[Urgency] | None, Query(description="紧急程度，可重复")] = None,
-    year: int | None = Query(default=None, ge=2000, le=2100, description="截止日期所在年份"),
+    year: int | None = Query(
+        default=None, ge=FIRST_YEAR, le=LAST_YEAR, description="截止日期所在年份"
+    ),
     sort: Annotated[ApiSort, Query(description=SORT_HELP)] = ApiSort.URGENCY,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=10_000_000),
@@ -256,7 +260,7 @@ def _org_id(db: Session, code: str | None) -> int | None:
 
 
 @router.get("/tasks/{task_id}", response_model=TaskOut, summary="单个任务")
-def get_task(request: Request, principal: ApiUser, task_id: int) -> TaskOut:
+def get_task(request: Request, principal: ApiUser, task_id: RowId) -> TaskOut:
     web = state_of(request)
     with web.sessions() as db:
         task = access.require_task(db, principal, task_id)
@@ -271,7 +275,7 @@ def get_task(request: Request, principal: ApiUser, task_id: int) -> TaskOut:
 
 
 @router.get("/tasks/{task_id}/evidence", response_model=list[RecordOut], summary="任务的佐证材料")
-def task_evidence(request: Request, principal: ApiUser, task_id: int) -> list[RecordOut]:
+def task_evidence(request: Request, principal: ApiUser, task_id: RowId) -> list[RecordOut]:
     web = state_of(request)
     with web.sessions() as db:
         task = access.require_task(db, principal, task_id)
@@ -312,24 +316,26 @@ UPLOAD_BODY: dict[str, Any] = {
     summary="上传佐证材料（multipart，流式写入）",
     openapi_extra=UPLOAD_BODY,
 )
-async def upload(request: Request, principal: ApiUser, task_id: int) -> RecordOut:
+async def upload(request: Request, principal: ApiUser, task_id: RowId) -> RecordOut:
     web = state_of(request)
     record_id = await upload_to_task(request, web, principal, task_id, csrf=None)
     return await run_in_threadpool(_load_record, web, principal, record_id)
 
 
-def _load_record(web: WebState, principal: access.Principal, record_id: int) -> RecordOut:
+def _load_record(web: WebState, principal: access.Principal, record_id: RowId) -> RecordOut:
     with web.sessions() as db:
         return _record_out(access.require_record(db, principal, record_id))
 
 
 @router.get("/evidence/{record_id}", response_model=RecordOut, summary="单份佐证材料")
-def get_evidence(request: Request, principal: ApiUser, record_id: int) -> RecordOut:
+def get_evidence(request: Request, principal: ApiUser, record_id: RowId) -> RecordOut:
     return _load_record(state_of(request), principal, record_id)
 
 
 @router.get("/evidence/{record_id}/files/{position}", summary="下载材料文件（原文件名）")
-def get_file(request: Request, principal: ApiUser, record_id: int, position: int) -> Response:
+def get_file(
+    request: Request, principal: ApiUser, record_id: RowId, position: Position
+) -> Response:
     web = state_of(request)
     with web.sessions() as db:
         access.require_record(db, principal, record_id)
@@ -337,7 +343,7 @@ def get_file(request: Request, principal: ApiUser, record_id: int, position: int
 
 
 @router.post("/evidence/{record_id}/withdraw", response_model=RecordOut, summary="撤回材料")
-def withdraw(request: Request, principal: ApiUser, record_id: int, body: WithdrawIn) -> RecordOut:
+def withdraw(request: Request, principal: ApiUser, record_id: RowId, body: WithdrawIn) -> RecordOut:
     web = state_of(request)
     with web.sessions.begin() as db:
         evidence.withdraw(db, record_id=record_id, reason=body.reason, by=principal, now=web.now())
@@ -345,7 +351,7 @@ def withdraw(request: Request, principal: ApiUser, record_id: int, body: Withdra
 
 
 @router.post("/evidence/{record_id}/review", response_model=RecordOut, summary="审核材料")
-def review(request: Request, principal: ApiUser, record_id: int, body: ReviewIn) -> RecordOut:
+def review(request: Request, principal: ApiUser, record_id: RowId, body: ReviewIn) -> RecordOut:
     web = state_of(request)
     with web.sessions.begin() as db:
         evidence.review(
@@ -365,7 +371,7 @@ def get_ledger(
     request: Request,
     principal: ApiUser,
     code: str,
-    year: Annotated[int, Path(ge=2000, le=2100)],
+    year: YearPath,
 ) -> LedgerOut:
     web = state_of(request)
     with web.sessions() as db:

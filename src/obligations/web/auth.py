@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from typing import Annotated
@@ -14,6 +15,7 @@ from obligations.accounts.access import Forbidden, Principal
 from obligations.web.multipart import CSRF_REFUSED
 from obligations.web.state import WebState, state_of
 
+logger = logging.getLogger(__name__)
 SESSION_COOKIE = "obl_session"
 LOGIN_CSRF_COOKIE = "obl_login_csrf"
 
@@ -46,6 +48,18 @@ def page_auth(request: Request) -> PageAuth:
                 return PageAuth(*found)
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     raise LoginRequired(target)
+
+
+def signed_in(request: Request) -> PageAuth | None:
+    """The live session's user, or None (no cookie, an expired session, or a database that
+    cannot answer): for pages that must render whoever asks, the error pages above all."""
+    try:
+        return page_auth(request)
+    except LoginRequired:
+        return None
+    except Exception:  # an error page must not fail for the error it reports
+        logger.warning("error page shown without the user's menu", exc_info=True)
+        return None
 
 
 bearer = HTTPBearer(auto_error=False, description="个人 API 令牌（在“我的账户”页面创建）")

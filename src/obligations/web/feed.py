@@ -1,23 +1,33 @@
 """A personal calendar feed: the person's tasks as all-day events on their due dates, and the
 page where it is subscribed to (its address to copy, a ``webcal://`` link, a QR code).
 
-The URL carries a secret token (stored hashed, so the address is shown when it is made; a new
-one replaces it). The feed keeps its identity across fetches: the calendar's UID, name and
-PRODID depend only on the site and the user, and each task keeps the UID
-``obligations-task-<id>``, so a calendar updates an event when a due date moves instead of
+The URL carries a token derived from the server's feed key and a per-user nonce
+(:mod:`obligations.accounts.feed_address`), so the page shows the address whenever it is
+opened; making a new one breaks the old. The feed keeps its identity across fetches: the
+calendar's UID, name and PRODID depend only on the site and the user, and each task keeps the
+UID ``obligations-task-<id>``, so a calendar updates an event when a due date moves instead of
 adding another. A task still to be done carries alarms at the rule's "before" reminder stages
 (9:00 on the day, like the server's reminders); a due date not yet fixed (no holiday or
 academic calendar data for its year) is marked 待定 and TENTATIVE. Many calendar apps drop
 alarms from subscribed calendars, so the server's own reminders stay the real channel.
+
+The feed carries the tasks due nearest today in a window of due dates
+(:mod:`obligations.tasks.feed_window`), read on an index. Calendar apps poll every few minutes
+to every few hours: each answer has an ETag and a Last-Modified computed from the rows
+without writing the calendar, a client whose copy is current gets 304, and a body once written
+is kept by its ETag, and each event by what it is written from
+(:mod:`obligations.web.feed_cache`), so an unchanged feed is written once.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 import segno
@@ -25,27 +35,42 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from icalendar import Alarm, Calendar, Event, vDuration
 from icalendar.enums import STATUS, TRANSP
+from sqlalchemy.orm import Session
 
 from obligations.accounts import access
 from obligations.accounts import users as accounts
+from obligations.accounts.feed_address import feed_token, feed_user, has_old_address
+from obligations.accounts.feed_address import new_feed_address as make_new_address
 from obligations.errors import NotFound
+from obligations.models import User
 from obligations.reminders.stages import StageKind, task_stages
-from obligations.rules.schema import Reminders
-from obligations.tasks.listing import TaskFilter, TaskView, list_tasks
+from obligations.rules.schema import Reminders, Rule
+from obligations.tasks.feed_window import FeedPick, feed_rows, pick_feed
+from obligations.tasks.listing import TaskView
 from obligations.tasks.status import TaskStatus
+from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageUser
+from obligations.web.feed_cache import BODIES, EVENTS
 from obligations.web.state import state_of
 from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
-FEED_TASKS = 2000
-PAST_DAYS = 90
 PRODID = "-//obligations//党建任务//ZH"
 REFRESH = timedelta(hours=1)  # how often a subscribed calendar should fetch the feed again
+# Only the subscriber's calendar may keep a copy (the address is a secret), for five minutes,
+# then revalidates with the ETag.
+CACHE_CONTROL = "private, max-age=300"
+# Bumped when the feed's text changes for the same rows (the ETag digests it).
+FEED_FORMAT = 2
 ALARM_HOUR = 9  # alarms ring at 9:00 local time, when the server's reminders go out
 # The states in which a task is still to be done: only these carry alarms.
 OPEN_STATES = frozenset({TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON})
 PROVISIONAL_NOTE = "截止日期待定：缺少该年的节假日或校历数据，数据补齐后日历自动更新。"
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in local time, as an aware UTC instant."""
+    return datetime.combine(day, time(), tzinfo=LOCAL_TZ).astimezone(UTC)
 
 
 def task_uid(task_id: int) -> str:
@@ -85,7 +110,13 @@ def alarms(row: TaskView, reminders: Reminders, *, title: str, today: date) -> l
 
 
 def task_event(
-    row: TaskView, *, title: str, reminders: Reminders | None, site: str, today: date, now: datetime
+    row: TaskView,
+    *,
+    title: str,
+    reminders: Reminders | None,
+    site: str,
+    today: date,
+    stamp: datetime,
 ) -> Event:
     """One task as an all-day event on its due date (``reminders`` None: no alarms)."""
     pending = "（待定）" if row.provisional else ""
@@ -96,7 +127,7 @@ def task_event(
         summary=f"【{row.status.label}】{title}（{row.org_name}）{pending}",
         start=row.due_on,
         end=row.due_on + timedelta(days=1),
-        stamp=now,
+        stamp=stamp,
         description=description + ("\n" + PROVISIONAL_NOTE if row.provisional else ""),
         url=f"{site}/tasks/{row.id}",
         status=STATUS.TENTATIVE if row.provisional else STATUS.CONFIRMED,
@@ -115,70 +146,132 @@ def feed_calendar(
     titles: Mapping[str, str],
     reminders: Mapping[str, Reminders],
     today: date,
-    now: datetime,
-) -> Calendar:
-    """The feed of ``owner``: ``rows`` due from :data:`PAST_DAYS` days before ``today`` on, as
-    :func:`task_event` events (``titles`` and ``reminders`` by rule id; a rule missing from
-    the catalog is titled by its id and has no alarms)."""
-    events = [
-        task_event(
-            row,
-            title=titles.get(row.rule, row.rule),
-            reminders=reminders.get(row.rule),
-            site=owner.site,
-            today=today,
-            now=now,
-        )
-        for row in rows
-        if row.due_on >= today - timedelta(days=PAST_DAYS)
-    ]
+) -> bytes:
+    """The feed of ``owner`` as iCalendar text: ``rows`` as :func:`task_event` events
+    (``titles`` and ``reminders`` by rule id; a rule missing from the catalog is titled by
+    its id and has no alarms), each stamped with the start of ``today`` (DTSTAMP: an event's
+    text changes with the day, when its state and alarms may, not on every fetch). Each
+    event's text is kept in :data:`EVENTS` by everything it is written from."""
+    stamp = local_midnight(today)
+    events = []
+    for row in rows:
+        title, stages = titles.get(row.rule, row.rule), reminders.get(row.rule)
+        key = (FEED_FORMAT, row, title, repr(stages), owner.site, today)
+        event = EVENTS.get(key)
+        if event is None:
+            made = task_event(
+                row, title=title, reminders=stages, site=owner.site, today=today, stamp=stamp
+            )
+            event = EVENTS.put(key, made.to_ical())
+        events.append(event)
     calendar = Calendar.new(
         prodid=PRODID,
         name=f"{owner.display_name}的党建任务",
         description="党组织标准化建设：本人的党建任务（截止日期）",
         uid=calendar_uid(owner.site, owner.user_id),
         refresh_interval=REFRESH,
-        subcomponents=events,
     )
     calendar.add("x-published-ttl", vDuration(REFRESH))  # REFRESH-INTERVAL as Outlook reads it
-    return calendar
+    shell: bytes = calendar.to_ical()
+    end = shell.rindex(b"END:VCALENDAR")
+    return shell[:end] + b"".join(events) + shell[end:]
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What a fetch of the feed would carry, known without reading its rows or writing it: the
+    picked tasks, the owner and the validators (ETag, Last-Modified)."""
+
+    pick: FeedPick
+    owner: FeedOwner
+    etag: str
+    last_modified: datetime
+
+
+def feed_state(
+    db: Session, user: User, *, site: str, rules: Mapping[str, Rule], today: date, soon: int
+) -> FeedState:
+    """The feed of ``user`` on ``today``: the tasks due nearest today in its window
+    (:func:`obligations.tasks.feed_window.pick_feed`) and its validators. The ETag digests
+    what the body is written from: the format, the day and the due-soon days (states and
+    alarms follow them), the owner, the picked tasks with their due dates and rules, the used
+    rules' titles and reminder stages, and the last change of the tasks, their records,
+    the organizations and the user; so an unchanged ETag means an unchanged body. The last
+    modification is that last change, or the start of ``today`` if later."""
+    principal = accounts.principal_of(db, user)
+    lanes = (
+        access.my_task_lanes(db, principal, today)
+        if principal.person_id is not None
+        else [access.task_clause(principal)]
+    )
+    pick = pick_feed(db, lanes, today=today, due_soon_days=soon)
+    owner = FeedOwner(principal.user_id, principal.display_name, site)
+    changes = [user.updated_at, local_midnight(today), pick.changed_at]
+    last_modified = max(c for c in changes if c is not None).replace(microsecond=0)
+    used = sorted({rule for _, _, rule in pick.tasks})
+    meta = [(rule, *_rule_parts(rules.get(rule))) for rule in used]
+    exact = [user.updated_at, pick.changed_at]  # to the microsecond
+    digest = hashlib.sha256(
+        repr((FEED_FORMAT, today, soon, owner, exact, pick.tasks, meta)).encode()
+    )
+    return FeedState(pick, owner, f'"{digest.hexdigest()[:32]}"', last_modified)
+
+
+def _rule_parts(rule: Rule | None) -> tuple[str | None, Reminders | None]:
+    return (rule.title, rule.reminders) if rule is not None else (None, None)
+
+
+def not_modified(request: Request, state: FeedState) -> bool:
+    """Whether the client's copy is current: its If-None-Match names the ETag (or ``*``), or,
+    without If-None-Match, its If-Modified-Since is not before the last modification
+    (RFC 9110 section 13.2.2)."""
+    tags = request.headers.get("if-none-match")
+    if tags is not None:
+        offered = {tag.strip().removeprefix("W/") for tag in tags.split(",")}
+        return "*" in offered or state.etag in offered
+    since = request.headers.get("if-modified-since")
+    if since is None:
+        return False
+    try:
+        when = parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+    return when.tzinfo is not None and state.last_modified <= when
 
 
 @router.get("/calendar/{token}.ics", name="calendar_feed")
 def calendar_feed(request: Request, token: str) -> Response:
+    """The feed: 304 when the client's copy is current, else the body (kept in
+    :data:`BODIES` by its ETag, so an unchanged feed is read and written once)."""
     web = state_of(request)
-    today = web.today()
+    today, soon = web.today(), web.settings.due_soon_days
+    rules = {located.rule.id: located.rule for located in web.catalog.rules}
     with web.sessions() as db:
-        user = accounts.feed_token_user(db, token) if len(token) <= 100 else None
+        user = feed_user(db, web.feed_key, token) if len(token) <= 100 else None
         if user is None:
-            raise NotFound("日历订阅地址无效或已失效")
-        principal = accounts.principal_of(db, user)
-        clause = (
-            access.my_task_clause(db, principal, today)
-            if principal.person_id is not None
-            else access.task_clause(principal)
+            raise NotFound("日历订阅地址无效或已失效；请在“订阅日历”页面查看当前地址")
+        state = feed_state(db, user, site=site_of(request), rules=rules, today=today, soon=soon)
+        headers = {
+            "Cache-Control": CACHE_CONTROL,
+            "ETag": state.etag,
+            "Last-Modified": format_datetime(state.last_modified.astimezone(UTC), usegmt=True),
+        }
+        if not_modified(request, state):
+            return Response(status_code=304, headers=headers)
+        body = BODIES.get(state.etag)
+        rows = (
+            [] if body is not None else feed_rows(db, state.pick, today=today, due_soon_days=soon)
         )
-        rows = list_tasks(
-            db,
-            TaskFilter(visible=clause, due_within=(today - timedelta(days=PAST_DAYS), date.max)),
+    if body is None:
+        text = feed_calendar(
+            rows,
+            owner=state.owner,
+            titles={rule.id: rule.title for rule in rules.values()},
+            reminders={rule.id: rule.reminders for rule in rules.values()},
             today=today,
-            due_soon_days=web.settings.due_soon_days,
-            limit=FEED_TASKS,
         )
-    rules = [located.rule for located in web.catalog.rules]
-    calendar = feed_calendar(
-        rows,
-        owner=FeedOwner(principal.user_id, principal.display_name, site_of(request)),
-        titles={rule.id: rule.title for rule in rules},
-        reminders={rule.id: rule.reminders for rule in rules},
-        today=today,
-        now=web.now(),
-    )
-    return Response(
-        calendar.to_ical(),
-        media_type="text/calendar; charset=utf-8",
-        headers={"Cache-Control": "private, max-age=300"},
-    )
+        body = BODIES.put(state.etag, text)
+    return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 
 def site_of(request: Request) -> str:
@@ -200,27 +293,46 @@ def qr_data_uri(text: str) -> str:
     return str(segno.make(text, error="m").svg_data_uri(border=2))
 
 
-def _feed_page(request: Request, auth: PageUser, url: str | None = None) -> Response:
-    context: dict[str, Any] = {}
-    if url is not None:
-        context = {"feed_url": url, "webcal_url": webcal(url), "qr": qr_data_uri(webcal(url))}
-    return page(request, "calendar.html", auth, **context)
+def _feed_page(
+    request: Request, auth: PageUser, *, problem: str | None = None, status_code: int = 200
+) -> Response:
+    state = state_of(request)
+    with state.sessions() as db:
+        user = accounts.get_user(db, auth.principal.username)
+        token = feed_token(state.feed_key, user)
+        old = token is None and has_old_address(db, user)
+    context: dict[str, Any] = {"old_address": old, "problem": problem}
+    if token is not None:
+        url = str(request.url_for("calendar_feed", token=token))
+        context |= {"feed_url": url, "webcal_url": webcal(url), "qr": qr_data_uri(webcal(url))}
+    response = page(request, "calendar.html", auth, **context)
+    response.status_code = status_code
+    return response
 
 
 @router.get("/account/calendar")
 def subscribe_page(request: Request, auth: PageUser) -> Response:
-    """How to subscribe, and the button that makes the address."""
+    """How to subscribe: the address (whenever it is opened, once made) and the button that
+    makes a new one."""
     return _feed_page(request, auth)
 
 
 @router.post("/account/calendar-feed")
 def create_feed(
-    request: Request, auth: PageUser, csrf_token: Annotated[str, Form(max_length=200)] = ""
+    request: Request,
+    auth: PageUser,
+    csrf_token: Annotated[str, Form(max_length=200)] = "",
+    confirm: Annotated[str, Form(max_length=10)] = "",
 ) -> Response:
-    """A new feed address (the earlier one stops working), shown to copy, open or scan."""
+    """A new feed address. Replacing a working one (which stops working) needs ``confirm``;
+    without it the page says so (400) and nothing changes."""
     auth.check_csrf(csrf_token)
     state = state_of(request)
     with state.sessions.begin() as db:
         user = accounts.get_user(db, auth.principal.username)
-        token = accounts.create_feed_token(db, user, now=state.now())
-    return _feed_page(request, auth, str(request.url_for("calendar_feed", token=token)))
+        replacing = user.feed_nonce is not None or has_old_address(db, user)
+        if replacing and confirm != "yes":
+            problem = "请先勾选“我知道旧地址将失效”再重新生成；未勾选时旧地址保持有效。"
+            return _feed_page(request, auth, problem=problem, status_code=400)
+        make_new_address(db, user, now=state.now())
+    return _feed_page(request, auth)

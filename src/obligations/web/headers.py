@@ -18,9 +18,11 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Callable
 
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
@@ -58,10 +60,12 @@ def headers_for(path: str) -> dict[str, str]:
 
 class SecurityHeaders:
     """ASGI middleware: :func:`headers_for` on every response; an unexpected exception before
-    the response started is logged and answered with a 500 carrying them."""
+    the response started is logged and answered with a 500 carrying them: ``fault_page(scope)``
+    (the site's error page, with the user's menu), else, should that fail too, a plain page."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, fault_page: Callable[[Scope], Response] | None = None) -> None:
         self.app = app
+        self.fault_page = fault_page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -89,6 +93,14 @@ class SecurityHeaders:
             if started:
                 raise  # the answer is under way: nothing else can be sent
             log.exception("unexpected error answering %s %s", scope["method"], scope["path"])
+            if self.fault_page is not None:
+                try:
+                    response = self.fault_page(scope)
+                except Exception:
+                    log.exception("the error page failed too; answering a plain one")
+                else:
+                    await response(scope, receive, send_with_headers)
+                    return
             await _server_error(scope, send_with_headers)
 
 

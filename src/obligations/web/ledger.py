@@ -1,16 +1,17 @@
 """The year's ledger of a unit: HTML, downloads as DOCX, XLSX and PDF, the evidence bundle
-(ZIP), and the unit's narrative and measures for each item."""
+(ZIP), and the unit's narrative and measures for each item, with the items whose gaps still
+lack a measure listed first (each gap cell says （整改措施待填写） until one is written)."""
 
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
@@ -18,22 +19,25 @@ from starlette.background import BackgroundTask
 
 from obligations.accounts import access
 from obligations.accounts.access import Principal
-from obligations.errors import NotFound
+from obligations.errors import InvalidRequest, NotFound, ServiceError
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger import service as compose
 from obligations.ledger.bundle import ledger_file_name, write_bundle
 from obligations.ledger.college import archive_name, compose_college, write_college_archive
 from obligations.ledger.document import LedgerDocument
+from obligations.ledger.items import lacking_measures, measures_needed
 from obligations.ledger.notes import MAX_TEXT, list_notes, set_note
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_html import render_html
 from obligations.ledger.summary_html import summary_html
 from obligations.rules.catalog import Catalog
 from obligations.scratch import new_scratch_file, scratch_dir
-from obligations.web.auth import PageUser
+from obligations.web.auth import PageAuth, PageUser
 from obligations.web.downloads import content_disposition
+from obligations.web.errors import status_for
 from obligations.web.headers import self_contained_page
 from obligations.web.pages_main import YEAR
+from obligations.web.params import YearPath
 from obligations.web.state import WebState, state_of
 from obligations.web.templating import page
 
@@ -53,7 +57,7 @@ def ledger_document_for(
     return compose.ledger_document_for(session, catalog, unit_code, year, today)
 
 
-def _document(request: Request, auth: PageUser, code: str, year: int) -> LedgerDocument:
+def _document(request: Request, auth: PageUser, code: str, year: YearPath) -> LedgerDocument:
     web = state_of(request)
     with web.sessions() as db:
         access.require_unit(db, auth.principal, code)
@@ -63,7 +67,6 @@ def _document(request: Request, auth: PageUser, code: str, year: int) -> LedgerD
 # Generous: the service refuses over-long notes with its own message (MAX_TEXT characters).
 NoteField = Annotated[str, Form(max_length=MAX_TEXT * 4)]
 CsrfField = Annotated[str, Form(max_length=200)]
-YearPath = Annotated[int, PathParam(ge=2000, le=2100)]
 BUNDLE_MEDIA_TYPE = "application/zip"
 
 
@@ -71,15 +74,30 @@ BUNDLE_MEDIA_TYPE = "application/zip"
 def ledger_page(
     request: Request, auth: PageUser, code: str, year: int | None = YEAR, message: str = ""
 ) -> Response:
+    return _ledger_page(request, auth, code, year or state_of(request).today().year, message)
+
+
+def _ledger_page(
+    request: Request,
+    auth: PageAuth,
+    code: str,
+    year: int,
+    message: str = "",
+    *,
+    refused: ServiceError | None = None,
+    typed: TypedNote | None = None,
+) -> Response:
+    """The ledger page; after a refused note, its message and the typed text in its form."""
     web = state_of(request)
-    year = year or web.today().year
     with web.sessions() as db:
         unit = access.require_unit(db, auth.principal, code)
         notes = list_notes(db, unit_code=unit.code, year=year)
+        rows = ledger_document_for(db, web.catalog, unit.code, year, web.today()).rows
         return page(
             request,
             "ledger.html",
             auth,
+            status_code=status_for(refused) if refused else 200,
             unit=unit,
             year=year,
             sections=web.catalog.ledger.sections,
@@ -87,7 +105,20 @@ def ledger_page(
             can_edit=access.can_edit_ledger(auth.principal, unit.id),
             max_text=MAX_TEXT,
             message=message[:200],
+            error=str(refused) if refused else "",
+            typed=typed,
+            lacking={row.item_id: row for row in lacking_measures(rows)},
+            measures_needed=measures_needed(rows),
         )
+
+
+@dataclass(frozen=True)
+class TypedNote:
+    """What was typed into an item's note form."""
+
+    item_id: str
+    narrative: str
+    measures: str
 
 
 @router.post("/units/{code}/ledger/{year}/items/{item_id}/notes")
@@ -104,18 +135,23 @@ def save_notes(
     """Write an item's narrative and measures (an empty text clears it)."""
     auth.check_csrf(csrf_token)
     web = state_of(request)
-    with web.sessions.begin() as db:
-        set_note(
-            db,
-            web.catalog,
-            unit_code=code,
-            item_id=item_id,
-            year=year,
-            narrative=narrative,
-            measures=measures,
-            by=auth.principal,
-            now=web.now(),
-        )
+    try:
+        with web.sessions.begin() as db:
+            set_note(
+                db,
+                web.catalog,
+                unit_code=code,
+                item_id=item_id,
+                year=year,
+                narrative=narrative,
+                measures=measures,
+                by=auth.principal,
+                now=web.now(),
+            )
+    except InvalidRequest as exc:  # the page again, the typed text kept
+        known = any(item.id == item_id for item in web.catalog.items)
+        typed = TypedNote(item_id, narrative, measures) if known else None
+        return _ledger_page(request, auth, code, year, refused=exc, typed=typed)
     done = quote(f"条目 {item_id} 的说明已保存")
     return RedirectResponse(
         f"/units/{quote(code)}/ledger?year={year}&message={done}#item-{quote(item_id)}",
@@ -210,13 +246,13 @@ async def college_summary_page(request: Request, auth: PageUser, year: YearPath)
 
 
 @router.get("/units/{code}/ledger/{year}.html")
-def ledger_html(request: Request, auth: PageUser, code: str, year: int) -> Response:
+def ledger_html(request: Request, auth: PageUser, code: str, year: YearPath) -> Response:
     return self_contained_page(render_html(_document(request, auth, code, year)))
 
 
 @router.get("/units/{code}/ledger/{year}.{fmt}")
 async def ledger_download(
-    request: Request, auth: PageUser, code: str, year: int, fmt: str
+    request: Request, auth: PageUser, code: str, year: YearPath, fmt: str
 ) -> Response:
     if fmt not in FORMATS:
         raise NotFound(f"不支持的台账格式 {fmt}；可选：docx、xlsx、pdf、html")

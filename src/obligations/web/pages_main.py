@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from obligations.tasks.listing import SORTS, TaskFilter, TaskOrder
 from obligations.tasks.status import TaskStatus
 from obligations.tasks.urgency import ItemGroup, Urgency, order_groups
 from obligations.web.auth import PageUser
+from obligations.web.params import YEAR_QUERY
 from obligations.web.state import WebState, state_of
 from obligations.web.task_lists import (
     ALL_STATES,
@@ -31,7 +32,7 @@ from obligations.web.templating import page
 
 router = APIRouter(include_in_schema=False)
 
-YEAR = Query(default=None, ge=2000, le=2100)
+YEAR = YEAR_QUERY
 
 
 def titles(state: WebState) -> dict[str, str]:

@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from sqlalchemy.orm import Session
 
 from obligations.accounts import access
-from obligations.errors import InvalidRequest, OutOfSpace
+from obligations.errors import InvalidRequest, OutOfSpace, ServiceError
 from obligations.evidence import records as evidence
 from obligations.evidence.storage import verified_chunks
 from obligations.evidence.storage.limits import format_size
@@ -20,6 +20,7 @@ from obligations.vocabulary import EvidenceKind
 from obligations.web.auth import PageAuth, PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.errors import status_for
+from obligations.web.params import Position, RowId
 from obligations.web.state import WebState
 from obligations.web.state import state_of as web_state
 from obligations.web.templating import page
@@ -80,7 +81,7 @@ def task_context(db: Session, web: WebState, auth: PageAuth, task: Task) -> dict
 
 
 @router.get("/tasks/{task_id}")
-def task_page(request: Request, auth: PageUser, task_id: int, message: str = "") -> Response:
+def task_page(request: Request, auth: PageUser, task_id: RowId, message: str = "") -> Response:
     web = web_state(request)
     with web.sessions() as db:
         task = access.require_task(db, auth.principal, task_id)
@@ -88,14 +89,14 @@ def task_page(request: Request, auth: PageUser, task_id: int, message: str = "")
     return page(request, "task.html", auth, message=message[:200], **context)
 
 
-def _back(task_id: int, message: str) -> Response:
+def _back(task_id: RowId, message: str) -> Response:
     from urllib.parse import quote
 
     return RedirectResponse(f"/tasks/{task_id}?message={quote(message)}", status_code=303)
 
 
 @router.post("/tasks/{task_id}/evidence")
-async def upload(request: Request, auth: PageUser, task_id: int) -> Response:
+async def upload(request: Request, auth: PageUser, task_id: RowId) -> Response:
     """A refused upload (a bad field, a refused file, a full disk) answers with the task page,
     the message above it and what was typed kept in the form (files must be chosen again)."""
     web = web_state(request)
@@ -103,22 +104,37 @@ async def upload(request: Request, auth: PageUser, task_id: int) -> Response:
     try:
         await upload_to_task(request, web, auth.principal, task_id, csrf=auth.csrf, fields=typed)
     except (InvalidRequest, OutOfSpace) as exc:
-        with web.sessions() as db:
-            task = access.require_task(db, auth.principal, task_id)
-            context = task_context(db, web, auth, task)
         kept = {name: value for name, value in typed.items() if name in KEPT_FIELDS}
-        status = status_for(exc)
-        return page(
-            request, "task.html", auth, status_code=status, error=str(exc), form=kept, **context
-        )
+        return refused(request, auth, task_id, exc, kept)
     return _back(task_id, "材料已登记")
+
+
+def refused(
+    request: Request, auth: PageAuth, task_id: int, exc: ServiceError, typed: dict[str, Any]
+) -> Response:
+    """The task page again with the refusal's message above it and what was typed kept in
+    the form it came from (``typed``: the upload's fields, or ``waive_reason``, or
+    ``record_id`` with ``review_reason`` or ``withdraw_reason``)."""
+    web = web_state(request)
+    with web.sessions() as db:
+        task = access.require_task(db, auth.principal, task_id)
+        context = task_context(db, web, auth, task)
+    status = status_for(exc)
+    return page(
+        request, "task.html", auth, status_code=status, error=str(exc), form=typed, **context
+    )
+
+
+def _task_of_record(request: Request, auth: PageAuth, record_id: int) -> int | None:
+    with web_state(request).sessions() as db:
+        return access.require_record(db, auth.principal, record_id).task_id
 
 
 @router.post("/evidence/{record_id}/review")
 def review(
     request: Request,
     auth: PageUser,
-    record_id: int,
+    record_id: RowId,
     csrf_token: CsrfField = "",
     decision: Annotated[str, Form(max_length=10)] = "",
     reason: ReasonField = "",
@@ -126,8 +142,6 @@ def review(
     """A refused decision (a return without a reason) answers with the task page, the message
     on the record and the reason as typed; nothing is changed."""
     auth.check_csrf(csrf_token)
-    if decision not in ("accept", "reject"):
-        raise InvalidRequest("请选择“通过”或“退回”")
     web = web_state(request)
     try:
         with web.sessions.begin() as db:
@@ -157,17 +171,24 @@ def review(
 def withdraw(
     request: Request,
     auth: PageUser,
-    record_id: int,
+    record_id: RowId,
     csrf_token: CsrfField = "",
     reason: ReasonField = "",
 ) -> Response:
     auth.check_csrf(csrf_token)
     web = web_state(request)
-    with web.sessions.begin() as db:
-        record = evidence.withdraw(
-            db, record_id=record_id, reason=reason, by=auth.principal, now=web.now()
-        )
-        task_id = record.task_id
+    try:
+        with web.sessions.begin() as db:
+            record = evidence.withdraw(
+                db, record_id=record_id, reason=reason, by=auth.principal, now=web.now()
+            )
+            task_id = record.task_id
+    except InvalidRequest as exc:
+        task_id = _task_of_record(request, auth, record_id)
+        if task_id is None:
+            raise
+        typed = {"record_id": record_id, "withdraw_reason": reason}
+        return refused(request, auth, task_id, exc, typed)
     return _back(task_id, "材料已撤回") if task_id else RedirectResponse("/", 303)
 
 
@@ -175,19 +196,24 @@ def withdraw(
 def waive(
     request: Request,
     auth: PageUser,
-    task_id: int,
+    task_id: RowId,
     csrf_token: CsrfField = "",
     reason: ReasonField = "",
 ) -> Response:
     auth.check_csrf(csrf_token)
     web = web_state(request)
-    with web.sessions.begin() as db:
-        waivers.waive(db, task_id=task_id, reason=reason, by=auth.principal, now=web.now())
+    try:
+        with web.sessions.begin() as db:
+            waivers.waive(db, task_id=task_id, reason=reason, by=auth.principal, now=web.now())
+    except InvalidRequest as exc:
+        return refused(request, auth, task_id, exc, {"waive_reason": reason})
     return _back(task_id, "任务已豁免")
 
 
 @router.post("/tasks/{task_id}/unwaive")
-def unwaive(request: Request, auth: PageUser, task_id: int, csrf_token: CsrfField = "") -> Response:
+def unwaive(
+    request: Request, auth: PageUser, task_id: RowId, csrf_token: CsrfField = ""
+) -> Response:
     auth.check_csrf(csrf_token)
     web = web_state(request)
     with web.sessions.begin() as db:
@@ -195,7 +221,7 @@ def unwaive(request: Request, auth: PageUser, task_id: int, csrf_token: CsrfFiel
     return _back(task_id, "已撤销豁免")
 
 
-def file_response(web: WebState, db: Session, record_id: int, position: int) -> Response:
+def file_response(web: WebState, db: Session, record_id: RowId, position: Position) -> Response:
     """Stream one evidence file under its original name (the caller checked access)."""
     record = evidence.get_record(db, record_id)
     file = evidence.find_file(record, str(position))
@@ -212,7 +238,7 @@ def file_response(web: WebState, db: Session, record_id: int, position: int) -> 
 
 
 @router.get("/evidence/{record_id}/files/{position}")
-def download(request: Request, auth: PageUser, record_id: int, position: int) -> Response:
+def download(request: Request, auth: PageUser, record_id: RowId, position: Position) -> Response:
     web = web_state(request)
     with web.sessions() as db:
         access.require_record(db, auth.principal, record_id)

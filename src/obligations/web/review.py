@@ -14,6 +14,7 @@ from obligations.errors import InvalidRequest
 from obligations.evidence import records as evidence
 from obligations.evidence import review_inbox
 from obligations.web.auth import PageAuth, PageUser
+from obligations.web.params import RowId
 from obligations.web.state import state_of
 from obligations.web.templating import page
 
@@ -78,7 +79,7 @@ def inbox(
 def decide(
     request: Request,
     auth: PageUser,
-    record_id: int,
+    record_id: RowId,
     csrf_token: Annotated[str, Form(max_length=200)] = "",
     decision: Annotated[str, Form(max_length=10)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,8 @@ from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageAuth
 from obligations.web.state import state_of
+
+log = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 # Compiled once per process and kept: the templates ship with the code, so no request looks at
@@ -75,9 +80,29 @@ def page(
         "auth": auth,
         "me": auth.principal if auth else None,
         "csrf": auth.csrf if auth else "",
+        "catalog_problems": catalog_problems(request) if auth and auth.principal.is_admin else [],
         "review_count": _review_count(request, auth),
     }
     return templates.TemplateResponse(request, name, values | context, status_code=status_code)
+
+
+def catalog_problems(request: Request) -> list[str]:
+    """The errors of the data directory's rule catalog while the site serves the last valid
+    one, each "calendar_rules/rules/x.yaml:12：错误：…" (for the administrators' banner)."""
+    state = state_of(request)
+    keeper = state.catalog_keeper
+    try:
+        keeper.current()
+    except Exception:  # the shipped catalog itself: the page's own handler reports it
+        log.warning("no rule catalog could be loaded", exc_info=True)
+    base = state.settings.data_dir
+    shown = []
+    for problem in keeper.problems:
+        where = problem.file
+        with contextlib.suppress(ValueError):
+            where = where.relative_to(base)
+        shown.append(str(replace(problem, file=where)))
+    return shown
 
 
 def _review_count(request: Request, auth: PageAuth | None) -> int | None:
