@@ -10,7 +10,15 @@ and the resident memory of the server's processes at 30, 60 and 120 s (sum over 
 Issue targets (2-core machine, ``--workers 2``, 20 clients): throughput at least 0.35x the
 trivial app's, p95 at most 300 ms, no errors, memory flat after warm-up.
 
+The load generator shares the machine's cores with the servers. The default client (Python
+httpx, asyncio) costs about as much CPU per request as the trivial app itself, so it caps that
+app's figure; ``--client wrk`` drives the same paths with ``wrk`` (C, Debian package ``wrk``;
+a Lua script rotates the paths, sends the session cookie and reports the 95th percentile and
+non-200 answers), so the ratio measures the servers. ``--no-feed`` leaves the calendar feed out
+of the rotation (to see the pages alone).
+
     .venv/bin/python -m benchmarks.bench_web_load [--clients 20] [--seconds 30] [--workers 2]
+        [--client httpx|wrk] [--no-feed]
 """
 
 from __future__ import annotations
@@ -33,6 +41,7 @@ from pathlib import Path
 
 import httpx
 
+from benchmarks.wrk_load import wrk_available, wrk_load
 from obligations.accounts import feed_address
 from obligations.accounts import users as accounts
 from obligations.db import make_engine, session_factory
@@ -86,6 +95,19 @@ def rss_mb(parent: int) -> float:
         found = re.search(r"VmRSS:\s+(\d+) kB", status)
         total += int(found.group(1)) if found else 0
     return total / 1024
+
+
+def cpu_seconds(parent: int) -> float:
+    """CPU time (user + system) used so far by ``parent`` and its children, in seconds."""
+    pids = [str(parent), *Path(f"/proc/{parent}/task/{parent}/children").read_text().split()]
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 async def load(
@@ -200,7 +222,23 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=("httpx", "wrk"), default="httpx")
+    parser.add_argument("--no-feed", action="store_true", help="leave the calendar feed out")
     args = parser.parse_args()
+    if args.client == "wrk" and not wrk_available():
+        parser.error("wrk is not installed (Debian: apt-get install wrk)")
+
+    def run(base: str, paths: Sequence[str], cookies: dict[str, str], pid: int) -> dict[str, float]:
+        """The load, and the servers' CPU per request: a figure other processes on the machine
+        do not change, unlike requests per second."""
+        used = cpu_seconds(pid)
+        if args.client == "wrk":
+            result = wrk_load(base, paths, cookies, args.clients, args.seconds, lambda: rss_mb(pid))
+        else:
+            result = asyncio.run(load(base, paths, cookies, args.clients, args.seconds, pid))
+        result["cpu_ms_per_request"] = (cpu_seconds(pid) - used) * 1000 / result["requests"]
+        return result
+
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     with tempfile.TemporaryDirectory() as folder:
         data = Path(folder) / "data"
@@ -236,16 +274,9 @@ def main() -> None:
         )
         try:
             wait_for(f"{base}/x", trivial)
-            results["trivial FastAPI app"] = asyncio.run(
-                load(
-                    base,
-                    ["/", "/units/U01", "/tasks/1", "/calendar/x.ics"],
-                    {},
-                    args.clients,
-                    args.seconds,
-                    trivial.pid,
-                )
-            )
+            trivial_paths = ["/", "/units/U01", "/tasks/1", "/calendar/x.ics"]
+            trivial_paths = trivial_paths[:3] if args.no_feed else trivial_paths
+            results["trivial FastAPI app"] = run(base, trivial_paths, {}, trivial.pid)
         finally:
             stop(trivial)
         port = free_port()
@@ -268,19 +299,25 @@ def main() -> None:
             wait_for(f"{base}/login", server)
             cookies = sign_in(base)
             paths = pages(base, cookies, data)
+            paths = paths[:3] if args.no_feed else paths
             print("pages:", ", ".join(paths))
-            results["obligations"] = asyncio.run(
-                load(base, paths, cookies, args.clients, args.seconds, server.pid)
-            )
+            results["obligations"] = run(base, paths, cookies, server.pid)
         finally:
             stop(server)
     for name, figures in results.items():
         shown = ", ".join(f"{key} {value:.1f}" for key, value in figures.items())
         print(f"{name:22} {shown}")
     ratio = results["obligations"]["rps"] / results["trivial FastAPI app"]["rps"]
+    cpu = (
+        results["trivial FastAPI app"]["cpu_ms_per_request"]
+        / results["obligations"]["cpu_ms_per_request"]
+    )
+    print(f"server CPU per request: the trivial app's is {cpu:.2f}x obligations'")
     print(
         f"throughput ratio {ratio:.2f}x the trivial app (target >= 0.35x); "
-        f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s"
+        f"{args.workers} workers, {args.clients} clients, {args.seconds:.0f} s, "
+        f"client {args.client}{', no feed' if args.no_feed else ''}; load average "
+        + " ".join(f"{n:.1f}" for n in os.getloadavg())
     )
 
 

@@ -163,6 +163,8 @@ def test_accepted_and_returned_records_leave_the_inbox_and_withdrawn_ones_too(
     sessions: sessionmaker[Session], world: dict[str, int]
 ) -> None:
     manager = principal(UserRole.UNIT_MANAGER, world["U01"])
+    with sessions() as db:  # the count's query is kept per principal: its answer is not
+        assert review_inbox.pending_count(db, manager) == 4
     with sessions.begin() as db:
         evidence.review(db, POLICY, record_id=world["u01_oct"], accept=True, reason=None,
                         by=manager, now=NOW, pending_only=True)  # fmt: skip

@@ -121,3 +121,28 @@ def answers(base: str) -> bool:
         return httpx.get(f"{base}/login", timeout=2).status_code == 200
     except httpx.TransportError:
         return False
+
+
+def test_the_process_supervising_several_workers_does_not_load_the_web_app(
+    tmp_path: Path,
+) -> None:
+    # uvicorn.run replaced by a note of what it was asked: the parent's own imports remain.
+    script = (
+        "import sys, uvicorn\n"
+        "uvicorn.run = lambda app, **options: print('serving', app, options['workers'])\n"
+        "from obligations.cli.main import main\n"
+        "sys.argv = ['obligations', '--data-dir', sys.argv[1], 'serve', '--workers', '2',\n"
+        "            '--no-scheduler']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('loaded:', 'fastapi' in sys.modules, 'obligations.web.app' in sys.modules)\n"
+    )
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(data)], capture_output=True, text=True, check=True
+    )
+    assert "serving obligations.web:app_from_environment 2" in run.stdout
+    assert "loaded: False False" in run.stdout

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from obligations.accounts import throttle
@@ -119,13 +119,12 @@ def principal_of(session: Session, user: User) -> Principal:
 
 def _principal(user: User, scope: Organization | None) -> Principal:
     """The :class:`Principal` of ``user`` whose scope (``user.scope_org_id``) is ``scope``."""
-    unit_id = branch_id = None
-    if scope is not None and scope.kind.is_unit:
-        unit_id = scope.id
-        if user.role is UserRole.BRANCH_SECRETARY:
-            branch_id = scope.id  # a direct branch is its own only branch
-    elif scope is not None and scope.kind is OrgKind.BRANCH:
-        unit_id, branch_id = scope.parent_id, scope.id
+    unit_id, branch_id = _scope_ids(
+        user.role,
+        scope.id if scope else None,
+        scope.kind if scope else None,
+        scope.parent_id if scope else None,
+    )
     return Principal(
         user_id=user.id,
         username=user.username,
@@ -135,6 +134,19 @@ def _principal(user: User, scope: Organization | None) -> Principal:
         branch_id=branch_id,
         person_id=user.person_id,
     )
+
+
+def _scope_ids(
+    role: UserRole, scope_id: int | None, kind: OrgKind | None, parent_id: int | None
+) -> tuple[int | None, int | None]:
+    """The unit and branch ids of a user of ``role`` whose scope is organization ``scope_id``
+    (of ``kind``, under ``parent_id``); (None, None) without a scope."""
+    if scope_id is not None and kind is not None and kind.is_unit:
+        # A branch secretary's direct branch is its own only branch.
+        return scope_id, scope_id if role is UserRole.BRANCH_SECRETARY else None
+    if kind is OrgKind.BRANCH:
+        return parent_id, scope_id
+    return None, None
 
 
 # Login and sessions
@@ -192,25 +204,49 @@ def start_session(
     return token, csrf
 
 
+# Built once: every page request runs it, so its SQL is neither rebuilt nor re-keyed each time.
+_SESSION_PRINCIPAL = (
+    select(
+        User.id,
+        User.username,
+        User.display_name,
+        User.role,
+        User.person_id,
+        Organization.id,
+        Organization.kind,
+        Organization.parent_id,
+        WebSession.csrf_token,
+    )
+    .join(WebSession, WebSession.user_id == User.id)
+    .outerjoin(Organization, Organization.id == User.scope_org_id)
+    .where(
+        WebSession.id_hash == bindparam("id_hash"),
+        WebSession.expires_at > bindparam("now"),
+        User.disabled_at.is_(None),
+    )
+)
+
+
 def session_principal(
     session: Session, token: str, *, now: datetime
 ) -> tuple[Principal, str] | None:
     """The principal and CSRF token of a live session of an enabled user, or None; one query
-    (session, user and scope joined), since every page request asks it."""
-    row = session.execute(
-        select(User, WebSession.csrf_token, Organization)
-        .join(WebSession, WebSession.user_id == User.id)
-        .outerjoin(Organization, Organization.id == User.scope_org_id)
-        .where(
-            WebSession.id_hash == digest(token),
-            WebSession.expires_at > now,
-            User.disabled_at.is_(None),
-        )
-    ).one_or_none()
+    of columns (session, user and scope joined), since every page request asks it."""
+    row = session.execute(_SESSION_PRINCIPAL, {"id_hash": digest(token), "now": now}).one_or_none()
     if row is None:
         return None
-    user, csrf, scope = row
-    return _principal(user, scope), csrf
+    user_id, username, display_name, role, person_id, scope_id, kind, parent_id, csrf = row
+    unit_id, branch_id = _scope_ids(role, scope_id, kind, parent_id)
+    principal = Principal(
+        user_id=user_id,
+        username=username,
+        display_name=display_name,
+        role=role,
+        unit_id=unit_id,
+        branch_id=branch_id,
+        person_id=person_id,
+    )
+    return principal, csrf
 
 
 def end_session(session: Session, token: str) -> None:

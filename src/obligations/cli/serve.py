@@ -44,8 +44,6 @@ def serve(
     """运行网页看板与 JSON API。"""
     import uvicorn
 
-    from obligations.web import create_app
-
     settings = app.settings
     if secure_cookies:
         settings = settings.model_copy(update={"secure_cookies": True})
@@ -56,11 +54,14 @@ def serve(
     # named by OBLIGATIONS_TRUSTED_PROXIES.
     try:
         if workers == 1:
+            from obligations.web import create_app
+
             web = create_app(settings)
             uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
         else:
             # Each worker process builds its own app from the environment; the reminder clock
-            # stays here, in the parent, so it runs once however many workers serve pages.
+            # stays here, in the parent, so it runs once however many workers serve pages. The
+            # parent never loads the web app itself (about 120 MB of imports it would not use).
             _export_settings(settings)
             uvicorn.run(
                 "obligations.web:app_from_environment",

@@ -15,8 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import lru_cache
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from obligations.accounts import access
@@ -100,8 +101,13 @@ def pending_count(session: Session, principal: Principal) -> int:
     one COUNT query, for the header's badge on every page."""
     if not access.reviews_any(principal):
         return 0
-    query = select(func.count()).select_from(EvidenceRecord).where(pending_clause(principal))
-    return session.scalar(query) or 0
+    return session.scalar(_pending_count_query(principal)) or 0
+
+
+@lru_cache(maxsize=256)
+def _pending_count_query(principal: Principal) -> Select[int]:
+    """:func:`pending_count`'s query, built once per principal and kept: every page asks it."""
+    return select(func.count()).select_from(EvidenceRecord).where(pending_clause(principal))
 
 
 def inbox_page(

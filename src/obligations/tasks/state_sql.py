@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -46,9 +47,11 @@ Columns = Mapping[Term, SQLColumnExpression[Any]]
 _Whens = list[tuple[ColumnElement[bool], ColumnElement[str]]]
 
 
+@lru_cache(maxsize=16)
 def status_label(*, today: date, due_soon_days: int) -> ColumnElement[str]:
     """A task's state (a :class:`~obligations.tasks.status.TaskStatus` value) on ``today``,
-    over the columns of ``Task``."""
+    over the columns of ``Task``. Built once per day and due-soon window and then shared (an
+    expression is immutable; every listing and count of a page request asks for it)."""
     columns = {**task_columns(), **day_columns(today, due_soon_days)}
     *rows, last = OUTCOMES
     return case(*_whens(rows, columns), else_=_text(last))
@@ -60,10 +63,12 @@ def outcome_expression(columns: Columns) -> ColumnElement[str]:
     return case(*_whens(SETTLED_OUTCOMES, columns), else_=literal(TallyOutcome.OPEN.value))
 
 
+@lru_cache(maxsize=16)
 def tally_label(
     tally: type[TaskTally] | type[TaskItemTally], *, today: date, due_soon_days: int
 ) -> ColumnElement[str]:
-    """The state on ``today`` of the tasks a tally row counts."""
+    """The state on ``today`` of the tasks a tally row counts; built once per tally table,
+    day and due-soon window, then shared like :func:`status_label`."""
     columns: dict[Term, SQLColumnExpression[Any]] = {
         Term.OPENS_ON: tally.opens_on,
         Term.DUE_ON: tally.due_on,

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from obligations.accounts import access
 from obligations.evidence import review_inbox
@@ -23,7 +24,14 @@ from obligations.web.state import state_of
 
 log = logging.getLogger(__name__)
 
-templates = Jinja2Templates(directory=str(Path(__file__).resolve().parent / "templates"))
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+# Compiled once per process and kept: the templates ship with the code, so no request looks at
+# their files again (Jinja's default auto_reload stats each one, includes too, on every render).
+templates = Jinja2Templates(
+    env=Environment(
+        loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(), auto_reload=False
+    )
+)
 
 STATUS_CLASSES = {
     TaskStatus.UPCOMING: "upcoming",
