@@ -48,7 +48,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "restore": (
         "obligations.cli.safety:restore_command",
-        "从备份重建数据目录（--data-dir 指定，须为新目录），逐一校验哈希。",
+        "从备份重建数据目录（--data-dir 指定，须为新目录），逐一校验哈希，并放回配置文件。",
     ),
     "rules": ("obligations.cli.rules:rules", "规则目录。"),
     "serve": ("obligations.cli.serve:serve", "运行网页看板与 JSON API。"),
