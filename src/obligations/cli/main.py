@@ -25,7 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "backup": (
         "obligations.cli.safety:backup_command",
-        "备份数据库与全部佐证材料文件（服务运行中也可执行），附哈希清单。",
+        "备份数据库、全部佐证材料文件与数据目录中的配置（服务运行中也可执行），附哈希清单。",
     ),
     "channels": ("obligations.cli.reminders:channels", "提醒渠道：查看、测试、为组织指定。"),
     "evidence": ("obligations.cli.evidence:evidence", "佐证材料：登记、查看、撤回与审核。"),
