@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from obligations.ledger.facts import RecordFact, RuleFacts, TaskFact, Window
+from obligations.ledger.gap_summary import Shortfall, missed_summary, rule_gap_brief
 from obligations.ledger.text import (
     Part,
     cited,
@@ -108,22 +109,30 @@ def compose_rule(
     review = _review_note(reported)
     line = f"{facts.title}：{_counts(facts, settled, plain_year)}" if settled else ""
     brief = _brief(facts, settled, plain_year) + review if settled else ""
-    terse = _brief(facts, settled, plain_year, topics=0) + review if settled else ""
+    terse = _brief(facts, settled, plain_year, topics=0) if settled else ""
     if settled:
         line += review + citation
     if notes:
         line += f"；{'；'.join(notes)}" if line else f"{facts.title}：{'；'.join(notes)}"
         if not settled:
-            brief = terse = line + review
+            brief = line + review
+            terse = line
             line += review + citation
     missing = _missing_evidence(facts, reported, plain_year)
     gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
     failed = any(r.task.status in _MISSED and not r.awaiting for r in settled)
     shown = len(records) + sum(len(r.held) for r in running)
+    gap_brief, gap_terse = (_gap_brief(facts, reported, plain_year, months=m) for m in (True, False))
+    late = sum(1 for t in tasks if t.status is TaskStatus.DONE_LATE)
+    pending = _pending(reported)
+    waiting = [t.due_on for t in tasks if t.status in _NOT_YET_DUE]
+    until = max(waiting) if waiting else None
     if facts.see_item:  # said once, under the rule's own item
         said = _brief(facts, settled, plain_year) if settled else facts.title
         line = brief = terse = f"{said}（见第{facts.see_item}项）"
         gaps = [f"{facts.title}：见第{facts.see_item}项"] if gaps else []
+        gap_brief = gap_terse = gaps[0] if gaps else ""
+        late = pending = 0  # counted under the rule's own item
     return Part(
         lines=(line,),
         brief=brief,
@@ -133,7 +142,45 @@ def compose_rule(
         evidence=shown,
         incomplete=bool(missing),
         cited=tuple(numbers),
+        gap_brief=gap_brief,
+        gap_terse=gap_terse,
+        late=late,
+        pending=pending,
+        until=until,
     )
+
+
+def _pending(reported: Sequence[_Reported]) -> int:
+    return sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
+
+
+def _gap_brief(
+    facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None, *, months: bool
+) -> str:
+    """The rule's gaps as counts naming the worst offenders (:mod:`.gap_summary`); late
+    registrations and pending reviews are left to the item, which counts them once."""
+    missed = [r for r in reported if r.task.status in _MISSED and not r.awaiting]
+    by_owner: dict[str, list[_Reported]] = defaultdict(list)
+    for r in missed:
+        by_owner[r.task.owner].append(r)
+    shortfalls = [
+        Shortfall(
+            owner,
+            _labels([r.task for r in owned], plain_year, owners=False),
+            sum(max(r.task.min_count - len(r.held), 0) for r in owned),
+        )
+        for owner, owned in by_owner.items()
+    ]
+    said = missed_summary(
+        shortfalls,
+        verb=_verb(facts),
+        unit_word="人次" if facts.scope is Scope.PERSON else "次",
+        person=facts.scope is Scope.PERSON,
+        months=months,
+    )
+    returned = sum(len(r.returned) for r in reported)
+    unfiled = sum(len(r.unfiled) for r in reported)
+    return rule_gap_brief(facts.title, said, returned=returned, unfiled=unfiled)
 
 
 def _numbers(catalogue: Catalogue | None, held: Sequence[RecordFact]) -> list[int]:
@@ -172,17 +219,47 @@ def _brief(
     """The rule in a few words for a crowded cell: 所属2个党支部支部委员会会议应开展24次、
     实际22次; the unit's own meetings keep the months missed and, unless ``topics`` is 0,
     that many topics and the attendance."""
-    owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
-    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
-    held = sum(len(r.held) for r in settled)
     branches = len({r.task.owner for r in settled})
     whose = f"所属{branches}个党支部" if facts.scope is Scope.BRANCH and branches > 1 else ""
-    text = f"{whose}{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+    text = f"{whose}{facts.title}{_tally(facts, settled, plain_year, short=not topics)}"
     if not _own(facts, settled):
         return text
     missed = _missed_months(facts, settled, plain_year)
     text += f"（{missed}）" if missed else ""
     return (text + _about(facts, settled, topics)) if topics else text
+
+
+def _tally(
+    facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | None, *, short: bool = False
+) -> str:
+    """应开展60次、实际48次, with the part not yet due said as such (the year semantics: a
+    task not yet due is never a gap): 应开展60次、实际48次（5次未到期，12月31日截止）, or
+    5次均未到期（12月31日截止） when nothing is due and nothing held yet; ``short``: 应开60次、
+    实开48次 over the tasks due only (the item says once what is not yet due)."""
+    live = [r for r in settled if r.task.status is not TaskStatus.WAIVED]
+    owed = sum(r.task.min_count for r in live)
+    held = sum(len(r.held) for r in settled)
+    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
+    verb = _verb(facts)
+    waiting = [r for r in live if r.task.status in _NOT_YET_DUE]
+    if short:  # the tasks due only; the item says once that the others are not counted
+        due = [r for r in live if r not in waiting]
+        if not due:
+            return f"未到期（已{verb}{held}{unit_word}）" if held else "未到期"
+        done = sum(len(r.held) for r in due)
+        owed_due = sum(r.task.min_count for r in due)
+        if done >= owed_due:
+            return f"{owed_due}{unit_word}均已{verb}"
+        verb = "开" if verb == "开展" else ""
+        return f"应{verb}{owed_due}{unit_word}、实{verb}{done}{unit_word}"
+    text = f"应{verb}{owed}{unit_word}、实际{held}{unit_word}"
+    rest = sum(max(r.task.min_count - len(r.held), 0) for r in waiting)
+    if not rest:
+        return text
+    until = day_text(max(r.task.due_on for r in waiting), plain_year)
+    if rest == owed and not held:
+        return f"{owed}{unit_word}均未到期（{until}截止）"
+    return f"{text}（{rest}{unit_word}未到期，{until}截止）"
 
 
 def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
@@ -215,7 +292,7 @@ def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | N
 
 
 def _review_note(reported: Sequence[_Reported]) -> str:
-    pending = sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
+    pending = _pending(reported)
     return f"，其中{pending}次材料待审核" if pending else ""
 
 
