@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from obligations.ledger.checks import UnitFacts, run_check
-from obligations.ledger.document import LedgerRow, Verdict
+from obligations.ledger.document import GAP_ANNEX, LedgerRow, Verdict
 from obligations.ledger.facts import RuleFacts, Window
 from obligations.ledger.figures import FigureFact, compose_metric
 from obligations.ledger.periodic import UNFILED, Catalogue, compose_rule
@@ -48,7 +48,6 @@ characters of 10.5 pt 宋体 a line, so 200 and 250 characters are 11 and 13 lin
 page each; a row of the two stays within half a page and 30 items fit on about 7 pages, which a
 reader checking many units can sign. Detail past them goes to the bundle's 佐证材料目录 (cited
 by 序号) and to the gaps' detail annex (:data:`GAP_ANNEX`)."""
-GAP_ANNEX = "差距明细"  # the annex holding every gap line of a summarised cell, in full
 SEE_ANNEX = f"（逐项明细见附表《{GAP_ANNEX}》）"
 
 

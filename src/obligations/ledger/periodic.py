@@ -129,10 +129,12 @@ def compose_rule(
     until = max(waiting) if waiting else None
     if facts.see_item:  # said once, under the rule's own item
         said = _brief(facts, settled, plain_year) if settled else facts.title
-        line = brief = terse = f"{said}（见第{facts.see_item}项）"
+        line = brief = f"{said}（见第{facts.see_item}项）"
+        terse = f"{facts.title}见第{facts.see_item}项"
         gaps = [f"{facts.title}：见第{facts.see_item}项"] if gaps else []
         gap_brief = gap_terse = gaps[0] if gaps else ""
         late = pending = 0  # counted under the rule's own item
+        until = None
     return Part(
         lines=(line,),
         brief=brief,
@@ -248,7 +250,7 @@ def _tally(
             return f"未到期（已{verb}{held}{unit_word}）" if held else "未到期"
         done = sum(len(r.held) for r in due)
         owed_due = sum(r.task.min_count for r in due)
-        if done >= owed_due:
+        if done >= owed_due > 1:
             return f"{owed_due}{unit_word}均已{verb}"
         verb = "开" if verb == "开展" else ""
         return f"应{verb}{owed_due}{unit_word}、实{verb}{done}{unit_word}"
