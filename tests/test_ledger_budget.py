@@ -106,9 +106,7 @@ def test_yearly_tasks_not_yet_due_are_said_to_be_not_due_rather_than_not_held() 
         TaskFact(n, "2026", date(2026, 12, 31), 1, TaskStatus.OPEN, branch=f"第{n}党支部")
         for n in range(1, 6)
     )
-    part = compose_rule(
-        RuleFacts("life", "组织生活会", Scope.BRANCH, tasks), plain_year=2026
-    )
+    part = compose_rule(RuleFacts("life", "组织生活会", Scope.BRANCH, tasks), plain_year=2026)
     assert part.brief == "所属5个党支部组织生活会5次均未到期（12月31日截止）"
     assert part.gaps == ()
 

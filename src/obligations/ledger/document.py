@@ -85,9 +85,7 @@ class LedgerDocument:
     @property
     def gap_annex(self) -> list[tuple[str, str, str]]:
         """The :data:`GAP_ANNEX` rows: (条目, 具体标准, one gap line) for every summarised cell."""
-        return [
-            (row.item_id, row.item_name, line) for row in self.rows for line in row.gap_details
-        ]
+        return [(row.item_id, row.item_name, line) for row in self.rows for line in row.gap_details]
 
     @property
     def filled_on_text(self) -> str:

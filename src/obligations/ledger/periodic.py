@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from obligations.ledger.facts import RecordFact, RuleFacts, TaskFact, Window
 from obligations.ledger.gap_summary import Shortfall, missed_summary, rule_gap_brief
+from obligations.ledger.reported import Reported, reported_tasks
 from obligations.ledger.text import (
     Part,
     cited,
@@ -40,47 +40,6 @@ Catalogue = Mapping[int, Sequence[int]]  # record id -> 序号 of its files in t
 _MISSED = (TaskStatus.OVERDUE,)
 _NOT_YET_DUE = (TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON)
 _FOREVER = Window(date.min, date.max)
-
-
-@dataclass(frozen=True)
-class _Reported:
-    """A task as one ledger reports it: only the records held inside the ledger's period."""
-
-    task: TaskFact
-    held: tuple[RecordFact, ...]  # counting records held in the window
-    returned: tuple[RecordFact, ...]  # rejected records held in the window
-    running: bool  # the period goes on past the window's end and is not complete yet
-    unfiled: tuple[RecordFact, ...] = ()  # held in the window, no file where one is required
-
-    @property
-    def awaiting(self) -> bool:
-        """Activities held in the window whose proof is returned or not yet filed: not a
-        miss, material to supply."""
-        return bool(self.returned or self.unfiled)
-
-
-def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]:
-    """The year semantics: a task whose period overlaps the window is reported with the
-    activities held inside the window, except a task completed by activities held before the
-    window (an earlier ledger reported it). A task whose period runs past the window's end
-    and is not complete is in progress (进行中): what was done so far, never a gap."""
-    reported = []
-    for task in tasks:
-        if task.status is TaskStatus.RETIRED:
-            continue
-        counting = [r for r in task.records if task.counts(r)]
-        before = [r for r in counting if r.held_on < window.start]
-        if len(before) >= task.min_count:
-            continue
-        inside = [r for r in task.records if window.start <= r.held_on <= window.end]
-        held = tuple(r for r in inside if task.counts(r))
-        returned = tuple(r for r in inside if not r.counts)
-        short = len(before) + len(held) < task.min_count
-        # Activities told without their file matter only while the task is short of proof.
-        unfiled = tuple(r for r in inside if r.counts and not task.counts(r)) if short else ()
-        running = task.ends_on > window.end and short
-        reported.append(_Reported(task, held, returned, running, unfiled))
-    return reported
 
 
 def compose_rule(
@@ -122,7 +81,9 @@ def compose_rule(
     gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
     failed = any(r.task.status in _MISSED and not r.awaiting for r in settled)
     shown = len(records) + sum(len(r.held) for r in running)
-    gap_brief, gap_terse = (_gap_brief(facts, reported, plain_year, months=m) for m in (True, False))
+    gap_brief, gap_terse = (
+        _gap_brief(facts, reported, plain_year, months=m) for m in (True, False)
+    )
     late = sum(1 for t in tasks if t.status is TaskStatus.DONE_LATE)
     pending = _pending(reported)
     waiting = [t.due_on for t in tasks if t.status in _NOT_YET_DUE]
@@ -152,17 +113,17 @@ def compose_rule(
     )
 
 
-def _pending(reported: Sequence[_Reported]) -> int:
+def _pending(reported: Sequence[Reported]) -> int:
     return sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
 
 
 def _gap_brief(
-    facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None, *, months: bool
+    facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None, *, months: bool
 ) -> str:
     """The rule's gaps as counts naming the worst offenders (:mod:`.gap_summary`); late
     registrations and pending reviews are left to the item, which counts them once."""
     missed = [r for r in reported if r.task.status in _MISSED and not r.awaiting]
-    by_owner: dict[str, list[_Reported]] = defaultdict(list)
+    by_owner: dict[str, list[Reported]] = defaultdict(list)
     for r in missed:
         by_owner[r.task.owner].append(r)
     shortfalls = [
@@ -191,13 +152,13 @@ def _numbers(catalogue: Catalogue | None, held: Sequence[RecordFact]) -> list[in
     return sorted({n for record in held for n in catalogue.get(record.record_id, ())})
 
 
-def _own(facts: RuleFacts, settled: Sequence[_Reported]) -> bool:
+def _own(facts: RuleFacts, settled: Sequence[Reported]) -> bool:
     """The unit's own activity (not its branches' or its people's), such as its central-group
     study or, in a direct branch, its own 支部委员会会议."""
     return facts.scope is not Scope.PERSON and all(not r.task.owner for r in settled)
 
 
-def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | None) -> str:
+def _counts(facts: RuleFacts, settled: Sequence[Reported], plain_year: int | None) -> str:
     """应开展12次，实际开展11次（3月未开展），主题包括……，平均参加9人: the counts, the
     dates (or months, per-branch counts, the months missed) and, for the unit's own
     meetings, the topics and the attendance recorded."""
@@ -213,7 +174,7 @@ def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | No
 
 def _brief(
     facts: RuleFacts,
-    settled: Sequence[_Reported],
+    settled: Sequence[Reported],
     plain_year: int | None,
     *,
     topics: int = TOPICS_BRIEF,
@@ -232,7 +193,7 @@ def _brief(
 
 
 def _tally(
-    facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | None, *, short: bool = False
+    facts: RuleFacts, settled: Sequence[Reported], plain_year: int | None, *, short: bool = False
 ) -> str:
     """应开展60次、实际48次, with the part not yet due said as such (the year semantics: a
     task not yet due is never a gap): 应开展60次、实际48次（5次未到期，12月31日截止）, or
@@ -264,7 +225,7 @@ def _tally(
     return f"{text}（{rest}{unit_word}未到期，{until}截止）"
 
 
-def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
+def _about(facts: RuleFacts, settled: Sequence[Reported], topics: int) -> str:
     """，主题包括X、Y等，平均参加9人: for the unit's own activities, the topics of its
     meetings (from the recorded titles) and the mean of the participant counts recorded."""
     if not _own(facts, settled):
@@ -280,7 +241,7 @@ def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
     return text
 
 
-def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | None) -> list[str]:
+def _running(facts: RuleFacts, running: Sequence[Reported], plain_year: int | None) -> list[str]:
     """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）; a
     term running then is the current one (本届任期, its start is in the term check's line)."""
     words = []
@@ -293,13 +254,13 @@ def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | N
     return ["、".join(words)] if words else []
 
 
-def _review_note(reported: Sequence[_Reported]) -> str:
+def _review_note(reported: Sequence[Reported]) -> str:
     pending = _pending(reported)
     return f"，其中{pending}次材料待审核" if pending else ""
 
 
 def _missing_evidence(
-    facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None
+    facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None
 ) -> list[str]:
     """What keeps the rule from being proven: returned material (with the reason), activities
     recorded without a file and material not yet reviewed."""
@@ -318,7 +279,7 @@ def _missing_evidence(
     return [f"{facts.title}：{'；'.join(gaps)}"] if gaps else []
 
 
-def _detail(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> str:
+def _detail(facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None) -> str:
     """Dates of the activities; per branch counts when rolled up over several branches; for
     many activities of the unit's own, the months missed (3月未开展) or else the months."""
     scope = facts.scope
@@ -342,7 +303,7 @@ def _detail(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | N
     return dates_text(days, plain_year)
 
 
-def _missed_months(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> str:
+def _missed_months(facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None) -> str:
     """3月、5月未开展: the unit's own periods missed with nothing held (empty if none)."""
     missed = [
         r.task
@@ -367,7 +328,7 @@ def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:
     return notes
 
 
-def _missed(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> list[str]:
+def _missed(facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None) -> list[str]:
     """Tasks missed (none returned: returned material is a gap of its own)."""
     held = {r.task.task_id: r.held for r in reported}
     missed = [r.task for r in reported if r.task.status in _MISSED and not r.awaiting]
