@@ -85,7 +85,7 @@ def test_the_summarys_counts_add_up_to_the_detail(demo_ledger: LedgerDocument) -
         )
         assert int(count) == len(re.findall(r"\d+月", missed)), title
     pending = re.search(r"另有(\d+)次材料待审核", row.gaps)
-    said = re.search(r"另有(\d+)次材料待审核", row.implementation)
+    said = re.search(r"其中(\d+)次材料待审核[；（]", row.implementation)
     assert pending and said and pending[1] == said[1]
 
 

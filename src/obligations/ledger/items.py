@@ -43,11 +43,12 @@ _WHOSE = re.compile(r"^所属\d+个党支部")
 CELL_BUDGET = 200  # characters of 落实情况 in the printed form (see :data:`GAPS_BUDGET`)
 GAPS_BUDGET = 250
 """Characters of 存在的主要差距及措施 in the printed form, measure included. The budgets come
-from the page: on A4 landscape the 落实情况 and 差距 columns are about 7 cm wide, some 19
-characters of 10.5 pt 宋体 a line, so 200 and 250 characters are 11 and 13 lines, a third of a
-page each; a row of the two stays within half a page and 30 items fit on about 7 pages, which a
-reader checking many units can sign. Detail past them goes to the bundle's 佐证材料目录 (cited
-by 序号) and to the gaps' detail annex (:data:`GAP_ANNEX`)."""
+from the page: in the A4 landscape form (10.5 pt 宋体) the 落实情况 column holds about 17
+characters a line and the narrower gaps column about 10, and a page about 33 lines of a row, so
+200 characters of 落实情况 are some 12 lines and 250 of gaps some 25: an item's row stays within
+about three quarters of a page and a reader checking many units can sign it. The detail past
+them goes to the bundle's 佐证材料目录 (cited by 序号) and to the gaps' annex
+(:data:`GAP_ANNEX`)."""
 SEE_ANNEX = f"（逐项明细见附表《{GAP_ANNEX}》）"
 
 
@@ -197,7 +198,7 @@ def _briefly(
     numbers = cited(n for part in parts if part.brief for n in part.cited)
     citation = f"（{numbers}）" if numbers else ""
     pending = sum(part.pending for part in parts if part.brief) if terse else 0
-    review = f"；另有{pending}次材料待审核" if pending else ""
+    review = f"；其中{pending}次材料待审核" if pending else ""
     until = max((part.until for part in parts if part.brief and part.until), default=None)
     if terse and until:  # the terse counts are of the tasks due (:func:`.periodic._tally`)
         review += f"；未到期任务（至{day_text(until, plain_year)}）未计入"

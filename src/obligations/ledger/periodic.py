@@ -208,7 +208,8 @@ def _tally(
     if short:  # the tasks due only; the item says once that the others are not counted
         due = [r for r in live if r not in waiting]
         if not due:
-            return f"未到期（已{verb}{held}{unit_word}）" if held else "未到期"
+            done_early = f"，已{verb}{held}{unit_word}" if held else ""
+            return f"{owed}{unit_word}均未到期{done_early}"
         done = sum(len(r.held) for r in due)
         owed_due = sum(r.task.min_count for r in due)
         if done >= owed_due > 1:
