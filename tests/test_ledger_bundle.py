@@ -21,7 +21,7 @@ from obligations.evidence import records as evidence
 from obligations.evidence.intake import Upload
 from obligations.evidence.records import EvidenceInput, EvidencePolicy, StandingTarget
 from obligations.evidence.storage import LocalBlobStore, UploadLimits
-from obligations.ledger.bundle import INDEX_NAME, write_bundle
+from obligations.ledger.bundle import INDEX_NAME, bundle_root, write_bundle
 from obligations.ledger.period import calendar_year
 from obligations.ledger.render_docx import render_docx
 from obligations.ledger.service import ComposedLedger, compose_unit_ledger
@@ -120,7 +120,12 @@ def test_the_bundle_holds_every_file_once_per_use_byte_identical(
     assert sorted((e.use.record_id, e.use.position) for e in entries) == sorted(expected)
     archive = zipfile.ZipFile(io.BytesIO(buffer.getvalue()))
     names = archive.namelist()
-    assert len(names) == len(set(names)) == len(entries) + 3  # ledger, index .xlsx and .csv
+    # The ledger, the index as .xlsx and .csv, and the gaps' detail annex (this ledger has
+    # summarised gaps: whole months of activities are missing).
+    assert composed.document.gap_annex
+    assert len(names) == len(set(names)) == len(entries) + 4
+    annex = archive.read(f"{bundle_root(composed)}/差距明细.csv").decode("utf-8-sig")
+    assert all(line in annex for _, _, line in composed.document.gap_annex)
     for entry in entries:
         with store.open(files[entry.use.file_id].sha256) as stored:
             assert archive.read(entry.path) == stored.read()

@@ -311,7 +311,7 @@ def test_the_units_own_meetings_say_their_topics_attendance_and_months_missed() 
         "中心组理论学习应开展6次、实际5次（3月未开展），主题包括学习全会精神、学习纪律处分条例等，"
         "平均参加8人"
     )
-    assert part.terse == "中心组理论学习应开展6次、实际5次（3月未开展）"
+    assert part.terse == "中心组理论学习应开6次、实开5次（3月未开展）"
     assert part.cited == (11, 12, 14, 15, 16)
 
 

@@ -5,6 +5,7 @@ Layout (names readable in Chinese, folders by section then item)::
     U01-机电学院党总支-2026年度/
         U01-机电学院党总支台账（2026年度）.docx
         佐证材料目录.xlsx, 佐证材料目录.csv
+        差距明细.csv (only if a gaps cell prints a summary: its lines in full)
         1 党的组织设置/1.2 设置调整/2026-03-09 支部设置摸底-摸底表.pdf
 
 Each use of a file (an evidence file row of a record behind the ledger) appears exactly once,
@@ -29,6 +30,7 @@ from openpyxl.styles import Font  # type: ignore[import-untyped, unused-ignore]
 from obligations.archivenames import fit_file_name, fit_text
 from obligations.evidence.storage import BlobStore, copy_verified
 from obligations.ledger.catalogue import EvidenceUse
+from obligations.ledger.document import GAP_ANNEX, GAP_ANNEX_COLUMNS
 from obligations.ledger.service import ComposedLedger
 from obligations.rules.catalog import Catalog
 from obligations.spreadsheet import csv_row, neutralise_workbook
@@ -104,6 +106,9 @@ def write_bundle(
         archive.writestr(f"{root}/{ledger_file_name(composed, 'docx')}", docx)
         archive.writestr(f"{root}/{INDEX_NAME}.xlsx", index_xlsx(entries, root))
         archive.writestr(f"{root}/{INDEX_NAME}.csv", index_csv(entries, root))
+        annex = composed.document.gap_annex
+        if annex:
+            archive.writestr(f"{root}/{GAP_ANNEX}.csv", gap_annex_csv(annex))
         for entry in entries:
             with archive.open(entry.path, "w") as sink:
                 copy_verified(store, entry.use.sha256, sink, name=entry.use.original_name)
@@ -137,6 +142,15 @@ def index_csv(entries: list[BundleEntry], root: str) -> bytes:
     writer.writerow(INDEX_COLUMNS)
     writer.writerows(csv_row(row) for row in index_rows(entries, root))
     return buffer.getvalue().encode("utf-8-sig")  # Excel on Windows opens it as UTF-8
+
+
+def gap_annex_csv(annex: list[tuple[str, str, str]]) -> bytes:
+    """The gap lines summarised in the ledger's cells, one a row (条目, 具体标准, 差距明细)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(GAP_ANNEX_COLUMNS)
+    writer.writerows(csv_row(row) for row in annex)
+    return buffer.getvalue().encode("utf-8-sig")
 
 
 def index_xlsx(entries: list[BundleEntry], root: str) -> bytes:

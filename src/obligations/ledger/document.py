@@ -17,6 +17,10 @@ from obligations.rules.schema import LedgerFile
 DEFAULT_ATTACHMENT = "附件2"
 DEFAULT_HEADER_FIELDS = ("学校名称", "党总支（直属党支部）名称", "填表日期")
 DEFAULT_COLUMNS = ("项目", "具体标准", "落实情况", "是否达标", "存在的主要差距及措施")
+# The annex of every gap line whose cell prints a summary (the XLSX sheet, the HTML section and
+# the evidence bundle's CSV of this name); the summarised cells cite it.
+GAP_ANNEX = "差距明细"
+GAP_ANNEX_COLUMNS = ("条目", "具体标准", "差距明细")
 
 
 class Verdict(enum.StrEnum):
@@ -40,6 +44,7 @@ class LedgerRow:
     verdict: Verdict = Verdict.PENDING
     gaps: str = ""
     cited: tuple[int, ...] = ()  # the evidence catalogue's 序号 behind 落实情况
+    gap_details: tuple[str, ...] = ()  # every gap line, when ``gaps`` prints a summary
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,11 @@ class LedgerDocument:
     @property
     def sections(self) -> tuple[LedgerSection, ...]:
         return self._sections
+
+    @property
+    def gap_annex(self) -> list[tuple[str, str, str]]:
+        """The :data:`GAP_ANNEX` rows: (条目, 具体标准, one gap line) for every summarised cell."""
+        return [(row.item_id, row.item_name, line) for row in self.rows for line in row.gap_details]
 
     @property
     def filled_on_text(self) -> str:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from obligations.ledger.checks import UnitFacts, run_check
-from obligations.ledger.document import LedgerRow, Verdict
+from obligations.ledger.document import GAP_ANNEX, LedgerRow, Verdict
 from obligations.ledger.facts import RuleFacts, Window
 from obligations.ledger.figures import FigureFact, compose_metric
 from obligations.ledger.periodic import UNFILED, Catalogue, compose_rule
@@ -40,7 +40,16 @@ NO_MEASURES = "（整改措施待填写）"  # after the gaps of a 未达标 ite
 MAX_LISTED_RECORDS = 10
 MAX_DATED_STANDING = 3  # past this many standing records, their dates are left to the catalogue
 _WHOSE = re.compile(r"^所属\d+个党支部")
-CELL_BUDGET = 200  # characters of 落实情况 in the printed form (the wording guide)
+CELL_BUDGET = 200  # characters of 落实情况 in the printed form (see :data:`GAPS_BUDGET`)
+GAPS_BUDGET = 250
+"""Characters of 存在的主要差距及措施 in the printed form, measure included. The budgets come
+from the page: in the A4 landscape form (10.5 pt 宋体) the 落实情况 column holds about 17
+characters a line and the narrower gaps column about 10, and a page about 33 lines of a row, so
+200 characters of 落实情况 are some 12 lines and 250 of gaps some 25: an item's row stays within
+about three quarters of a page and a reader checking many units can sign it. The detail past
+them goes to the bundle's 佐证材料目录 (cited by 序号) and to the gaps' annex
+(:data:`GAP_ANNEX`)."""
+SEE_ANNEX = f"（逐项明细见附表《{GAP_ANNEX}》）"
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,7 @@ class ItemOutcome:
     verdict: Verdict
     gaps: str
     parts: tuple[Part, ...] = field(default=(), repr=False)
+    gap_details: tuple[str, ...] = ()  # every gap line, when ``gaps`` is a summary of them
 
 
 def compose_item(
@@ -107,7 +117,7 @@ def compose_item(
     if _length(lines) > CELL_BUDGET:
         lines = _briefly(parts)
     if _length(lines) > CELL_BUDGET:
-        lines = _briefly(parts, terse=True)
+        lines = _briefly(parts, plain_year, terse=True)
     if narrative:
         lines.append(narrative)
     gaps = [gap for part in parts for gap in part.gaps]
@@ -115,11 +125,46 @@ def compose_item(
     if verdict is Verdict.PENDING and not any(part.incomplete for part in parts):
         gaps.append(NOTHING_HELD)
     measures = inputs.measures.strip()
-    if measures:
-        gaps.append(f"措施：{measures}")
-    elif verdict is Verdict.NOT_MET:
-        gaps.append(NO_MEASURES)
-    return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts))
+    measure = f"措施：{measures}" if measures else ""
+    if not measure and verdict is Verdict.NOT_MET:
+        measure = NO_MEASURES
+    details: tuple[str, ...] = ()
+    if _length([*gaps, measure]) + len(gaps) > GAPS_BUDGET:
+        details = tuple(gaps)
+        gaps = summarised_gaps(parts, room=GAPS_BUDGET - len(measure) - 1, extra=gaps)
+    gaps += [measure] if measure else []
+    return ItemOutcome("\n".join(lines), verdict, "\n".join(gaps), tuple(parts), details)
+
+
+def summarised_gaps(parts: Sequence[Part], *, room: int, extra: Sequence[str]) -> list[str]:
+    """The gaps of ``parts`` in a department's summary within ``room`` characters: each rule's
+    missed periods as counts naming the worst offenders (periods of the worst, or if still too
+    long their counts only), returned and unfiled material counted, the late registrations and
+    pending reviews of all rules counted once, then where the detail is (:data:`SEE_ANNEX`).
+    Gap lines of parts with no summary (checks, figures, standing evidence) and the item's own
+    lines in ``extra`` that no part gave are kept whole."""
+    own = {gap for part in parts for gap in part.gaps}
+    kept = [gap for gap in extra if gap not in own]
+    kept += [gap for part in parts if not _summarised(part) for gap in part.gaps]
+    late = sum(part.late for part in parts)
+    pending = sum(part.pending for part in parts)
+    counted = joined(
+        [f"逾期登记{late}次" if late else "", f"另有{pending}次材料待审核" if pending else ""],
+        "，",
+    )
+    summary: list[str] = []
+    for terse in (False, True):
+        briefs = [part.gap_terse if terse else part.gap_brief for part in parts]
+        said = "；".join(brief for brief in briefs if brief)
+        summary = [*kept, joined([said, counted], "；") + "。" + SEE_ANNEX]
+        if _length(summary) + len(summary) <= room:
+            break
+    return summary
+
+
+def _summarised(part: Part) -> bool:
+    """Whether the summary speaks for the gaps of ``part`` (a rule's: by its brief or counts)."""
+    return bool(part.gap_brief or part.late or part.pending)
 
 
 def lacking_measures(rows: Sequence[LedgerRow]) -> list[LedgerRow]:
@@ -137,7 +182,9 @@ def _length(lines: Sequence[str]) -> int:
     return sum(len(line) for line in lines)
 
 
-def _briefly(parts: Sequence[Part], *, terse: bool = False) -> list[str]:
+def _briefly(
+    parts: Sequence[Part], plain_year: int | None = None, *, terse: bool = False
+) -> list[str]:
     """A cell over its budget: the parts that have a brief form in one sentence citing the
     evidence catalogue's rows behind them once (where the dates, branches and people are),
     the others as they are; ``terse``: the shortest forms (no topics, no attendance)."""
@@ -150,7 +197,12 @@ def _briefly(parts: Sequence[Part], *, terse: bool = False) -> list[str]:
     others = [line for part in parts if not part.brief for line in part.lines]
     numbers = cited(n for part in parts if part.brief for n in part.cited)
     citation = f"（{numbers}）" if numbers else ""
-    return [*others, "；".join(briefs) + citation + "。"] if briefs else others
+    pending = sum(part.pending for part in parts if part.brief) if terse else 0
+    review = f"；其中{pending}次材料待审核" if pending else ""
+    until = max((part.until for part in parts if part.brief and part.until), default=None)
+    if terse and until:  # the terse counts are of the tasks due (:func:`.periodic._tally`)
+        review += f"；未到期任务（至{day_text(until, plain_year)}）未计入"
+    return [*others, "；".join(briefs) + review + citation + "。"] if briefs else others
 
 
 def _verdict(parts: Sequence[Part], *, only_rules: bool) -> Verdict:

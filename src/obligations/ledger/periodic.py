@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date
 
 from obligations.ledger.facts import RecordFact, RuleFacts, TaskFact, Window
+from obligations.ledger.gap_summary import Shortfall, missed_summary, rule_gap_brief
+from obligations.ledger.reported import Reported, reported_tasks
 from obligations.ledger.text import (
     Part,
     cited,
@@ -39,47 +40,6 @@ Catalogue = Mapping[int, Sequence[int]]  # record id -> 序号 of its files in t
 _MISSED = (TaskStatus.OVERDUE,)
 _NOT_YET_DUE = (TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON)
 _FOREVER = Window(date.min, date.max)
-
-
-@dataclass(frozen=True)
-class _Reported:
-    """A task as one ledger reports it: only the records held inside the ledger's period."""
-
-    task: TaskFact
-    held: tuple[RecordFact, ...]  # counting records held in the window
-    returned: tuple[RecordFact, ...]  # rejected records held in the window
-    running: bool  # the period goes on past the window's end and is not complete yet
-    unfiled: tuple[RecordFact, ...] = ()  # held in the window, no file where one is required
-
-    @property
-    def awaiting(self) -> bool:
-        """Activities held in the window whose proof is returned or not yet filed: not a
-        miss, material to supply."""
-        return bool(self.returned or self.unfiled)
-
-
-def reported_tasks(tasks: Sequence[TaskFact], window: Window) -> list[_Reported]:
-    """The year semantics: a task whose period overlaps the window is reported with the
-    activities held inside the window, except a task completed by activities held before the
-    window (an earlier ledger reported it). A task whose period runs past the window's end
-    and is not complete is in progress (进行中): what was done so far, never a gap."""
-    reported = []
-    for task in tasks:
-        if task.status is TaskStatus.RETIRED:
-            continue
-        counting = [r for r in task.records if task.counts(r)]
-        before = [r for r in counting if r.held_on < window.start]
-        if len(before) >= task.min_count:
-            continue
-        inside = [r for r in task.records if window.start <= r.held_on <= window.end]
-        held = tuple(r for r in inside if task.counts(r))
-        returned = tuple(r for r in inside if not r.counts)
-        short = len(before) + len(held) < task.min_count
-        # Activities told without their file matter only while the task is short of proof.
-        unfiled = tuple(r for r in inside if r.counts and not task.counts(r)) if short else ()
-        running = task.ends_on > window.end and short
-        reported.append(_Reported(task, held, returned, running, unfiled))
-    return reported
 
 
 def compose_rule(
@@ -108,22 +68,34 @@ def compose_rule(
     review = _review_note(reported)
     line = f"{facts.title}：{_counts(facts, settled, plain_year)}" if settled else ""
     brief = _brief(facts, settled, plain_year) + review if settled else ""
-    terse = _brief(facts, settled, plain_year, topics=0) + review if settled else ""
+    terse = _brief(facts, settled, plain_year, topics=0) if settled else ""
     if settled:
         line += review + citation
     if notes:
         line += f"；{'；'.join(notes)}" if line else f"{facts.title}：{'；'.join(notes)}"
         if not settled:
-            brief = terse = line + review
+            brief = line + review
+            terse = line
             line += review + citation
     missing = _missing_evidence(facts, reported, plain_year)
     gaps = _missed(facts, settled, plain_year) + missing + _late(facts, tasks, plain_year)
     failed = any(r.task.status in _MISSED and not r.awaiting for r in settled)
     shown = len(records) + sum(len(r.held) for r in running)
+    gap_brief, gap_terse = (
+        _gap_brief(facts, reported, plain_year, months=m) for m in (True, False)
+    )
+    late = sum(1 for t in tasks if t.status is TaskStatus.DONE_LATE)
+    pending = _pending(reported)
+    waiting = [t.due_on for t in tasks if t.status in _NOT_YET_DUE]
+    until = max(waiting) if waiting else None
     if facts.see_item:  # said once, under the rule's own item
         said = _brief(facts, settled, plain_year) if settled else facts.title
-        line = brief = terse = f"{said}（见第{facts.see_item}项）"
+        line = brief = f"{said}（见第{facts.see_item}项）"
+        terse = f"{facts.title}见第{facts.see_item}项"
         gaps = [f"{facts.title}：见第{facts.see_item}项"] if gaps else []
+        gap_brief = gap_terse = gaps[0] if gaps else ""
+        late = pending = 0  # counted under the rule's own item
+        until = None
     return Part(
         lines=(line,),
         brief=brief,
@@ -133,7 +105,45 @@ def compose_rule(
         evidence=shown,
         incomplete=bool(missing),
         cited=tuple(numbers),
+        gap_brief=gap_brief,
+        gap_terse=gap_terse,
+        late=late,
+        pending=pending,
+        until=until,
     )
+
+
+def _pending(reported: Sequence[Reported]) -> int:
+    return sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
+
+
+def _gap_brief(
+    facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None, *, months: bool
+) -> str:
+    """The rule's gaps as counts naming the worst offenders (:mod:`.gap_summary`); late
+    registrations and pending reviews are left to the item, which counts them once."""
+    missed = [r for r in reported if r.task.status in _MISSED and not r.awaiting]
+    by_owner: dict[str, list[Reported]] = defaultdict(list)
+    for r in missed:
+        by_owner[r.task.owner].append(r)
+    shortfalls = [
+        Shortfall(
+            owner,
+            _labels([r.task for r in owned], plain_year, owners=False),
+            sum(max(r.task.min_count - len(r.held), 0) for r in owned),
+        )
+        for owner, owned in by_owner.items()
+    ]
+    said = missed_summary(
+        shortfalls,
+        verb=_verb(facts),
+        unit_word="人次" if facts.scope is Scope.PERSON else "次",
+        person=facts.scope is Scope.PERSON,
+        months=months,
+    )
+    returned = sum(len(r.returned) for r in reported)
+    unfiled = sum(len(r.unfiled) for r in reported)
+    return rule_gap_brief(facts.title, said, returned=returned, unfiled=unfiled)
 
 
 def _numbers(catalogue: Catalogue | None, held: Sequence[RecordFact]) -> list[int]:
@@ -142,13 +152,13 @@ def _numbers(catalogue: Catalogue | None, held: Sequence[RecordFact]) -> list[in
     return sorted({n for record in held for n in catalogue.get(record.record_id, ())})
 
 
-def _own(facts: RuleFacts, settled: Sequence[_Reported]) -> bool:
+def _own(facts: RuleFacts, settled: Sequence[Reported]) -> bool:
     """The unit's own activity (not its branches' or its people's), such as its central-group
     study or, in a direct branch, its own 支部委员会会议."""
     return facts.scope is not Scope.PERSON and all(not r.task.owner for r in settled)
 
 
-def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | None) -> str:
+def _counts(facts: RuleFacts, settled: Sequence[Reported], plain_year: int | None) -> str:
     """应开展12次，实际开展11次（3月未开展），主题包括……，平均参加9人: the counts, the
     dates (or months, per-branch counts, the months missed) and, for the unit's own
     meetings, the topics and the attendance recorded."""
@@ -164,7 +174,7 @@ def _counts(facts: RuleFacts, settled: Sequence[_Reported], plain_year: int | No
 
 def _brief(
     facts: RuleFacts,
-    settled: Sequence[_Reported],
+    settled: Sequence[Reported],
     plain_year: int | None,
     *,
     topics: int = TOPICS_BRIEF,
@@ -172,12 +182,9 @@ def _brief(
     """The rule in a few words for a crowded cell: 所属2个党支部支部委员会会议应开展24次、
     实际22次; the unit's own meetings keep the months missed and, unless ``topics`` is 0,
     that many topics and the attendance."""
-    owed = sum(r.task.min_count for r in settled if r.task.status is not TaskStatus.WAIVED)
-    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
-    held = sum(len(r.held) for r in settled)
     branches = len({r.task.owner for r in settled})
     whose = f"所属{branches}个党支部" if facts.scope is Scope.BRANCH and branches > 1 else ""
-    text = f"{whose}{facts.title}应{_verb(facts)}{owed}{unit_word}、实际{held}{unit_word}"
+    text = f"{whose}{facts.title}{_tally(facts, settled, plain_year, short=not topics)}"
     if not _own(facts, settled):
         return text
     missed = _missed_months(facts, settled, plain_year)
@@ -185,7 +192,41 @@ def _brief(
     return (text + _about(facts, settled, topics)) if topics else text
 
 
-def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
+def _tally(
+    facts: RuleFacts, settled: Sequence[Reported], plain_year: int | None, *, short: bool = False
+) -> str:
+    """应开展60次、实际48次, with the part not yet due said as such (the year semantics: a
+    task not yet due is never a gap): 应开展60次、实际48次（5次未到期，12月31日截止）, or
+    5次均未到期（12月31日截止） when nothing is due and nothing held yet; ``short``: 应开60次、
+    实开48次 over the tasks due only (the item says once what is not yet due)."""
+    live = [r for r in settled if r.task.status is not TaskStatus.WAIVED]
+    owed = sum(r.task.min_count for r in live)
+    held = sum(len(r.held) for r in settled)
+    unit_word = "人次" if facts.scope is Scope.PERSON else "次"
+    verb = _verb(facts)
+    waiting = [r for r in live if r.task.status in _NOT_YET_DUE]
+    if short:  # the tasks due only; the item says once that the others are not counted
+        due = [r for r in live if r not in waiting]
+        if not due:
+            done_early = f"，已{verb}{held}{unit_word}" if held else ""
+            return f"{owed}{unit_word}均未到期{done_early}"
+        done = sum(len(r.held) for r in due)
+        owed_due = sum(r.task.min_count for r in due)
+        if done >= owed_due > 1:
+            return f"{owed_due}{unit_word}均已{verb}"
+        verb = "开" if verb == "开展" else ""
+        return f"应{verb}{owed_due}{unit_word}、实{verb}{done}{unit_word}"
+    text = f"应{verb}{owed}{unit_word}、实际{held}{unit_word}"
+    rest = sum(max(r.task.min_count - len(r.held), 0) for r in waiting)
+    if not rest:
+        return text
+    until = day_text(max(r.task.due_on for r in waiting), plain_year)
+    if rest == owed and not held:
+        return f"{owed}{unit_word}均未到期（{until}截止）"
+    return f"{text}（{rest}{unit_word}未到期，{until}截止）"
+
+
+def _about(facts: RuleFacts, settled: Sequence[Reported], topics: int) -> str:
     """，主题包括X、Y等，平均参加9人: for the unit's own activities, the topics of its
     meetings (from the recorded titles) and the mean of the participant counts recorded."""
     if not _own(facts, settled):
@@ -201,7 +242,7 @@ def _about(facts: RuleFacts, settled: Sequence[_Reported], topics: int) -> str:
     return text
 
 
-def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | None) -> list[str]:
+def _running(facts: RuleFacts, running: Sequence[Reported], plain_year: int | None) -> list[str]:
     """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）; a
     term running then is the current one (本届任期, its start is in the term check's line)."""
     words = []
@@ -214,13 +255,13 @@ def _running(facts: RuleFacts, running: Sequence[_Reported], plain_year: int | N
     return ["、".join(words)] if words else []
 
 
-def _review_note(reported: Sequence[_Reported]) -> str:
-    pending = sum(1 for r in reported for rec in r.held if rec.review is ReviewState.PENDING)
+def _review_note(reported: Sequence[Reported]) -> str:
+    pending = _pending(reported)
     return f"，其中{pending}次材料待审核" if pending else ""
 
 
 def _missing_evidence(
-    facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None
+    facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None
 ) -> list[str]:
     """What keeps the rule from being proven: returned material (with the reason), activities
     recorded without a file and material not yet reviewed."""
@@ -239,7 +280,7 @@ def _missing_evidence(
     return [f"{facts.title}：{'；'.join(gaps)}"] if gaps else []
 
 
-def _detail(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> str:
+def _detail(facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None) -> str:
     """Dates of the activities; per branch counts when rolled up over several branches; for
     many activities of the unit's own, the months missed (3月未开展) or else the months."""
     scope = facts.scope
@@ -263,7 +304,7 @@ def _detail(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | N
     return dates_text(days, plain_year)
 
 
-def _missed_months(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> str:
+def _missed_months(facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None) -> str:
     """3月、5月未开展: the unit's own periods missed with nothing held (empty if none)."""
     missed = [
         r.task
@@ -288,7 +329,7 @@ def _notes(tasks: Sequence[TaskFact], plain_year: int | None) -> list[str]:
     return notes
 
 
-def _missed(facts: RuleFacts, reported: Sequence[_Reported], plain_year: int | None) -> list[str]:
+def _missed(facts: RuleFacts, reported: Sequence[Reported], plain_year: int | None) -> list[str]:
     """Tasks missed (none returned: returned material is a gap of its own)."""
     held = {r.task.task_id: r.held for r in reported}
     missed = [r.task for r in reported if r.task.status in _MISSED and not r.awaiting]

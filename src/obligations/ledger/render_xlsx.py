@@ -34,7 +34,13 @@ from openpyxl.worksheet.datavalidation import (  # type: ignore[import-untyped, 
 )
 from openpyxl.worksheet.worksheet import Worksheet  # type: ignore[import-untyped, unused-ignore]
 
-from obligations.ledger.document import LedgerDocument, LedgerRow, Verdict
+from obligations.ledger.document import (
+    GAP_ANNEX,
+    GAP_ANNEX_COLUMNS,
+    LedgerDocument,
+    LedgerRow,
+    Verdict,
+)
 from obligations.ledger.text import cited
 from obligations.spreadsheet import neutralise_workbook
 
@@ -87,10 +93,30 @@ def render_xlsx(document: LedgerDocument) -> bytes:
     _write_items(sheet, document)
     _add_verdict_choices(sheet, FIRST_ITEM_ROW, FIRST_ITEM_ROW + len(document.rows) - 1)
     _set_page(sheet)
+    _write_gap_annex(workbook, document)
     neutralise_workbook(workbook)
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _write_gap_annex(workbook: Workbook, document: LedgerDocument) -> None:
+    """A second sheet, 差距明细, with every gap line of the cells that print a summary."""
+    annex = document.gap_annex
+    if not annex:
+        return
+    sheet = workbook.create_sheet(GAP_ANNEX)
+    sheet.append(list(GAP_ANNEX_COLUMNS))
+    for cell in sheet[1]:
+        cell.font = Font(name=TITLE_FONT, bold=True)
+    for item, name, line in annex:
+        sheet.append([item, name, _clean(line)])
+        for cell in sheet[sheet.max_row]:
+            cell.alignment = _WRAP_LEFT
+    for column, width in zip("ABC", (8, 16, 90), strict=True):
+        sheet.column_dimensions[column].width = width
+    sheet.freeze_panes = "A2"
+    print_a4_landscape(sheet, 1)
 
 
 def _write_heading(sheet: Worksheet, document: LedgerDocument) -> None:

@@ -201,5 +201,6 @@ def _row(
         implementation=outcome.implementation,
         verdict=outcome.verdict,
         gaps=outcome.gaps,
+        gap_details=outcome.gap_details,
         cited=tuple(sorted({n for part in outcome.parts for n in part.cited})),
     )

@@ -27,6 +27,11 @@ class Part:
     evidence: int = 0  # evidence records behind it (an item with none may be 待补充)
     incomplete: bool = False  # information is missing, named in ``gaps`` (待补充)
     cited: tuple[int, ...] = ()  # the evidence catalogue's 序号 behind it (cited by ``lines``)
+    gap_brief: str = ""  # ``gaps`` summarised (counts, worst offenders), for a cell over budget
+    gap_terse: str = ""  # the same with counts only (no periods named)
+    late: int = 0  # tasks recorded after their due date (counted in the summary once per item)
+    pending: int = 0  # activities held whose material awaits review
+    until: date | None = None  # the last due date of its tasks not yet due, if any
 
 
 def day_text(day: date, plain_year: int | None = None) -> str:
