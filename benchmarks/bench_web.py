@@ -44,7 +44,7 @@ from obligations.schema import upgrade
 from obligations.settings import Settings
 from obligations.timeutil import local_date, local_date_sql
 from obligations.vocabulary import EvidenceKind, OrgKind, ReviewState, UserRole
-from obligations.web import create_app
+from obligations.web import create_app, settle_heap
 from obligations.web.task_lists import GROUP_ROWS as UNIT_PAGE_ROWS
 
 RULES = [(f"rule-{n:02d}", f"{1 + n % 7}.{1 + n % 4}") for n in range(40)]
@@ -314,6 +314,7 @@ def main() -> None:
         with Session(engine) as session:
             unit_code = session.scalar(select(Organization.code).where(Organization.id == unit_id))
         app = create_app(settings, clock=lambda: NOW, engine=engine)
+        settle_heap()  # as `serve` does: see its docstring (here after the bulk insert's garbage)
         config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning")
         server = uvicorn.Server(config)
         thread = threading.Thread(target=server.run, daemon=True)

@@ -146,3 +146,37 @@ def test_the_process_supervising_several_workers_does_not_load_the_web_app(
     )
     assert "serving obligations.web:app_from_environment 2" in run.stdout
     assert "loaded: False False" in run.stdout
+
+
+def test_a_serving_process_settles_its_heap_once_the_app_is_built(tmp_path: Path) -> None:
+    """Both ways `serve` starts the app leave the startup objects out of the collector's scans
+    (see ``obligations.web.settle_heap``); the app built for tests does not."""
+    script = (
+        "import gc, sys, uvicorn\n"
+        "uvicorn.run = lambda app, **options: print('frozen', gc.get_freeze_count())\n"
+        "from obligations.web import create_app\n"
+        "from obligations.settings import Settings\n"
+        "create_app(Settings(data_dir=sys.argv[1]))\n"
+        "print('test app', gc.get_freeze_count())\n"
+        "from obligations.cli.main import main\n"
+        "sys.argv = ['obligations', '--data-dir', sys.argv[1], 'serve', '--no-scheduler']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "from obligations.web import app_from_environment\n"
+        "gc.unfreeze()\n"
+        "app_from_environment()\n"
+        "print('factory', gc.get_freeze_count())\n"
+    )
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    env = {**os.environ, "OBLIGATIONS_DATA_DIR": str(data)}
+    run = subprocess.run(
+        [sys.executable, "-c", script, str(data)], capture_output=True, text=True, check=True,
+        env=env,
+    )  # fmt: skip
+    counts = dict(line.rsplit(" ", 1) for line in run.stdout.splitlines() if line[-1].isdigit())
+    assert counts["test app"] == "0"
+    assert int(counts["frozen"]) > 50_000  # the modules, catalog and templates of a server
+    assert int(counts["factory"]) > 50_000

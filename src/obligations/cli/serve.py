@@ -54,9 +54,10 @@ def serve(
     # named by OBLIGATIONS_TRUSTED_PROXIES.
     try:
         if workers == 1:
-            from obligations.web import create_app
+            from obligations.web import create_app, settle_heap
 
             web = create_app(settings)
+            settle_heap()
             uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
         else:
             # Each worker process builds its own app from the environment; the reminder clock

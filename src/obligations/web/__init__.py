@@ -1,5 +1,5 @@
 """The web dashboard and JSON API (FastAPI, server-rendered Jinja2 pages)."""
 
-from obligations.web.app import app_from_environment, create_app
+from obligations.web.app import app_from_environment, create_app, settle_heap
 
-__all__ = ["app_from_environment", "create_app"]
+__all__ = ["app_from_environment", "create_app", "settle_heap"]

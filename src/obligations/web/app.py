@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -92,5 +93,22 @@ def create_app(
 def app_from_environment() -> FastAPI:
     """The app for a server that starts several worker processes (``serve --workers N``,
     or ``uvicorn --factory obligations.web:app_from_environment``): each process builds its own
-    from the ``OBLIGATIONS_*`` environment variables (:class:`Settings`)."""
-    return create_app(Settings())
+    from the ``OBLIGATIONS_*`` environment variables (:class:`Settings`), then settles its heap
+    (:func:`settle_heap`)."""
+    app = create_app(Settings())
+    settle_heap()
+    return app
+
+
+def settle_heap() -> None:
+    """Take what a server process holds once its app is built (the imported modules, the
+    catalog, the template environment: about 190,000 objects) out of the garbage collector's
+    scans, so that a full collection during a request scans only what requests created.
+
+    For a long-running server only (``serve`` calls it, never the tests, which build many apps):
+    frozen objects are never freed. Measured with ``bench_web`` at 1,000,000 tasks: full
+    collections every fifteen or so overview requests took 110-130 ms each, so the overview's
+    p95 was 162-185 ms against a median of 47 ms; with the heap settled, p95 51 ms, median
+    unchanged. ``gc.freeze`` is the standard library's tool for this (Python 3.7+)."""
+    gc.collect()
+    gc.freeze()
