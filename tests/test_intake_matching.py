@@ -4,6 +4,7 @@ with the reason."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from itertools import count
 
@@ -201,16 +202,28 @@ def test_a_period_already_done_is_said_and_not_confident() -> None:
     assert "该期任务已完成（如为补充材料仍可确认登记）" in proposal.reasons
 
 
-def test_a_branch_activity_without_a_branch_name_asks_for_one() -> None:
+def test_a_branch_activity_without_a_branch_name_asks_for_one_when_several_are_open() -> None:
     proposal = propose(FileFacts("2026.3.12 主题党日.docx"), SCOPE)
-    assert proposal.task_id is None
-    assert "未找到支部名称（可指定支部后重新整理）" in proposal.reasons
+    assert proposal.task_id is None and proposal.ask_branch
+    assert any("请在“任务编号”列选择支部" in r for r in proposal.reasons)
 
 
-def test_a_branch_given_by_the_user_closes_the_gap() -> None:
+def test_the_only_branch_with_the_period_still_open_is_proposed_with_moderate_confidence() -> None:
+    done = task_of("theme-party-day", "U01-B01", "2026-03")
+    tasks = [replace(t, settled="已完成") if t.id == done else t for t in SCOPE.tasks]
+    scope = IntakeScope(**{**SCOPE.__dict__, "tasks": tasks})
+    facts = FileFacts("2026年3月主题党日记录.docx", "2026年3月12日 主题党日 签到 23 人")
+    proposal = propose(facts, scope)
+    assert proposal.task_id == task_of("theme-party-day", "U01-B03", "2026-03")
+    assert 0.3 <= proposal.confidence <= 0.6 and not proposal.ask_branch
+    assert any("只有机电工程学院学生第一党支部尚未完成" in r for r in proposal.reasons)
+
+
+def test_a_branch_given_by_the_user_closes_the_gap_and_is_named_not_coded() -> None:
     scope = IntakeScope(**{**SCOPE.__dict__, "branch_code": "U01-B03"})
     proposal = propose(FileFacts("2026.3.12 主题党日.docx"), scope)
     assert proposal.task_id == task_of("theme-party-day", "U01-B03", "2026-03")
+    assert "按指定支部 机电工程学院学生第一党支部" in proposal.reasons
 
 
 def test_an_impossible_date_is_ignored_and_said() -> None:

@@ -132,6 +132,19 @@ def test_an_unchanged_feed_answers_304_to_its_etag_or_its_date(web: WebWorld) ->
     assert web.client.get(path).content == first.content
 
 
+def test_head_on_the_feed_answers_like_get_without_a_body(web: WebWorld) -> None:
+    path = make_address(web, "b1_secretary")
+    got = web.client.get(path)
+    head = web.client.head(path)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["etag"] == got.headers["etag"]
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.headers["content-length"] == str(len(got.content))
+    current = web.client.head(path, headers={"If-None-Match": got.headers["etag"]})
+    assert current.status_code == 304
+    assert web.client.head(path.replace(".ics", "x.ics")).status_code == 404
+
+
 def test_new_evidence_changes_the_etag_and_the_last_modified(web: WebWorld) -> None:
     path = make_address(web, "b1_secretary")
     first = web.client.get(path)

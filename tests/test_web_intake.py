@@ -258,3 +258,25 @@ def test_two_uploaded_files_of_the_same_name_are_both_read(web: WebWorld) -> Non
     shown = proposals_page(client, answer.headers["location"])
     names = re.findall(r'<tr id="proposal-\d+" data-file="([^"]+)"', shown.text)
     assert sorted(names) == ["中心组学习 (2).docx", "中心组学习.docx"]
+
+
+def test_a_branch_activity_uploaded_without_a_branch_gets_its_task_from_the_branch_picked(
+    web: WebWorld,
+) -> None:
+    client, csrf = web.login("u01_manager")
+    minutes = docx_bytes(["2026年3月12日 主题党日 签到 23 人"])
+    answer = client.post(
+        "/units/U01/intake",
+        data={"csrf_token": csrf, "year": "2026", "branch": ""},
+        files={"files": ("2026年3月主题党日记录.docx", minutes, "application/octet-stream")},
+    )
+    location = answer.headers["location"]
+    shown = proposals_page(client, location).text
+    assert '<select name="branch_0"' in shown and "请在“任务编号”列选择支部" in shown
+    assert '<option value="U01-B01">U01-B01 组织</option>' in shown  # the name, not code + name
+    theme = task_id(web, "theme-party-day", "U01-B01", "2026-03")
+    form = {"csrf_token": csrf, "confirm": "0", "task_0": "", "held_0": "2026-03-12",
+            "branch_0": "U01-B01", "title_0": "3月主题党日", "kind_0": "minutes"}  # fmt: skip
+    applied = client.post(location, data=form)
+    assert "已登记 1 个文件（1 条记录）" in applied.text, applied.text
+    assert done(web, theme)

@@ -11,7 +11,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from obligations.models import Organization, Person, Task
@@ -164,11 +164,12 @@ def recipient_names(session: Session, keys: Iterable[str]) -> dict[str, str]:
 def failed_items(
     session: Session, *, limit: int = 100, titles: Mapping[str, str] | None = None
 ) -> list[FailedItem]:
-    """Reminder items in the failed state (nobody can be reached), newest first, with their
-    task's and recipient's names."""
+    """Reminder items in the failed state on a channel, newest first, with their task's and
+    recipient's names (those without any channel, before any is configured, are counted by
+    :func:`unrouted_count` instead)."""
     query = (
         select(ReminderItem)
-        .where(ReminderItem.state == ItemState.FAILED)
+        .where(ReminderItem.state == ItemState.FAILED, ReminderItem.channel != "")
         .order_by(ReminderItem.planned_for.desc(), ReminderItem.id.desc())
         .limit(limit)
     )
@@ -190,3 +191,12 @@ def failed_items(
         )
         for item in items
     ]
+
+
+def unrouted_count(session: Session) -> int:
+    """How many reminders wait for a channel: failed items with none, planned while
+    channels.yaml names no administrators' channel (see ``planning``)."""
+    query = select(func.count()).where(
+        ReminderItem.state == ItemState.FAILED, ReminderItem.channel == ""
+    )
+    return int(session.scalar(query) or 0)

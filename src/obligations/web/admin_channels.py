@@ -18,7 +18,12 @@ from fastapi.responses import RedirectResponse, Response
 from obligations.accounts import access
 from obligations.reminders.channel_test import send_test_message
 from obligations.reminders.config import ReminderConfig, ReminderConfigInvalid
-from obligations.reminders.delivery_log import failed_items, last_results, recent_attempts
+from obligations.reminders.delivery_log import (
+    failed_items,
+    last_results,
+    recent_attempts,
+    unrouted_count,
+)
 from obligations.reminders.routing import list_channels
 from obligations.web.auth import PageUser
 from obligations.web.state import state_of
@@ -59,13 +64,15 @@ def channels(
         last = last_results(db, list(config.channels), since=web.now() - STATE_WINDOW)
         attempts = recent_attempts(db, failures_only=failures, limit=LOG_ROWS, titles=titles)
         unsendable = failed_items(db, limit=FAILED_ITEM_ROWS, titles=titles)
+        unrouted = unrouted_count(db)
     return page(
         request,
         "admin.html",
         auth,
         tab="channels",
         channels=[v for v in views if v.name in config.channels],
-        stale=[v for v in views if v.name not in config.channels],
+        stale=[v for v in views if v.name and v.name not in config.channels],
+        unrouted=unrouted,
         last=last,
         configured=set(config.channels),
         admin_emails=config.admins.emails,

@@ -239,10 +239,12 @@ def not_modified(request: Request, state: FeedState) -> bool:
     return when.tzinfo is not None and state.last_modified <= when
 
 
-@router.get("/calendar/{token}.ics", name="calendar_feed")
+@router.api_route("/calendar/{token}.ics", methods=["GET", "HEAD"], name="calendar_feed")
 def calendar_feed(request: Request, token: str) -> Response:
     """The feed: 304 when the client's copy is current, else the body (kept in
-    :data:`BODIES` by its ETag, so an unchanged feed is read and written once)."""
+    :data:`BODIES` by its ETag, so an unchanged feed is read and written once). HEAD
+    answers as GET does (same status, ETag and Content-Length) without the body, for
+    calendar clients that check for changes that way (RFC 9110 section 9.3.2)."""
     web = state_of(request)
     today, soon = web.today(), web.settings.due_soon_days
     rules = {located.rule.id: located.rule for located in web.catalog.rules}
@@ -271,6 +273,9 @@ def calendar_feed(request: Request, token: str) -> Response:
             today=today,
         )
         body = BODIES.put(state.etag, text)
+    if request.method == "HEAD":
+        headers["Content-Length"] = str(len(body))
+        return Response(media_type="text/calendar; charset=utf-8", headers=headers)
     return Response(body, media_type="text/calendar; charset=utf-8", headers=headers)
 
 

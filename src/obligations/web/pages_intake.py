@@ -174,6 +174,7 @@ def _stored(p: Proposal) -> dict[str, Any]:
         "held_on": p.held_on.isoformat() if p.held_on else None, "title": p.title,
         "kind": p.kind.value, "participants": p.participants, "confidence": p.confidence,
         "reasons": p.reasons, "sha256": p.sha256, "duplicate": p.duplicate, "group": p.group,
+        "ask_branch": p.ask_branch,
     }  # fmt: skip
 
 
@@ -186,6 +187,7 @@ def _loaded(row: dict[str, Any]) -> Proposal:
         title=row["title"], kind=EvidenceKind(row["kind"]), participants=row["participants"],
         confidence=row["confidence"], reasons=row["reasons"], sha256=row["sha256"],
         duplicate=row["duplicate"], group=row.get("group"),
+        ask_branch=row.get("ask_branch", False),
     )  # fmt: skip
 
 
@@ -271,9 +273,10 @@ def _corrected(p: Proposal, i: int, form: Any) -> Proposal:
         kind = EvidenceKind(field("kind") or p.kind.value)
     except ValueError:
         raise InvalidRequest(f"“{p.file}”的材料类型无效") from None
+    branch = field("branch") if p.ask_branch and not task else ""
     return Proposal(
-        file=p.file, task_id=int(task) if task else None,
-        ledger_item=None if task else p.ledger_item, held_on=held,
+        file=p.file, task_id=int(task) if task else None, rule_id=p.rule_id,
+        branch_code=branch or None, ledger_item=None if task else p.ledger_item, held_on=held,
         title=field("title") or p.title, kind=kind,
         participants=int(count) if count else None, sha256=p.sha256, confidence=p.confidence,
     )  # fmt: skip

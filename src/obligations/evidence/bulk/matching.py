@@ -7,7 +7,10 @@ in the text's heading (0.35) or only in its body (0.15); the date in the file na
 时间/日期 label (0.3), elsewhere in the text or the photo's EXIF (0.2); the branch or person
 named or given (0.2, 0.15 from the heading, 0.1 from the body); a task found for them (0.1);
 dates of file name and text that agree (+0.05) or not (-0.2); another activity named as
-strongly (-0.3). A file that fits no open task gets no task, confidence 0 and says why.
+strongly (-0.3). A branch activity naming no branch, uploaded without one, goes to the only
+branch whose task of that period is still open (no branch weight, at most 0.6); with several
+open it gets no task and asks for the branch (``ask_branch``). A file that fits no open task
+gets no task, confidence 0 and says why.
 """
 
 from __future__ import annotations
@@ -108,6 +111,7 @@ class Proposal:
     sha256: str = ""
     duplicate: str | None = None  # where the same content already is (Chinese), if anywhere
     group: int | None = None  # the record it would join, numbered (see .grouping)
+    ask_branch: bool = False  # no branch found: the page offers the unit's branches to pick
 
     @property
     def standing(self) -> bool:
@@ -151,7 +155,7 @@ def propose(facts: FileFacts, scope: IntakeScope) -> Proposal:
     proposal.title = _title(facts, places, rule, held)
     if counted:
         proposal.reasons.append(counted[1])
-    target = _target(rule, places, scope, proposal)
+    target = _target(rule, places, scope, proposal, held)
     if target is None or held is None:
         if held is None:
             proposal.reasons.append("未找到活动日期")
@@ -167,6 +171,8 @@ def propose(facts: FileFacts, scope: IntakeScope) -> Proposal:
     score += 0.1
     if task.settled:
         proposal.reasons.append(f"该期任务{task.settled}（如为补充材料仍可确认登记）")
+        score = min(score, 0.6)
+    if weight == 0.0:  # the only branch with this period open: a guess, to be checked
         score = min(score, 0.6)
     proposal.confidence = round(max(0.0, min(1.0, score)), 2)
     return proposal
@@ -258,7 +264,7 @@ def _title(facts: FileFacts, places: Places, rule: Rule, held: date | None) -> s
 
 
 def _target(
-    rule: Rule, places: Places, scope: IntakeScope, proposal: Proposal
+    rule: Rule, places: Places, scope: IntakeScope, proposal: Proposal, held: date | None
 ) -> tuple[str, str | None, float] | None:
     """(organization code, person code, weight) the rule's task is owed by, or None with the
     reason."""
@@ -275,21 +281,47 @@ def _target(
         org = next(t.org_code for t in scope.tasks if t.person_code == choice.target)
         proposal.reasons.append(f"{choice.place.label}含人员“{choice.term}”")
         return org, choice.target, _TARGET_WEIGHT[choice.place]
-    return _branch(places, scope, proposal)
+    return _branch(rule, places, scope, proposal, held)
+
+
+def branch_name(scope: IntakeScope, code: str) -> str:
+    """The branch's full name (its code when not one of the unit's branches)."""
+    return next((b.names[0] for b in scope.branches if b.code == code and b.names), code)
 
 
 def _branch(
-    places: Places, scope: IntakeScope, proposal: Proposal
+    rule: Rule, places: Places, scope: IntakeScope, proposal: Proposal, held: date | None
 ) -> tuple[str, None, float] | None:
+    """The branch owing the activity: the one given, the only one, the one named; else,
+    when exactly one branch still has the period's task open, that one (weight 0, the
+    confidence capped at 0.6); else none, and the row asks for the branch."""
     if scope.branch_code is not None:
-        proposal.reasons.append(f"按指定支部 {scope.branch_code}")
+        proposal.reasons.append(f"按指定支部 {branch_name(scope, scope.branch_code)}")
         return scope.branch_code, None, 0.2
     if len(scope.branches) == 1:
         return scope.branches[0].code, None, 0.2
     terms = [Term(name, org.code) for org in scope.branches for name in org.names]
     choice = clues.strongest(clues.find_hits(places, terms))
     if choice is None:
-        proposal.reasons.append("未找到支部名称（可指定支部后重新整理）")
+        codes = {b.code for b in scope.branches}
+        still_open = sorted(
+            {
+                t.org_code
+                for t in scope.tasks
+                if t.rule_id == rule.id and t.org_code in codes and t.settled is None
+                and held is not None and t.start <= held <= t.end
+            }
+        )  # fmt: skip
+        if len(still_open) == 1:
+            proposal.reasons.append(
+                f"未找到支部名称；该期“{rule.title}”只有{branch_name(scope, still_open[0])}"
+                "尚未完成，按此建议，请核对"
+            )
+            return still_open[0], None, 0.0
+        proposal.ask_branch = True
+        proposal.reasons.append(
+            "未找到支部名称，请在“任务编号”列选择支部，登记时按支部和活动日期找任务"
+        )
         return None
     if choice.rival:
         proposal.reasons.append("提到多个支部，无法确定是哪个支部的活动")

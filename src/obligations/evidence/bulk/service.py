@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -229,6 +229,7 @@ def apply(
     stored is listed and left out of its record; a record the checks refuse lists all its
     files."""
     done = Applied()
+    rows = _branch_tasks(sessions, rows, unit_code, done)
     recorded_hashes: set[str] = set()
     for members in grouping.activities(rows):
         uploads: list[tuple[Proposal, bytes]] = []
@@ -249,6 +250,41 @@ def apply(
         recorded_hashes |= taken
         done.recorded.extend((row.file, record_id) for row in kept)
     return done
+
+
+def _branch_tasks(
+    sessions: sessionmaker[Session], rows: Sequence[Proposal], unit_code: str, done: Applied
+) -> list[Proposal]:
+    """The rows with a branch picked on the page and no task number, given the task of that
+    branch (one of the unit's), rule and activity date; a row whose branch has no such task
+    is refused with the reason."""
+    kept: list[Proposal] = []
+    with sessions() as session:
+        unit_id = session.scalar(select(Organization.id).where(Organization.code == unit_code))
+        for row in rows:
+            if row.task_id is None and row.branch_code and row.rule_id and row.held_on:
+                task = session.scalars(
+                    select(Task)
+                    .join(Organization, Task.organization_id == Organization.id)
+                    .where(
+                        Organization.code == row.branch_code,
+                        Task.unit_id == unit_id,
+                        Organization.parent_id == unit_id,
+                        Task.rule_id == row.rule_id,
+                        Task.person_id.is_(None),
+                        Task.retired_at.is_(None),
+                        Task.period_start <= row.held_on,
+                        Task.period_end >= row.held_on,
+                    )
+                ).first()
+                if task is None:
+                    done.refused.append(
+                        (row.file, f"所选支部在 {row.held_on.isoformat()} 没有对应的任务")
+                    )
+                    continue
+                row = replace(row, task_id=task.id, ledger_item=None)
+            kept.append(row)
+    return kept
 
 
 def _checked_data(
