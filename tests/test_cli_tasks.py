@@ -95,6 +95,7 @@ def test_tasks_list_json_carries_every_documented_field(demo_dir: Path) -> None:
             "person": None,
             "opens_on": "2026-10-01",
             "due_on": "2026-10-30",
+            "period_label": "2026年10月",
             "status": "overdue",
             "provisional": False,
         }
@@ -136,6 +137,12 @@ def test_dates_in_2027_are_provisional_and_marked_in_the_table(demo_dir: Path) -
     result = run(demo_dir, "tasks", "list", "--unit", "U01", "--rule", "central-group-study")
     lines = [line for line in result.stdout.splitlines() if "2027-01" in line]
     assert lines and all("（待定）" in line for line in lines)
+
+
+def test_the_table_names_each_period_in_words_not_its_key(demo_dir: Path) -> None:
+    result = run(demo_dir, "tasks", "list", "--unit", "U01", "--rule", "central-group-study")
+    assert result.exit_code == 0, result.output
+    assert "2026年10月" in result.stdout and "2026-10 " not in result.stdout
 
 
 def test_an_unknown_rule_or_unit_is_refused_with_exit_status_2(demo_dir: Path) -> None:

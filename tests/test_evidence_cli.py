@@ -269,3 +269,18 @@ def test_an_upload_killed_mid_stream_leaves_no_record_and_verify_cleans_up(
     assert list(temporary.iterdir()) == []
     assert list((data_dir / "evidence" / "objects").rglob("*.*")) == []
     assert records(data_dir) == 0
+
+
+def test_the_same_file_added_twice_to_a_task_is_refused_with_exit_status_2(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    task = current_month_task(data_dir)
+    minutes = write(tmp_path / "党委中心组学习记录.pdf", PDF)
+    args = ("evidence", "add", str(task["id"]), minutes, "--held-on", held_on(task),
+            "--title", "中心组学习")  # fmt: skip
+    assert run(data_dir, *args).exit_code == 0
+    again = run(data_dir, *args)
+    assert again.exit_code == 2 and "该任务已登记过相同的文件" in again.output
+    listed = json.loads(run(data_dir, "evidence", "list", "--task", str(task["id"]),
+                            "--json").stdout)  # fmt: skip
+    assert len(listed) == 1

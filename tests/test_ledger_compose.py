@@ -354,7 +354,7 @@ def test_an_academic_year_ledger_writes_years_into_its_dates(
         composed = compose_unit_ledger(
             session, shipped_catalog(), unit_code=UNIT, period=period, today=TODAY
         )
-    assert composed.document.period_label == "2025-2026学年"
+    assert composed.document.period_label == "2025—2026学年"
     rows = {row.item_id: row for row in composed.document.rows}
     # Sep 2025 - Aug 2026: tasks of 2025 were never generated, so only 2026's months are due.
     assert "应开展8次，实际开展8次（2026年1月9日、2026年2月9日" in rows["5.1"].implementation

@@ -17,11 +17,10 @@ from obligations.ledger.text import (
     cited,
     dates_text,
     months_text,
-    period_text,
     short_branch_name,
     topic_of,
 )
-from obligations.rules.periods import AcademicCalendar
+from obligations.rules.periods import AcademicCalendar, period_text
 from obligations.rules.schema import Check, Metric, Scope
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import OrgKind, Role
@@ -39,8 +38,8 @@ RATIO = Metric(
         ("2026-Q2", 2026, "第二季度"),
         ("2026-H2", 2026, "下半年"),
         ("2026", 2026, "2026年度"),
-        ("2025-2026", 2026, "2025-2026学年"),
-        ("2025-2026-1", 2026, "2025-2026学年第一学期"),
+        ("2025-2026", 2026, "2025—2026学年"),
+        ("2025-2026-1", 2026, "2025—2026学年第一学期"),
         ("T2023-10-15", 2026, "2023年10月15日起的一届任期"),
     ],
 )

@@ -97,7 +97,7 @@ def test_a_semester_running_at_year_end_is_in_progress_never_a_gap(
         implementation, verdict, gaps = rows(session, today=date(YEAR + 1, 3, 1))["3.5"]
     assert implementation == (
         "流动党员排查：应开展1次，实际开展1次（3月10日）（目录第51、52项）；"
-        "2026-2027学年第一学期进行中（至2027年1月22日）"
+        "2026—2027学年第一学期进行中（至2027年1月22日）"
     )
     assert (verdict, gaps) == (Verdict.MET, "")
 

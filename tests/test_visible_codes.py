@@ -81,6 +81,10 @@ PATTERNS = {
     "任务编号": re.compile(r"任务\s*\d{2,}(?![\d\-/:年月日项个])"),
     "人员编号": re.compile(r"\bperson:\d+"),
     "网页账户前缀": re.compile(r"(?<![A-Za-z])web:\S+"),
+    # 2026-09, 2026-Q4, 2026-H2, 2026-2027, 2026-2027-1; not a date such as 2026-09-30
+    "周期代码": re.compile(
+        r"(?<![\d\-/.])20\d\d-(?:20\d\d(?:-[12])?|Q[1-4]|H[12]|\d{2})(?![\d\-/:.])"
+    ),
 }
 
 
@@ -192,10 +196,13 @@ def codes_in(text: str) -> list[str]:
 def test_the_patterns_catch_codes_and_pass_what_people_read() -> None:
     caught = (
         "scope branch, half_year, before_1, escalate_college, admins, ConnectError,"
-        " evidence 3, 任务 2935, person:4, web:u01"
+        " evidence 3, 任务 2935, person:4, web:u01, 周期 2026-09 2026-Q4 2026-H2 2026-2027-1"
     )
-    assert len(codes_in(caught)) == 10
-    fine = "U01 机电工程学院党总支 2026-10-30 会议记录.docx 签到表.png 管理员 admin 已逾期 共 18 项"
+    assert len(codes_in(caught)) == 14
+    fine = (
+        "U01 机电工程学院党总支 2026-10-30 2026-09-30 10:00 会议记录.docx 签到表.png"
+        " 管理员 admin 已逾期 共 18 项"
+    )
     assert codes_in(fine) == []
 
 

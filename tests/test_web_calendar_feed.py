@@ -133,6 +133,7 @@ def test_a_provisional_due_date_is_marked_pending_and_tentative() -> None:
     pending, fixed = calendar.walk("VEVENT")
     assert "待定" in str(pending["SUMMARY"]) and "待定" in str(pending["DESCRIPTION"])
     assert str(pending["STATUS"]) == "TENTATIVE"
+    assert str(pending["DESCRIPTION"]).startswith("周期 2027年1月，")
     assert "待定" not in str(fixed["SUMMARY"]) and str(fixed["STATUS"]) == "CONFIRMED"
 
 

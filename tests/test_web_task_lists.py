@@ -38,7 +38,7 @@ def test_a_branch_secretary_sees_this_months_tasks_first_and_older_ones_folded(
     first_table = main.xpath(".//table")[0]
     rows = [cells(r) for r in task_rows(first_table)]
     assert rows and all(r[3] >= "2026-11" for r in rows)  # nothing from before this month
-    assert rows[0][2] == "2026-11" and rows[0][4] == "即将到期"
+    assert rows[0][2] == "2026年11月" and rows[0][4] == "即将到期"
     fold = tree.xpath("//details[@id='older-overdue']")[0]
     count = int(re.search(r"更早逾期 (\d+) 项", fold.text_content())[1])  # type: ignore[index]
     folded = task_rows(fold)
@@ -111,7 +111,7 @@ def test_my_tasks_filter_search_and_sort(web: WebWorld) -> None:
     branch = page_of(client, "/my?branch=U01-B02&state=all")
     assert {cells(r)[1].split(" · ")[0] for r in task_rows(branch)} == {"U01-B02 组织"}
     period = page_of(client, "/my?period=2026-10&state=all")
-    assert {cells(r)[2] for r in task_rows(period)} == {"2026-10"}
+    assert {cells(r)[2] for r in task_rows(period)} == {"2026年10月"}
     item = page_of(client, "/my?item=2.4&state=all")
     assert {cells(r)[0] for r in task_rows(item)} <= {"中心组理论学习", "班子成员集中培训"}
     assert client.get("/my?all=1").status_code == 200  # the old link still works

@@ -19,6 +19,11 @@ class InvalidRequest(ServiceError):
     pass
 
 
+class AlreadyRecorded(InvalidRequest):
+    """The request repeats what is already recorded (the same files on the same task): the web
+    answers 409 Conflict, the CLI exits 2."""
+
+
 class ServerFault(ServiceError):
     """A request that fails for a reason on the server's side which no change of input helps
     (a full disk, a damaged stored file): the CLI exits 1, the web answers 5xx."""

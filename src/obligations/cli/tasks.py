@@ -13,6 +13,7 @@ from obligations.cli.params import parse_date
 from obligations.cli.table import render
 from obligations.errors import NotFound
 from obligations.lookup import organization_id
+from obligations.rules.periods import period_text
 from obligations.tasks import waivers
 from obligations.tasks.listing import TaskFilter, TaskOrder, TaskView, list_tasks
 from obligations.tasks.status import TaskStatus
@@ -124,7 +125,7 @@ def _row(view: TaskView) -> list[str]:
         view.unit_name,
         view.branch_name or "",
         view.person_name or "",
-        view.period_key,
+        period_text(view.period_key),
         view.opens_on.isoformat(),
         due,
         view.status.label,

@@ -28,6 +28,7 @@ from obligations.accounts.access import Principal
 from obligations.audit import Action
 from obligations.errors import InvalidRequest, NotFound
 from obligations.evidence import rules as checks
+from obligations.evidence.duplicates import lock_task, refuse_same_files
 from obligations.evidence.storage import BlobStore, StoredBlob, UploadLimits
 from obligations.evidence.storage.limits import format_size
 from obligations.lookup import get_task, organization_id
@@ -91,10 +92,11 @@ def add_to_task(
     Raises ``NotFound`` for a task ``by`` cannot see, ``Forbidden`` if ``by`` may not add
     evidence to it, ``InvalidRequest`` for a retired task, a field that fails its check, or no
     file where the task's rule requires one (``Rule.file_required``): every door (CLI, web
-    form, JSON API) records through here, so none can let a file-less record close a task."""
+    form, JSON API) records through here, so none can let a file-less record close a task;
+    ``AlreadyRecorded`` for a double submit (:mod:`obligations.evidence.duplicates`)."""
     task = access.require_task(session, by, task_id)
     access.require_can_add_evidence(by, task)
-    _lock(session, task)
+    lock_task(session, task)
     if task.retired_at is not None:
         raise InvalidRequest(f"任务 {task_id} 已不再要求（{task.retired_reason}），不能再登记材料")
     today = local_date(now)
@@ -108,6 +110,7 @@ def add_to_task(
             max_size=format_size(limits.max_bytes),
         )
     )
+    refuse_same_files(session, task.id, [file.blob.sha256 for file in files])
     return _add(
         session,
         policy,
@@ -304,13 +307,6 @@ def _add(
     _refresh_task(session, record)
     _audit(session, record, Action.EVIDENCE_ADD, actor, now, None)
     return record
-
-
-def _lock(session: Session, task: Task) -> None:
-    """Lock the task before inserting its record: the insert's foreign key would otherwise
-    take a share lock that two concurrent uploads to one task both hold while each waits for
-    the other's to lock the task (``refresh_done_on``), a deadlock on PostgreSQL."""
-    session.execute(select(Task.id).where(Task.id == task.id).with_for_update())
 
 
 def _refresh_task(session: Session, record: EvidenceRecord) -> None:

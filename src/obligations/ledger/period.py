@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from obligations.ledger.text import day_text
-from obligations.rules.periods import AcademicCalendar
+from obligations.rules.periods import AcademicCalendar, period_text
 
 _ACADEMIC_KEY = re.compile(r"^(\d{4})-(\d{4})$")
 
@@ -25,7 +25,7 @@ class PeriodInvalid(ValueError):
 class LedgerPeriod:
     start: date
     end: date  # inclusive
-    label: str  # 2026年度, 2025-2026学年, 2026年3月1日至2026年8月31日
+    label: str  # 2026年度, 2025—2026学年, 2026年3月1日至2026年8月31日
     notes_year: int  # the year whose notes and figures the ledger shows
 
     @property
@@ -49,7 +49,7 @@ def academic_year(key: str, calendar: AcademicCalendar) -> LedgerPeriod:
     calendar_year(first)  # the same range check
     known = next((y for y in calendar.years if y.key == key.strip()), None)
     start, end = (known.start, known.end) if known else (date(first, 9, 1), date(first + 1, 8, 31))
-    return LedgerPeriod(start, end, f"{key.strip()}学年", end.year)
+    return LedgerPeriod(start, end, period_text(key.strip()), end.year)
 
 
 def date_range(start: date, end: date) -> LedgerPeriod:

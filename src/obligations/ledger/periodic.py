@@ -25,10 +25,10 @@ from obligations.ledger.text import (
     day_text,
     joined,
     months_text,
-    period_text,
     topic_of,
     topics_text,
 )
+from obligations.rules.periods import period_text
 from obligations.rules.schema import Scope
 from obligations.tasks.status import TaskStatus
 from obligations.vocabulary import ReviewState
@@ -243,7 +243,7 @@ def _about(facts: RuleFacts, settled: Sequence[Reported], topics: int) -> str:
 
 
 def _running(facts: RuleFacts, running: Sequence[Reported], plain_year: int | None) -> list[str]:
-    """In progress at the window's end: 2026-2027学年第一学期进行中（至2027年1月22日）; a
+    """In progress at the window's end: 2026—2027学年第一学期进行中（至2027年1月22日）; a
     term running then is the current one (本届任期, its start is in the term check's line)."""
     words = []
     for r in running:

@@ -16,7 +16,7 @@ from sqlalchemy import Row
 from obligations.ledger.catalogue import STANDING_RANK, EvidenceUse
 from obligations.ledger.facts import RecordFact
 from obligations.ledger.period import LedgerPeriod
-from obligations.ledger.text import period_text
+from obligations.rules.periods import period_text
 from obligations.tasks.status import qualifies
 from obligations.vocabulary import ReviewState
 

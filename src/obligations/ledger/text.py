@@ -64,39 +64,6 @@ def months_text(days: Iterable[date], plain_year: int | None = None) -> str:
     return "、".join(f"{r[0]}月" if len(r) == 1 else f"{r[0]}—{r[-1]}月" for r in runs)
 
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_HALF = re.compile(r"^(\d{4})-H([12])$")
-_YEAR = re.compile(r"^(\d{4})$")
-_ACADEMIC_YEAR = re.compile(r"^(\d{4}-\d{4})$")
-_SEMESTER = re.compile(r"^(\d{4}-\d{4})-(\d)$")
-_TERM = re.compile(r"^T(\d{4})-(\d{2})-(\d{2})$")
-
-
-def period_text(key: str, plain_year: int | None = None) -> str:
-    """A task's period in words, from its period key (see :mod:`obligations.rules.periods`);
-    the year is left out of months, quarters and halves of ``plain_year``."""
-    if match := _MONTH.match(key):
-        return _year(match[1], plain_year) + f"{int(match[2])}月"
-    if match := _QUARTER.match(key):
-        return _year(match[1], plain_year) + f"第{_CN_NUMBERS[int(match[2])]}季度"
-    if match := _HALF.match(key):
-        return _year(match[1], plain_year) + ("上半年" if match[2] == "1" else "下半年")
-    if match := _YEAR.match(key):
-        return f"{match[1]}年度"
-    if match := _ACADEMIC_YEAR.match(key):
-        return f"{match[1]}学年"
-    if match := _SEMESTER.match(key):
-        return f"{match[1]}学年第{_CN_NUMBERS[int(match[2])]}学期"
-    if match := _TERM.match(key):
-        return f"{match[1]}年{int(match[2])}月{int(match[3])}日起的一届任期"
-    return key
-
-
-def _year(year: str, plain_year: int | None) -> str:
-    return "" if int(year) == plain_year else f"{year}年"
-
-
 def number_text(value: Decimal | float | int) -> str:
     """12, 34.5, 3.33: no trailing zeros, at most two decimals."""
     quantized = Decimal(str(value)).quantize(Decimal("0.01"))

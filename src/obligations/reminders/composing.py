@@ -28,6 +28,7 @@ from obligations.reminders.templates import (
     NotificationEvent,
     NotificationItem,
 )
+from obligations.rules.periods import period_text
 from obligations.tasks.state import recorded_on_by_task, state_of
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import local_date
@@ -165,7 +166,7 @@ def _entries(
                 branch_name=owner,
                 ledger_item=task.ledger_item,
                 task_title=titles.get(task.rule_id, task.rule_id),
-                period_label=task.period_key,
+                period_label=period_text(task.period_key),
                 due_date=task.due_on,
                 status=status[task.id],
                 link_url=f"{dashboard(sender)}/tasks/{task.id}",

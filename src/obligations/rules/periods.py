@@ -17,6 +17,7 @@ cannot be guessed and are reported as gaps.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -199,3 +200,42 @@ def _uncovered(calendar: AcademicCalendar, start: date, end: date) -> list[tuple
     if cursor <= end:
         gaps.append((cursor, end))
     return gaps
+
+
+_CN_DIGITS = "零一二三四五六七八九十"
+_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_HALF = re.compile(r"^(\d{4})-H([12])$")
+_YEAR = re.compile(r"^(\d{4})$")
+_ACADEMIC_YEAR = re.compile(r"^(\d{4}-\d{4})$")
+_SEMESTER = re.compile(r"^(\d{4}-\d{4})-(\d)$")
+_TERM = re.compile(r"^T(\d{4})-(\d{2})-(\d{2})$")
+
+
+def period_text(key: str, plain_year: int | None = None) -> str:
+    """A period key in the words every page, feed, message and ledger shows for it.
+
+    ``2026-09`` -> 2026年9月, ``2026-Q4`` -> 2026年第四季度, ``2026-H2`` -> 2026年下半年,
+    ``2026`` -> 2026年度, ``2026-2027`` -> 2026—2027学年, ``2026-2027-1`` -> 2026—2027学年第一学期,
+    ``T2026-03-01`` -> 2026年3月1日起的一届任期 (the keys :class:`Period` makes); the year is left
+    out of months, quarters and halves of ``plain_year``; an unknown key is returned as it is.
+    """
+    if match := _MONTH.match(key):
+        return _year(match[1], plain_year) + f"{int(match[2])}月"
+    if match := _QUARTER.match(key):
+        return _year(match[1], plain_year) + f"第{_CN_DIGITS[int(match[2])]}季度"
+    if match := _HALF.match(key):
+        return _year(match[1], plain_year) + ("上半年" if match[2] == "1" else "下半年")
+    if match := _YEAR.match(key):
+        return f"{match[1]}年度"
+    if match := _ACADEMIC_YEAR.match(key):
+        return match[1].replace("-", "—") + "学年"
+    if match := _SEMESTER.match(key):
+        return match[1].replace("-", "—") + f"学年第{_CN_DIGITS[int(match[2])]}学期"
+    if match := _TERM.match(key):
+        return f"{match[1]}年{int(match[2])}月{int(match[3])}日起的一届任期"
+    return key
+
+
+def _year(year: str, plain_year: int | None) -> str:
+    return "" if int(year) == plain_year else f"{year}年"

@@ -31,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, aliased
 
 from obligations.models import EvidenceRecord, Organization, Person, Task
+from obligations.rules.periods import period_text
 from obligations.tasks.state import qualifying_filter
 from obligations.tasks.state_sql import status_label
 from obligations.tasks.status import SETTLED, TaskStatus
@@ -150,6 +151,7 @@ class TaskView:
         data["status_label"] = self.status.label
         data["urgency"] = self.urgency.value
         data["urgency_label"] = self.urgency.label
+        data["period_label"] = period_text(self.period_key)
         return data
 
 

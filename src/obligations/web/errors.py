@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from obligations.accounts.access import Forbidden
-from obligations.errors import DataDamaged, NotFound, OutOfSpace, ServiceError
+from obligations.errors import AlreadyRecorded, DataDamaged, NotFound, OutOfSpace, ServiceError
 from obligations.evidence.storage import FileTooLarge, FileTypeRefused
 from obligations.ledger.errors import LedgerRenderError
 from obligations.ledger.period import PeriodInvalid
@@ -59,7 +59,7 @@ _PARENTS = (
 def status_for(exc: ServiceError) -> int:
     """404 not found, 403 forbidden, 413 too large, 415 type refused, 507 a full disk
     (Insufficient Storage, RFC 4918: the server's disk, not the file's size), 500 a damaged
-    stored file, else 400."""
+    stored file, 409 a repeat of what is recorded, else 400."""
     if isinstance(exc, NotFound):
         return 404
     if isinstance(exc, Forbidden):
@@ -72,6 +72,8 @@ def status_for(exc: ServiceError) -> int:
         return 507
     if isinstance(exc, DataDamaged):
         return 500
+    if isinstance(exc, AlreadyRecorded):
+        return 409
     return 400
 
 

@@ -44,6 +44,7 @@ from obligations.accounts.feed_address import new_feed_address as make_new_addre
 from obligations.errors import NotFound
 from obligations.models import User
 from obligations.reminders.stages import StageKind, task_stages
+from obligations.rules.periods import period_text
 from obligations.rules.schema import Reminders, Rule
 from obligations.tasks.feed_window import FeedPick, feed_rows, pick_feed
 from obligations.tasks.listing import TaskView
@@ -121,7 +122,7 @@ def task_event(
     """One task as an all-day event on its due date (``reminders`` None: no alarms)."""
     pending = "（待定）" if row.provisional else ""
     done = f"已登记 {row.done_count}/{row.min_count}"
-    description = f"周期 {row.period_key}，截止 {row.due_on}{pending}，{done}"
+    description = f"周期 {period_text(row.period_key)}，截止 {row.due_on}{pending}，{done}"
     event = Event.new(
         uid=task_uid(row.id),
         summary=f"【{row.status.label}】{title}（{row.org_name}）{pending}",

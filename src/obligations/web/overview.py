@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 from obligations.accounts import access
 from obligations.errors import InvalidRequest
 from obligations.ledger.overview_xlsx import XLSX_TYPE, overview_workbook
-from obligations.ledger.text import period_text
 from obligations.rules.calendars import workday_calendar
+from obligations.rules.periods import period_text
 from obligations.tasks import dashboard
 from obligations.tasks.listing import TaskView
 from obligations.tasks.ranking import (

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from obligations.accounts import access
 from obligations.evidence import review_inbox
-from obligations.ledger.text import period_text
+from obligations.rules.periods import period_text
 from obligations.tasks.status import TaskStatus
 from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageAuth
