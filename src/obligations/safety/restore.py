@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, make_url
 
 from obligations.db import make_engine
-from obligations.errors import InvalidRequest
+from obligations.errors import InvalidRequest, os_error_text
 from obligations.evidence.storage import LocalBlobStore
 from obligations.safety.backup import (
     CHUNK,
@@ -112,11 +112,23 @@ def _extract_verified(backup_file: Path, staging: Path) -> dict[str, Any]:
     seen: dict[str, tuple[str, int]] = {}
     manifest: dict[str, Any] | None = None
     try:
-        with tarfile.open(backup_file, "r:*") as tar:
+        tar = tarfile.open(backup_file, "r:*")
+    except tarfile.ReadError as exc:
+        raise BackupRefused(
+            f"{backup_file.name} 不是有效的备份文件（应为 obligations backup 生成的 .tar 文件）"
+        ) from exc
+    except OSError as exc:
+        raise BackupRefused(f"无法读取备份文件 {backup_file.name}：{os_error_text(exc)}") from exc
+    try:
+        with tar:
             for member in tar:
                 manifest = _extract_member(tar, member, staging, seen) or manifest
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise BackupRefused(f"备份文件 {backup_file.name} 已损坏或不完整：{exc}") from exc
+    except (tarfile.TarError, EOFError) as exc:
+        raise BackupRefused(
+            f"备份文件 {backup_file.name} 已损坏或不完整（读到一半出错），请换用另一份备份"
+        ) from exc
+    except OSError as exc:
+        raise BackupRefused(f"无法读取备份文件 {backup_file.name}：{os_error_text(exc)}") from exc
     if manifest is None:
         raise BackupRefused(f"备份文件 {backup_file.name} 缺少清单 {MANIFEST}（文件不完整？）")
     if manifest.get("format") not in FORMATS:
