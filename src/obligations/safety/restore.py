@@ -112,7 +112,7 @@ def _extract_verified(backup_file: Path, staging: Path) -> dict[str, Any]:
     seen: dict[str, tuple[str, int]] = {}
     manifest: dict[str, Any] | None = None
     try:
-        tar = tarfile.open(backup_file, "r:*")
+        tar = tarfile.open(backup_file, "r:*")  # noqa: SIM115 -- the with below closes it
     except tarfile.ReadError as exc:
         raise BackupRefused(
             f"{backup_file.name} 不是有效的备份文件（应为 obligations backup 生成的 .tar 文件）"
