@@ -167,7 +167,7 @@ def _damaged(manifest: dict[str, Any]) -> list[DamagedObject]:
     try:
         return [DamagedObject.from_json(item) for item in manifest.get("damaged", [])]
     except (KeyError, TypeError, AttributeError) as exc:
-        raise BackupRefused(f"备份清单中损坏文件的记录无法读取：{exc}") from exc
+        raise BackupRefused("备份清单中损坏文件的记录格式有误（备份已被改动？）") from exc
 
 
 def _extract_member(
@@ -182,7 +182,7 @@ def _extract_member(
         try:
             loaded: dict[str, Any] = json.loads(source.read(16 * CHUNK))
         except ValueError as exc:
-            raise BackupRefused(f"备份清单无法读取：{exc}") from exc
+            raise BackupRefused("备份清单无法读取：不是有效的 JSON（备份已损坏或被改动）") from exc
         return loaded
     target = staging / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -226,7 +226,9 @@ def _check_sqlite(path: Path) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:
-        raise BackupRefused(f"备份中的数据库已损坏：{exc}") from exc
+        raise BackupRefused(
+            "备份中的数据库已损坏（不是有效的 SQLite 数据库），请换用另一份备份"
+        ) from exc
     if result != "ok":
         raise BackupRefused(f"备份中的数据库未通过完整性检查：{result}")
 
