@@ -70,3 +70,12 @@ def test_an_unreachable_database_server_is_reported_without_a_traceback(
     assert result.exit_code == 1, result.output
     assert "无法打开数据库" in result.output
     assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit)
+
+
+def test_serve_without_the_scheduler_also_refuses_a_missing_data_directory(
+    tmp_path: Path,
+) -> None:
+    missing = tmp_path / "nonexist"
+    result = CliRunner().invoke(cli, ["--data-dir", str(missing), "serve", "--no-scheduler"])
+    assert result.exit_code == 2, result.output
+    assert "尚未初始化" in result.output

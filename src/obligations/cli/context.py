@@ -42,10 +42,15 @@ class AppContext(Root):
         Raises BadInput (exit 2) naming ``init`` when it is not, and Failure (exit 1) when the
         database cannot be reached at all."""
         if not self.creates_database:
-            problem = self.database_problem()
-            if problem is not None:
-                raise BadInput(problem)
+            self.require_database()
         return super().engine
+
+    def require_database(self) -> None:
+        """Stop the command (BadInput, exit 2) unless the data directory is initialised; for a
+        command such as ``serve`` that hands the settings on rather than using the engine."""
+        problem = self.database_problem()
+        if problem is not None:
+            raise BadInput(problem)
 
     def database_problem(self) -> str | None:
         """Why no command but ``init`` can use this data directory yet, or None when it can."""
