@@ -257,7 +257,26 @@ def test_restore_refuses_a_directory_that_holds_data_and_a_file_that_is_no_backu
 
     assert (into_existing.exit_code, garbage.exit_code) == (2, 2)
     assert "不是空目录" in into_existing.stderr
-    assert "已损坏或不完整" in garbage.stderr
+    assert "不是有效的备份文件（应为 obligations backup 生成的 .tar 文件）" in garbage.stderr
+    assert "gzip" not in garbage.stderr and "ReadError" not in garbage.stderr
+
+
+def test_restore_of_a_truncated_backup_says_it_is_damaged_in_chinese(
+    demo: Path, tmp_path: Path
+) -> None:
+    good = tmp_path / "good.tar"
+    assert run(demo, "backup", "-o", good).exit_code == 0
+    cut = tmp_path / "cut.tar"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2 + 100])
+
+    result = run(tmp_path / "fresh", "restore", cut)
+
+    assert result.exit_code == 2
+    assert "已损坏或不完整" in result.stderr
+    assert not any(
+        "a" <= ch.lower() <= "z"
+        for ch in result.stderr.split("：", 1)[1].replace(cut.name, "").replace("obligations", "")
+    )
 
 
 def object_path(data_dir: Path, sha256: str) -> Path:

@@ -281,3 +281,13 @@ def test_the_pdf_ledger_shows_the_item_names(sqlite_deployment: Deployment) -> N
     ]
     assert missing == []
     assert "中心组理论学习：5月未开展" in flat
+
+
+def test_writing_the_ledger_into_a_missing_directory_says_so_in_chinese(
+    sqlite_deployment: Deployment, tmp_path: Path
+) -> None:
+    target = tmp_path / "nonexistent" / "x.docx"
+    result = sqlite_deployment.run("ledger", "U10", *YEAR_ARGS, "-o", str(target))
+    assert result.exit_code == 1, result.output
+    assert "目录或文件不存在" in result.output
+    assert "No such file" not in result.output

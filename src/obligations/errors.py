@@ -60,3 +60,29 @@ def full_disk_refused() -> Iterator[None]:
         if is_out_of_space(exc):
             raise OutOfSpace(OUT_OF_SPACE) from exc
         raise
+
+
+_OS_ERRORS = {
+    errno.ENOENT: "目录或文件不存在",
+    errno.EACCES: "没有读写权限",
+    errno.EPERM: "操作不被允许（权限不足）",
+    errno.ENOSPC: "磁盘空间不足",
+    errno.EDQUOT: "磁盘配额已用完",
+    errno.EISDIR: "这是一个目录，请给出文件名",
+    errno.ENOTDIR: "路径中有一部分不是目录",
+    errno.ENAMETOOLONG: "文件名过长（超过 255 字节），请缩短",
+    errno.EROFS: "所在磁盘为只读",
+    errno.EEXIST: "文件已存在",
+    errno.EMFILE: "打开的文件过多，请稍后重试",
+    errno.EIO: "磁盘读写出错",
+}
+
+
+def os_error_text(exc: OSError) -> str:
+    """The reason an OS error gives, in Chinese, for any message about reading or writing a
+    file (ENOENT 目录或文件不存在, EACCES 没有读写权限, ENOSPC 磁盘空间不足, EISDIR 是目录 …);
+    an errno not listed gives a generic reason with its number, never the English text."""
+    known = _OS_ERRORS.get(exc.errno) if exc.errno is not None else None
+    if known is not None:
+        return known
+    return f"系统错误（错误号 {exc.errno}）" if exc.errno is not None else "系统错误"

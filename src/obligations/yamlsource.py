@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 
+from obligations.errors import os_error_text
 from obligations.paths import shipped_dir
 
 Loc = tuple[str | int, ...]
@@ -134,7 +135,7 @@ def load_yaml(path: Path) -> YamlDocument:
     except FileTooLarge as exc:
         raise YamlSyntaxError(path, None, str(exc)) from None
     except OSError as exc:
-        raise YamlSyntaxError(path, None, f"无法读取文件：{exc.strerror or exc}") from None
+        raise YamlSyntaxError(path, None, f"无法读取文件：{os_error_text(exc)}") from None
     try:
         fast = _FAST_LOADER is not None and _is_shipped(path)
         loader: yaml.CSafeLoader | _BoundedLoader = (

@@ -21,12 +21,57 @@ from obligations.composition import Root
 from obligations.errors import ServerFault, ServiceError
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
     from obligations.rules.catalog import Catalog
 
 
 @dataclass
 class AppContext(Root):
-    """The root as the CLI uses it: a broken catalog stops the command with every problem."""
+    """The root as the CLI uses it: a broken catalog stops the command with every problem, and
+    a data directory that does not exist or holds no database stops it before anything is
+    created there (only ``init`` and ``import``, which build the schema, set
+    ``creates_database``)."""
+
+    creates_database: bool = False
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The database engine, once the data directory is known to be initialised.
+
+        Raises BadInput (exit 2) naming ``init`` when it is not, and Failure (exit 1) when the
+        database cannot be reached at all."""
+        if not self.creates_database:
+            self.require_database()
+        return super().engine
+
+    def require_database(self) -> None:
+        """Stop the command (BadInput, exit 2) unless the data directory is initialised; for a
+        command such as ``serve`` that hands the settings on rather than using the engine."""
+        problem = self.database_problem()
+        if problem is not None:
+            raise BadInput(problem)
+
+    def database_problem(self) -> str | None:
+        """Why no command but ``init`` can use this data directory yet, or None when it can."""
+        data_dir = self.settings.data_dir
+        missing = (
+            f"数据目录 {data_dir} 不存在或尚未初始化，"
+            f"请先运行 obligations --data-dir {data_dir} init"
+        )
+        if not data_dir.is_dir():
+            return missing
+        if not self.settings.database_url and not (data_dir / "obligations.sqlite3").is_file():
+            return missing
+        from sqlalchemy import inspect
+        from sqlalchemy.exc import OperationalError
+
+        engine = super().engine
+        try:
+            initialised = inspect(engine).has_table("alembic_version")
+        except OperationalError as exc:
+            raise Failure(database_unreachable(data_dir)) from exc
+        return None if initialised else missing
 
     @cached_property
     def catalog(self) -> Catalog:
@@ -41,6 +86,15 @@ class AppContext(Root):
     def actor(self) -> str:
         """Who is acting, for the audit log: OBLIGATIONS_USER, else the login name."""
         return os.environ.get("OBLIGATIONS_USER") or getpass.getuser()
+
+
+def database_unreachable(data_dir: object) -> str:
+    """The message for a database that cannot be opened (a lost file, no permission, a server
+    that does not answer)."""
+    return (
+        f"无法打开数据库（数据目录 {data_dir}）：请确认数据目录存在、可读写，"
+        "数据库服务（如使用 PostgreSQL）正在运行"
+    )
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -16,6 +16,7 @@ from obligations.cli.context import AppContext, BadInput, pass_app, refusals
 from obligations.cli.intake import intake_command
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
+from obligations.errors import os_error_text
 from obligations.evidence import intake
 from obligations.evidence import records as service
 from obligations.evidence.storage import copy_verified
@@ -249,7 +250,7 @@ def _why(error: OSError) -> str:
         return "文件名过长（超过 255 字节），请缩短后再登记"
     if error.errno == errno.ENOENT:
         return "文件不存在"
-    return error.strerror or str(error)
+    return os_error_text(error)
 
 
 def _state(record: EvidenceRecord) -> str:

@@ -18,7 +18,7 @@ from obligations.accounts.access import operator
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app
 from obligations.cli.params import parse_date
 from obligations.cli.table import render
-from obligations.errors import DataDamaged, InvalidRequest, NotFound
+from obligations.errors import DataDamaged, InvalidRequest, NotFound, os_error_text
 from obligations.evidence.storage import BlobNotFound
 from obligations.ledger.bundle import ledger_file_name, safe_name, write_bundle
 from obligations.ledger.errors import LedgerRenderError
@@ -184,7 +184,7 @@ def _write_one(
             f"佐证材料文件缺失（{exc}），未能生成材料包；请运行 obligations verify 检查存储"
         ) from exc
     except OSError as exc:
-        raise Failure(f"无法写入 {target}：{exc.strerror or exc}") from exc
+        raise Failure(f"无法写入 {target}：{os_error_text(exc)}") from exc
 
 
 @ledger.command("notes")

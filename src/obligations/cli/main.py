@@ -7,6 +7,7 @@ module, and with it SQLAlchemy, openpyxl, FastAPI and the rest, only when it run
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from importlib import import_module
 from pathlib import Path
@@ -92,6 +93,20 @@ class LazyGroup(click.Group):
         if not isinstance(command, click.Command):
             raise TypeError(f"{self.lazy[name][0]} is not a click command")
         return command
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a database that cannot be opened ends it with a message, not a
+        traceback (exit status 1)."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            errors = sys.modules.get("sqlalchemy.exc")
+            if errors is not None and isinstance(exc, errors.OperationalError):
+                from obligations.cli.context import Failure, database_unreachable
+
+                data_dir = ctx.obj.settings.data_dir if ctx.obj is not None else ""
+                raise Failure(database_unreachable(data_dir)) from exc
+            raise
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """As click lists commands, from the one-line help of those not loaded yet."""

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from obligations.cli.context import AppContext, BadInput, Failure, pass_app
+from obligations.errors import os_error_text
 from obligations.orgdata.service import ImportRejected, import_paths
 from obligations.orgdata.setup import prepare
 from obligations.timeutil import utcnow
@@ -26,6 +27,7 @@ def import_command(app: AppContext, files: tuple[Path, ...], dry_run: bool) -> N
 
     所有文件在同一事务中导入：任何一个文件有错误，就不写入任何数据，退出码为 2。
     """
+    app.creates_database = True
     prepare(app.settings, app.engine)
     with app.sessions() as session:
         try:
@@ -58,5 +60,5 @@ def template_command(path: Path, force: bool) -> None:
     try:
         write_template(path)
     except OSError as exc:
-        raise Failure(f"无法写入 {path}：{exc.strerror or exc}") from exc
+        raise Failure(f"无法写入 {path}：{os_error_text(exc)}") from exc
     click.echo(f"已生成导入模板 {path}；填写后运行：obligations import {path}")

@@ -59,8 +59,7 @@ def check(app: AppContext, path: Path | None, through: date | None) -> None:
 
 def _calendar(app: AppContext) -> AcademicCalendar | None:
     """The college's calendar, or None when there is no database to read it from."""
-    url = app.settings.effective_database_url
-    if url.startswith("sqlite") and not (app.settings.data_dir / "obligations.sqlite3").exists():
+    if app.database_problem() is not None:
         return None
     if not inspect(app.engine).has_table("academic_year"):
         return None

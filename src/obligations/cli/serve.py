@@ -44,6 +44,7 @@ def serve(
     """运行网页看板与 JSON API。"""
     import uvicorn
 
+    app.require_database()
     settings = app.settings
     if secure_cookies:
         settings = settings.model_copy(update={"secure_cookies": True})

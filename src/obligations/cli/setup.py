@@ -21,6 +21,7 @@ from obligations.timeutil import utcnow
 @pass_app
 def init(app: AppContext, demo: bool, without_history: bool) -> None:
     """创建或升级数据目录与数据库结构。"""
+    app.creates_database = True
     prepare(app.settings, app.engine)
     click.echo(f"数据目录已就绪：{app.settings.data_dir.resolve()}")
     if not demo:

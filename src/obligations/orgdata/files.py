@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from obligations.errors import os_error_text
 from obligations.orgdata.fields import Batch, refused
 from obligations.orgdata.parse import XLSX_SUFFIX, YAML_SUFFIXES, parse_csv, parse_yaml
 from obligations.yamlsource import FileTooLarge, YamlSyntaxError, load_yaml, read_text_bounded
@@ -33,7 +34,7 @@ def read_file(path: Path) -> Batch:
     except UnicodeDecodeError:
         return refused(path, "文件不是 UTF-8 编码；在 Excel 中请另存为“CSV UTF-8（逗号分隔）”")
     except OSError as exc:
-        return refused(path, f"无法读取文件：{exc.strerror or exc}")
+        return refused(path, f"无法读取文件：{os_error_text(exc)}")
     kind = suffix or "（无扩展名）"
     hint = "；旧版 Excel 文件请另存为 .xlsx" if suffix in (".xls", ".et") else ""
     message = f"不支持的文件类型 {kind}，可导入 .yaml、.yml、.csv 或 .xlsx 文件{hint}"

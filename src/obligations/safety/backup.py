@@ -50,7 +50,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, select
 
 from obligations.db import make_engine, session_factory
-from obligations.errors import InvalidRequest, ServiceError
+from obligations.errors import InvalidRequest, ServiceError, os_error_text
 from obligations.evidence.storage import BlobNotFound, LocalBlobStore
 from obligations.models import EvidenceFile
 from obligations.safety.config_files import ConfigFile
@@ -179,7 +179,9 @@ def _add_config(tar: tarfile.TarFile, item: ConfigFile) -> dict[str, Any]:
     try:
         return _add_file(tar, item.source, item.member)
     except OSError as exc:  # removed or made unreadable since it was listed
-        raise BackupError(f"配置文件 {item.source} 无法读取，未写备份：{exc}") from exc
+        raise BackupError(
+            f"配置文件 {item.source} 无法读取，未写备份：{os_error_text(exc)}"
+        ) from exc
 
 
 def _add_manifest(tar: tarfile.TarFile, manifest: dict[str, Any]) -> None:

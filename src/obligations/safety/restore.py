@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import Engine, make_url
 
 from obligations.db import make_engine
-from obligations.errors import InvalidRequest
+from obligations.errors import InvalidRequest, os_error_text
 from obligations.evidence.storage import LocalBlobStore
 from obligations.safety.backup import (
     CHUNK,
@@ -112,11 +112,23 @@ def _extract_verified(backup_file: Path, staging: Path) -> dict[str, Any]:
     seen: dict[str, tuple[str, int]] = {}
     manifest: dict[str, Any] | None = None
     try:
-        with tarfile.open(backup_file, "r:*") as tar:
+        tar = tarfile.open(backup_file, "r:*")  # noqa: SIM115 -- the with below closes it
+    except tarfile.ReadError as exc:
+        raise BackupRefused(
+            f"{backup_file.name} 不是有效的备份文件（应为 obligations backup 生成的 .tar 文件）"
+        ) from exc
+    except OSError as exc:
+        raise BackupRefused(f"无法读取备份文件 {backup_file.name}：{os_error_text(exc)}") from exc
+    try:
+        with tar:
             for member in tar:
                 manifest = _extract_member(tar, member, staging, seen) or manifest
-    except (tarfile.TarError, EOFError, OSError) as exc:
-        raise BackupRefused(f"备份文件 {backup_file.name} 已损坏或不完整：{exc}") from exc
+    except (tarfile.TarError, EOFError) as exc:
+        raise BackupRefused(
+            f"备份文件 {backup_file.name} 已损坏或不完整（读到一半出错），请换用另一份备份"
+        ) from exc
+    except OSError as exc:
+        raise BackupRefused(f"无法读取备份文件 {backup_file.name}：{os_error_text(exc)}") from exc
     if manifest is None:
         raise BackupRefused(f"备份文件 {backup_file.name} 缺少清单 {MANIFEST}（文件不完整？）")
     if manifest.get("format") not in FORMATS:
@@ -155,7 +167,7 @@ def _damaged(manifest: dict[str, Any]) -> list[DamagedObject]:
     try:
         return [DamagedObject.from_json(item) for item in manifest.get("damaged", [])]
     except (KeyError, TypeError, AttributeError) as exc:
-        raise BackupRefused(f"备份清单中损坏文件的记录无法读取：{exc}") from exc
+        raise BackupRefused("备份清单中损坏文件的记录格式有误（备份已被改动？）") from exc
 
 
 def _extract_member(
@@ -170,7 +182,7 @@ def _extract_member(
         try:
             loaded: dict[str, Any] = json.loads(source.read(16 * CHUNK))
         except ValueError as exc:
-            raise BackupRefused(f"备份清单无法读取：{exc}") from exc
+            raise BackupRefused("备份清单无法读取：不是有效的 JSON（备份已损坏或被改动）") from exc
         return loaded
     target = staging / name
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -214,7 +226,9 @@ def _check_sqlite(path: Path) -> None:
         finally:
             connection.close()
     except sqlite3.DatabaseError as exc:
-        raise BackupRefused(f"备份中的数据库已损坏：{exc}") from exc
+        raise BackupRefused(
+            "备份中的数据库已损坏（不是有效的 SQLite 数据库），请换用另一份备份"
+        ) from exc
     if result != "ok":
         raise BackupRefused(f"备份中的数据库未通过完整性检查：{result}")
 

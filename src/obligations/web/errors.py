@@ -149,7 +149,7 @@ def add_error_handlers(app: FastAPI) -> None:
             return error_response(request, 404, not_found(errors))
         if request.url.path.startswith("/api/"):
             return JSONResponse({"detail": jsonable(errors)}, status_code=422)
-        return error_response(request, 400, describe(errors))
+        return error_response(request, 400, describe(errors, request.url.path))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:

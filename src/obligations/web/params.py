@@ -51,7 +51,40 @@ LABELS = {
     "urgency": "紧急程度",
     "all": "显示全部",
     "failures": "仅看失败",
+    "narrative": "落实情况",
+    "measures": "措施",
+    "reason": "原因",
+    "decision": "审核结论",
+    "csrf_token": "表单校验码",
+    "confirm": "确认",
+    "to": "收件人",
+    "channel": "提醒渠道",
+    "unit": "单位",
+    "username": "用户名",
+    "password": "密码",
+    "next": "跳转地址",
+    "name": "令牌名称",
+    "title": "标题",
+    "kind": "材料类型",
+    "notes": "备注",
 }
+
+# A field whose label depends on the form it is in: (last part of the address, field) -> label,
+# the words the form itself shows.
+FORM_LABELS = {
+    ("waive", "reason"): "豁免原因",
+    ("withdraw", "reason"): "撤回原因",
+    ("review", "reason"): "退回原因",
+}
+
+
+def label_of(name: str, path: str = "") -> str:
+    """The Chinese label of the form or query field ``name`` as the page shows it (on the form
+    at ``path`` when its label depends on the form); never the field's English name."""
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    if last.isdigit():  # /review/{id}
+        last = path.rstrip("/").rsplit("/", 2)[-2]
+    return FORM_LABELS.get((last, name)) or LABELS.get(name, "填写的内容")
 
 
 def is_path_error(errors: Sequence[Any]) -> bool:
@@ -73,15 +106,15 @@ def not_found(errors: Sequence[Any]) -> str:
     return "页面不存在：地址有误，请从页面上的链接进入"
 
 
-def describe(errors: Sequence[Any]) -> str:
-    """A Chinese sentence naming the first refused parameter and what it allows, e.g.
-    "年度应在 2000 到 2100 之间（收到 99999）"."""
+def describe(errors: Sequence[Any], path: str = "") -> str:
+    """A Chinese sentence naming the first refused parameter (by its label on the form at
+    ``path``) and what it allows, e.g. "年度应在 2000 到 2100 之间（收到 99999）"."""
     for error in errors:
         if not isinstance(error, dict):
             continue
         loc = tuple(error.get("loc", ()))
         name = str(loc[-1]) if loc else ""
-        label = LABELS.get(name, name or "参数")
+        label = label_of(name, path) if name else "参数"
         ctx = error.get("ctx") or {}
         received = str(error.get("input", ""))[:40]
         low, high = ctx.get("ge"), ctx.get("le")

@@ -85,8 +85,8 @@ def evidence_input(fields: dict[str, str]) -> EvidenceInput:
     try:
         kind = EvidenceKind(fields.get("kind") or EvidenceKind.MINUTES.value)
     except ValueError:
-        known = "、".join(k.value for k in EvidenceKind)
-        raise InvalidRequest(f"材料类型应为：{known}") from None
+        known = "、".join(k.label for k in EvidenceKind)
+        raise InvalidRequest(f"材料类型无效，应为以下之一：{known}") from None
     participants_text = fields.get("participants", "").strip()
     try:
         participants = int(participants_text) if participants_text else None

@@ -17,6 +17,8 @@ import shutil
 import subprocess
 from typing import TYPE_CHECKING
 
+from obligations.errors import os_error_text
+
 if TYPE_CHECKING:
     from PIL.Image import Image
 
@@ -65,7 +67,7 @@ def image_text(image: Image) -> str:
     except subprocess.TimeoutExpired:
         raise OcrFailed(f"文字识别（OCR）超过 {SECONDS_PER_IMAGE:.0f} 秒，已停止") from None
     except OSError as exc:
-        raise OcrFailed(f"文字识别（OCR）无法运行（{exc.strerror or exc}）") from None
+        raise OcrFailed(f"文字识别（OCR）无法运行（{os_error_text(exc)}）") from None
     if done.returncode != 0:
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["未知错误"]
         raise OcrFailed(f"文字识别（OCR）失败（{detail[0][:80]}）")

@@ -12,12 +12,15 @@ name and dates only, and the reading says so.
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from obligations.evidence.bulk import ocr as ocr_reader
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS = 20_000
 MAX_PAGES = 5
@@ -29,6 +32,8 @@ MAX_OFFICE_RATIO = 200
 
 PHOTO_EXTENSIONS = frozenset({".jpg", ".jpeg", ".png", ".heic", ".heif", ".webp", ".tif", ".tiff"})
 TEXT_EXTENSIONS = frozenset({".txt", ".md", ".csv"})
+# Reasons this module raises itself, shown as they are (already Chinese).
+_OWN_REASONS = ("压缩比异常，疑为压缩炸弹", "解压后过大")
 _EXIF_IFD = 0x8769
 _DATETIME_ORIGINAL = 36867
 _DATETIME = 306
@@ -74,16 +79,33 @@ def read(name: str, data: bytes, *, ocr: bool = False) -> Reading:
         if ext in PHOTO_EXTENSIONS:
             return _photo(data, ocr=ocr)
     except Exception as exc:  # any library error on hostile or damaged content
-        return Reading(photo=ext in PHOTO_EXTENSIONS, problem=_unreadable(ext, exc))
+        return Reading(photo=ext in PHOTO_EXTENSIONS, problem=_unreadable(ext, data, exc))
     if ext in {".doc", ".xls", ".wps", ".et"}:
         return Reading(problem=f"旧版 Office 格式（{ext}）无法读取正文，仅按文件名判断")
     return Reading(problem=f"不读取此类文件（{ext or '无扩展名'}）的内容，仅按文件名判断")
 
 
-def _unreadable(ext: str, exc: Exception) -> str:
+def _unreadable(ext: str, data: bytes, exc: Exception) -> str:
+    """Why a file could not be read, in Chinese only (empty, encrypted, damaged, too large
+    once unpacked); the library's own (English) wording goes to the log."""
     what = {".docx": "Word 文件", ".pdf": "PDF 文件", ".xlsx": "Excel 文件"}.get(ext, "文件")
-    detail = str(exc).strip().splitlines()[0][:80] if str(exc).strip() else type(exc).__name__
-    return f"无法读取{what}内容（{detail}），仅按文件名判断"
+    log.info("could not read %s content: %r", ext or "file", exc)
+    return f"无法读取{what}内容（{_why_unreadable(data, exc)}），仅按文件名判断"
+
+
+def _why_unreadable(data: bytes, exc: Exception) -> str:
+    if not data:
+        return "文件为空"
+    name = type(exc).__name__
+    if "Decrypt" in name or "encrypt" in str(exc).lower() or "password" in str(exc).lower():
+        return "文件已加密，请另存为未加密的文件"
+    if isinstance(exc, ValueError) and str(exc) in _OWN_REASONS:
+        return str(exc)
+    if isinstance(exc, zipfile.BadZipFile | KeyError):
+        return "文件已损坏，或扩展名与实际格式不符"
+    if isinstance(exc, MemoryError):
+        return "文件过大"
+    return "文件已损坏或格式不受支持"
 
 
 def _decode(data: bytes) -> str:
@@ -104,9 +126,9 @@ def _check_office_zip(data: bytes) -> None:
             if info.file_size > 1024 * 1024 and info.file_size > info.compress_size * (
                 MAX_OFFICE_RATIO
             ):
-                raise ValueError("压缩比异常")
+                raise ValueError(_OWN_REASONS[0])
         if total > MAX_OFFICE_UNPACKED:
-            raise ValueError("解压后过大")
+            raise ValueError(_OWN_REASONS[1])
 
 
 class _Collector:

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from obligations.accounts import access
 from obligations.accounts.access import Principal
-from obligations.errors import InvalidRequest, ServiceError
+from obligations.errors import InvalidRequest, ServiceError, os_error_text
 from obligations.evidence import intake
 from obligations.evidence.bulk import grouping, readers
 from obligations.evidence.bulk.matching import (
@@ -174,8 +174,10 @@ def _propose_one(
 ) -> Proposal:
     try:
         data = source.read(name)
-    except (InvalidRequest, OSError) as exc:
+    except InvalidRequest as exc:
         return Proposal(name, reasons=[f"无法读取：{exc}"])
+    except OSError as exc:
+        return Proposal(name, reasons=[f"无法读取：{os_error_text(exc)}"])
     reading = readers.read(name, data, ocr=ocr)
     facts = FileFacts(
         name=name,

@@ -18,7 +18,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from obligations.errors import InvalidRequest
+from obligations.errors import InvalidRequest, os_error_text
 from obligations.evidence.bulk.matching import Proposal
 from obligations.spreadsheet import csv_row, neutralise_workbook
 from obligations.vocabulary import EvidenceKind
@@ -136,8 +136,13 @@ def _table(path: Path) -> list[list[Any]]:
                 return [list(r) for r in workbook.worksheets[0].iter_rows(values_only=True)]
             finally:
                 workbook.close()
-    except (OSError, UnicodeDecodeError, ValueError, KeyError) as exc:
-        raise InvalidRequest(f"无法读取建议表 {path.name}：{exc}") from exc
+    except OSError as exc:
+        raise InvalidRequest(f"无法读取建议表 {path.name}：{os_error_text(exc)}") from exc
+    except (UnicodeDecodeError, ValueError, KeyError) as exc:
+        raise InvalidRequest(
+            f"无法读取建议表 {path.name}：文件已损坏或不是 .csv/.xlsx 表格"
+            "（CSV 应为 UTF-8 或 GB18030 编码）"
+        ) from exc
     raise InvalidRequest(f"建议表应为 .csv 或 .xlsx，不是“{path.name}”")
 
 
