@@ -7,6 +7,7 @@ object of the same kind and scope (:func:`prepare`); everything else in the worl
 from __future__ import annotations
 
 import io
+import itertools
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -237,9 +238,13 @@ def fresh_record(web: WebWorld, obj: str) -> int:
         data = EvidenceInput(title="会议记录", held_on=max(task.period_start, date(2026, 10, 1)))
         record = add_to_task(
             db, store, policy, task_id=task.id, data=data,
-            uploads=[Upload("记录.pdf", io.BytesIO(PDF))], actor="grid", now=NOW,
+            uploads=[Upload("记录.pdf", io.BytesIO(PDF + next(_FRESH)))], actor="grid", now=NOW,
         )  # fmt: skip
         return record.id
+
+
+# Each fresh record's file differs: the same file sent again to a task is a double submit.
+_FRESH = (f"% fresh {n}\n".encode() for n in itertools.count())
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])

@@ -5,6 +5,7 @@ PostgreSQL and checks the effect: an allowed write wrote, a refused one wrote no
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import replace
 from datetime import date
 
@@ -124,7 +125,9 @@ def call(web: WebWorld, route: Route, user: str, key: str):  # type: ignore[no-u
         client, csrf = web.login(user)
     if route.upload:
         fields = {"csrf_token": csrf, "title": "支部党员大会", "held_on": "2026-10-20"}
-        files = [("files", ("记录.pdf", PDF, "application/pdf"))]
+        # Content of its own: the same file sent again to a task is refused as a double submit.
+        content = PDF + f"% {user} {path}\n".encode()
+        files = [("files", ("记录.pdf", content, "application/pdf"))]
         return lambda: client.post(path, data=fields, files=files)
     if route.json:
         return lambda: client.post(path, json={"accept": False, "reason": "材料不全"})
@@ -277,7 +280,16 @@ SERVICES = {
     "set figures": ("ledger notes", ("U01", "U02")),
 }
 # A file as step 1 of the intake leaves it (this test is about who may record, not storage).
-MINUTES = StoredFile("会议记录.pdf", StoredBlob("0" * 64, 1, FileType.PDF, already_stored=False))
+# Each call's content differs: the same file sent again to a task is refused as a double submit.
+_DIGESTS = (f"{n:064x}" for n in itertools.count())
+
+
+def minutes() -> StoredFile:
+    return StoredFile(
+        "会议记录.pdf", StoredBlob(next(_DIGESTS), 1, FileType.PDF, already_stored=False)
+    )
+
+
 SERVICE_CASES = [
     pytest.param(service, user, obj, id=f"{service}-{user}-{obj}")
     for service, (_, objects) in SERVICES.items()
@@ -293,7 +305,7 @@ def run_service(web: WebWorld, service: str, principal: Principal, key: str) -> 
     data = EvidenceInput(title="支部党员大会", held_on=date(2026, 10, 20))
     with web.sessions.begin() as db:
         if service == "add to task":
-            records.add_to_task(db, policy, task_id=int(key), data=data, files=[MINUTES],
+            records.add_to_task(db, policy, task_id=int(key), data=data, files=[minutes()],
                                 by=principal, now=NOW)  # fmt: skip
         elif service == "add standing":
             target = StandingTarget(key, "6.2", 2026)

@@ -147,7 +147,7 @@ def test_the_upload_shows_its_progress_and_a_refusal_keeps_the_form(
     fake = site.tmp / "记录.pdf"
     fake.write_bytes(EXE)
     minutes = site.tmp / "支部委员会记录.pdf"
-    minutes.write_bytes(PDF)
+    minutes.write_bytes(PDF + b"% progress\n")  # a file of its own: a resent file is refused
     page = new_context(browser, "desktop").new_page()
     sign_in(page, site.base, "b1_secretary")
     page.goto(f"{site.base}/tasks/{site.ids['task_b1_open']}")
@@ -174,7 +174,7 @@ def test_the_upload_shows_its_progress_and_a_refusal_keeps_the_form(
 
 def test_without_javascript_the_upload_form_posts_as_before(site: Served, browser: Any) -> None:
     minutes = site.tmp / "无脚本上传的记录.pdf"
-    minutes.write_bytes(PDF)
+    minutes.write_bytes(PDF + b"% no script\n")  # a file of its own: a resent file is refused
     page = new_context(browser, "phone", java_script_enabled=False).new_page()
     sign_in(page, site.base, "b1_secretary")
     page.goto(f"{site.base}/tasks/{site.ids['task_b1_open']}")

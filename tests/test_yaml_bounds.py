@@ -106,8 +106,9 @@ def test_rules_check_refuses_a_hostile_rule_file_naming_it(name: str, tmp_path: 
 
 
 def test_tasks_generate_refuses_a_hostile_rule_file_in_the_data_directory(tmp_path: Path) -> None:
+    assert run(tmp_path, "init").exit_code == 0
     rules = tmp_path / "calendar_rules" / "rules"
-    rules.mkdir(parents=True)
+    rules.mkdir(parents=True, exist_ok=True)
     (rules / "bomb.yaml").write_text(alias_bomb(), encoding="utf-8")
 
     result = run(tmp_path, "tasks", "generate")

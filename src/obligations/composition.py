@@ -48,10 +48,17 @@ class Root:
     @cached_property
     def engine(self) -> Engine:
         if self.engine_override is not None:
-            return self.engine_override
-        from obligations.db import make_engine
+            engine = self.engine_override
+        else:
+            from obligations.db import make_engine
 
-        return make_engine(self.settings.effective_database_url)
+            engine = make_engine(self.settings.effective_database_url)
+        self.check_database(engine)
+        return engine
+
+    def check_database(self, engine: Engine) -> None:
+        """A door's check of the database before its first use (the CLI refuses a data
+        directory that was never initialised); the root itself checks nothing."""
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:

@@ -35,24 +35,22 @@ class AppContext(Root):
 
     creates_database: bool = False
 
-    @cached_property
-    def engine(self) -> Engine:
-        """The database engine, once the data directory is known to be initialised.
-
-        Raises BadInput (exit 2) naming ``init`` when it is not, and Failure (exit 1) when the
-        database cannot be reached at all."""
-        if not self.creates_database:
-            self.require_database()
-        return super().engine
+    def check_database(self, engine: Engine) -> None:
+        """Before the engine's first use: raises BadInput (exit 2) naming ``init`` when the
+        data directory is not initialised, Failure (exit 1) when the database cannot be
+        reached at all; nothing for ``init`` and ``import`` (``creates_database``)."""
+        if self.creates_database:
+            return
+        problem = self.database_problem(engine)
+        if problem is not None:
+            raise BadInput(problem)
 
     def require_database(self) -> None:
         """Stop the command (BadInput, exit 2) unless the data directory is initialised; for a
         command such as ``serve`` that hands the settings on rather than using the engine."""
-        problem = self.database_problem()
-        if problem is not None:
-            raise BadInput(problem)
+        self.engine  # noqa: B018  (opening it runs check_database)
 
-    def database_problem(self) -> str | None:
+    def database_problem(self, engine: Engine) -> str | None:
         """Why no command but ``init`` can use this data directory yet, or None when it can."""
         data_dir = self.settings.data_dir
         missing = (
@@ -66,7 +64,6 @@ class AppContext(Root):
         from sqlalchemy import inspect
         from sqlalchemy.exc import OperationalError
 
-        engine = super().engine
         try:
             initialised = inspect(engine).has_table("alembic_version")
         except OperationalError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from sqlalchemy import inspect
 
-from obligations.cli.context import AppContext, pass_app
+from obligations.cli.context import AppContext, BadInput, pass_app
 from obligations.cli.params import parse_date
 from obligations.orgdata.setup import default_through
 from obligations.rules.calendars import load_academic_calendar
@@ -59,9 +59,11 @@ def check(app: AppContext, path: Path | None, through: date | None) -> None:
 
 def _calendar(app: AppContext) -> AcademicCalendar | None:
     """The college's calendar, or None when there is no database to read it from."""
-    if app.database_problem() is not None:
+    try:
+        engine = app.engine
+    except BadInput:  # no initialised data directory: check the files alone
         return None
-    if not inspect(app.engine).has_table("academic_year"):
+    if not inspect(engine).has_table("academic_year"):
         return None
     with app.sessions() as session:
         return load_academic_calendar(session)
