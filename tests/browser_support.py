@@ -74,6 +74,17 @@ def serve(
         engine.dispose()
 
 
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, launched for one test."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
 def new_context(browser: Any, size: str, **options: Any) -> Any:
     """A browser context of one of :data:`SIZES` (the phone with touch, as a phone is), in
     Chinese."""

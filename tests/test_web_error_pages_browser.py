@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from tests.browser_support import (
-    CHROMIUM,
     Served,
     axe_source,
+    browser,
     new_context,
     serious_violations,
     serve,
@@ -28,7 +28,7 @@ from tests.web_support import FAST_HASHER, world_template
 
 from obligations.accounts import users as accounts
 
-__all__ = ["world_template"]
+__all__ = ["browser", "world_template"]
 
 
 @pytest.fixture
@@ -43,16 +43,6 @@ def site(
         channels_file(served.settings.data_dir, port)
         write_rules(served.settings.data_dir, BROKEN)  # before any page reads the catalog
         yield served
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from tests.browser_support import (
-    CHROMIUM,
     Served,
     axe_source,
+    browser,
     new_context,
     serious_violations,
     serve,
@@ -31,7 +31,7 @@ from obligations.accounts import users as accounts
 from obligations.db import make_engine, session_factory
 from obligations.models import Organization, Task
 
-__all__ = ["world_template"]
+__all__ = ["browser", "world_template"]
 
 
 @pytest.fixture
@@ -41,16 +41,6 @@ def site(
     monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
     with serve(world_template, tmp_path, max_upload_mb=1) as served:
         yield served
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def theme_day_task(site: Served) -> tuple[int, bool]:

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 from tests.browser_support import (
-    CHROMIUM,
     Served,
     axe_source,
+    browser,
     new_context,
     serious_violations,
     serve,
@@ -25,7 +25,7 @@ from tests.web_support import FAST_HASHER, world_template
 
 from obligations.accounts import users as accounts
 
-__all__ = ["world_template"]
+__all__ = ["browser", "world_template"]
 
 DECEMBER_1ST = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)
 
@@ -37,16 +37,6 @@ def site(
     monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
     with serve(world_template, tmp_path, now=DECEMBER_1ST) as served:
         yield served
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 @pytest.mark.parametrize("size", ["desktop", "phone"])

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from tests.browser_support import (
-    CHROMIUM,
     Served,
     Taps,
+    browser,
     new_context,
     serve,
     shoot,
@@ -26,7 +26,7 @@ from tests.web_support import FAST_HASHER, world_template
 
 from obligations.accounts import users as accounts
 
-__all__ = ["world_template"]
+__all__ = ["browser", "world_template"]
 
 HEADER_MAX = 100  # CSS pixels of a 844 px high screen; the header took 200 before
 
@@ -38,16 +38,6 @@ def site(
     monkeypatch.setattr(accounts, "hasher", FAST_HASHER)
     with serve(world_template, tmp_path, max_upload_mb=1) as served:
         yield served
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield launched
-        launched.close()
 
 
 def this_months_task(page: Any) -> str:

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
-from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from obligations.channels import (
@@ -30,6 +29,7 @@ from obligations.models import DeliveryAttempt
 from obligations.reminders.config import ReminderConfig
 from obligations.reminders.pacing import DatabaseSendLog
 from obligations.reminders.routing import mark_broken, mark_working
+from obligations.reminders.sweep import end_attempt
 from obligations.vocabulary import AttemptResult
 
 TEST_SUBJECT = "【党建任务提醒】渠道测试"
@@ -88,14 +88,14 @@ def send_test_message(
     except DeliveryError as error:
         result = AttemptResult.PERMANENT if error.permanent else AttemptResult.TRANSIENT
         with sessions.begin() as session:
-            _end_attempt(session, attempt_id, result, now, error=error.message)
+            end_attempt(session, attempt_id, result, now, error=error.message)
             if error.permanent:
                 mark_broken(session, name, channel_config, error.message, now)
         return ChannelTestResult(name, ok=False, error=error.message, permanent=error.permanent)
     finally:
         channel.close()
     with sessions.begin() as session:
-        _end_attempt(session, attempt_id, AttemptResult.SENT, now, parts=receipt.parts)
+        end_attempt(session, attempt_id, AttemptResult.SENT, now, parts=receipt.parts)
         mark_working(session, name, now)
     return ChannelTestResult(name, ok=True, parts=receipt.parts)
 
@@ -126,19 +126,3 @@ def _log_attempt(
         session.add(attempt)
         session.flush()
         return attempt.id
-
-
-def _end_attempt(
-    session: Session,
-    attempt_id: int,
-    result: AttemptResult,
-    now: datetime,
-    *,
-    parts: int = 0,
-    error: str | None = None,
-) -> None:
-    session.execute(
-        update(DeliveryAttempt)
-        .where(DeliveryAttempt.id == attempt_id)
-        .values(result=result, finished_at=now, parts=parts, error=error)
-    )

@@ -161,7 +161,7 @@ def _deliver(
         done = set_items(
             session, token, digest.item_ids, state=ItemState.SENT, sent_at=now, last_error=None
         )
-        _end_attempt(session, attempt_id, AttemptResult.SENT, now, parts=receipt.parts)
+        end_attempt(session, attempt_id, AttemptResult.SENT, now, parts=receipt.parts)
         mark_working(session, digest.channel, now)
     if done < len(digest.item_ids):
         log.warning("claim %s lost its lease while sending: the message may be repeated", token)
@@ -217,7 +217,7 @@ def _start_attempt(
         return attempt.id
 
 
-def _end_attempt(
+def end_attempt(
     session: Session,
     attempt_id: int,
     result: AttemptResult,
@@ -226,6 +226,7 @@ def _end_attempt(
     parts: int = 0,
     error: str | None = None,
 ) -> None:
+    """Close a delivery attempt (a reminder digest's or a channel test's) with its result."""
     session.execute(
         update(DeliveryAttempt)
         .where(DeliveryAttempt.id == attempt_id)
@@ -275,7 +276,7 @@ def _failed(
             next_attempt_at=next_at,
             last_error=error.message,
         )
-        _end_attempt(session, attempt_id, result, now, parts=error.parts_sent, error=error.message)
+        end_attempt(session, attempt_id, result, now, parts=error.parts_sent, error=error.message)
         if error.rate_limited:
             _pause(session, digest.channel, error, now, report)
     report.messages.append(_message(prepared, result, error.message))
