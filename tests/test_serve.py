@@ -126,10 +126,12 @@ def answers(base: str) -> bool:
 def test_the_process_supervising_several_workers_does_not_load_the_web_app(
     tmp_path: Path,
 ) -> None:
-    # uvicorn.run replaced by a note of what it was asked: the parent's own imports remain.
+    # The supervisor replaced by a note of what it was asked: the parent's own imports remain.
     script = (
-        "import sys, uvicorn\n"
-        "uvicorn.run = lambda app, **options: print('serving', app, options['workers'])\n"
+        "import sys\n"
+        "from obligations.cli import serve_workers\n"
+        "serve_workers.run_workers = lambda app, **options: print('serving', app,\n"
+        "                                                        options['workers'])\n"
         "from obligations.cli.main import main\n"
         "sys.argv = ['obligations', '--data-dir', sys.argv[1], 'serve', '--workers', '2',\n"
         "            '--no-scheduler']\n"
@@ -180,3 +182,74 @@ def test_a_serving_process_settles_its_heap_once_the_app_is_built(tmp_path: Path
     assert counts["test app"] == "0"
     assert int(counts["frozen"]) > 50_000  # the modules, catalog and templates of a server
     assert int(counts["factory"]) > 50_000
+
+
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on ``port`` (IPv4), from the kernel's table."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local_and_state = [(row.split()[1], row.split()[3]) for row in rows]
+    return sum(1 for local, state in local_and_state if local.endswith(f":{port:04X}")
+               and state == "0A")  # fmt: skip
+
+
+def test_each_worker_listens_on_a_socket_of_its_own_so_the_kernel_spreads_connections(
+    tmp_path: Path,
+) -> None:
+    # One socket shared by all workers lets one worker take nearly every connection
+    # (obligations.cli.serve_workers); one socket per worker in a SO_REUSEPORT group does not.
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [OBLIGATIONS, "--data-dir", data, "serve", "--port", str(port), "--workers", "3",
+         "--no-scheduler"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while listening_sockets(port) < 3 or not answers(base):
+            assert server.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the workers never listened"
+            time.sleep(0.2)
+        assert listening_sockets(port) == 3
+        # A second server on the same port would join the group and take a share of the
+        # connections: it is refused.
+        second = subprocess.run(
+            [OBLIGATIONS, "--data-dir", data, "serve", "--port", str(port), "--workers", "2"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert second.returncode == 1 and "端口已被占用" in second.stderr
+        # A worker that dies is replaced, and the replacement binds its own socket again.
+        os.kill(min(worker_processes(server.pid)), signal.SIGKILL)
+        deadline = time.monotonic() + 60
+        while listening_sockets(port) < 3 or len(worker_processes(server.pid)) < 3:
+            assert time.monotonic() < deadline, "the dead worker was not replaced"
+            time.sleep(0.2)
+        assert all(answers(base) for _ in range(12))
+    finally:
+        server.send_signal(signal.SIGINT)
+        output, _ = server.communicate(timeout=60)
+    assert server.returncode == 0, output
+    assert listening_sockets(port) == 0
+
+
+def test_serve_on_a_port_in_use_says_so_in_chinese_before_starting_anything(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for workers in ("1", "2"):
+            run = subprocess.run(
+                [OBLIGATIONS, "--data-dir", data, "serve", "--port", str(port), "--workers",
+                 workers],
+                capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert run.returncode == 1
+            assert f"无法在 127.0.0.1:{port} 上监听：端口已被占用" in run.stderr
+            assert "Traceback" not in run.stderr + run.stdout
+            assert "提醒调度已在本进程启动" not in run.stdout  # nothing was started

@@ -75,6 +75,8 @@ _OS_ERRORS = {
     errno.EEXIST: "文件已存在",
     errno.EMFILE: "打开的文件过多，请稍后重试",
     errno.EIO: "磁盘读写出错",
+    errno.EADDRINUSE: "端口已被占用",
+    errno.EADDRNOTAVAIL: "该地址不属于本机",
 }
 
 

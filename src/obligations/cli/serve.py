@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
 
 import click
 from apscheduler.schedulers.base import BaseScheduler
 
 from obligations.cli import reminders
 from obligations.cli.context import AppContext, pass_app
+from obligations.errors import os_error_text
 from obligations.settings import Settings
 from obligations.worker import start_scheduler
 
@@ -44,35 +46,39 @@ def serve(
     """运行网页看板与 JSON API。"""
     import uvicorn
 
+    from obligations.cli.serve_workers import check_address, run_workers
+
     app.require_database()
     settings = app.settings
     if secure_cookies:
         settings = settings.model_copy(update={"secure_cookies": True})
+    try:
+        check_address(host, port)
+    except OSError as error:
+        reason = "无法解析该主机名" if isinstance(error, socket.gaierror) else os_error_text(error)
+        raise click.ClickException(
+            f"无法在 {host}:{port} 上监听：{reason}。"
+            "请换一个端口（--port）或地址（--host），或先停止占用该端口的程序。"
+        ) from None
     scheduler = None if no_scheduler else _start_scheduler(app)
     click.echo(f"网页看板：http://{host}:{port}/  （API 文档：/api/docs）")
-    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback (its
-    # default), letting any local client pick its address; the app trusts only the proxies
-    # named by OBLIGATIONS_TRUSTED_PROXIES.
     try:
         if workers == 1:
             from obligations.web import create_app, settle_heap
 
             web = create_app(settings)
             settle_heap()
+            # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback
+            # (its default), letting any local client pick its address; the app trusts only
+            # the proxies named by OBLIGATIONS_TRUSTED_PROXIES.
             uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
         else:
             # Each worker process builds its own app from the environment; the reminder clock
             # stays here, in the parent, so it runs once however many workers serve pages. The
             # parent never loads the web app itself (about 120 MB of imports it would not use).
             _export_settings(settings)
-            uvicorn.run(
-                "obligations.web:app_from_environment",
-                factory=True,
-                workers=workers,
-                host=host,
-                port=port,
-                log_level="info",
-                proxy_headers=False,
+            run_workers(
+                "obligations.web:app_from_environment", workers=workers, host=host, port=port
             )
     finally:
         if scheduler is not None:
