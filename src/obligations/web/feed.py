@@ -16,7 +16,9 @@ The feed carries the tasks due nearest today in a window of due dates
 to every few hours: each answer has an ETag and a Last-Modified computed from the rows
 without writing the calendar, a client whose copy is current gets 304, and a body once written
 is kept by its ETag, and each event by what it is written from
-(:mod:`obligations.web.feed_cache`), so an unchanged feed is written once.
+(:mod:`obligations.web.feed_cache`), so an unchanged feed is written once. The events are
+written line by line (:mod:`obligations.web.feed_events`), the calendar around them by
+icalendar, once per owner.
 """
 
 from __future__ import annotations
