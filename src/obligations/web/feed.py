@@ -16,25 +16,26 @@ The feed carries the tasks due nearest today in a window of due dates
 to every few hours: each answer has an ETag and a Last-Modified computed from the rows
 without writing the calendar, a client whose copy is current gets 304, and a body once written
 is kept by its ETag, and each event by what it is written from
-(:mod:`obligations.web.feed_cache`), so an unchanged feed is written once.
+(:mod:`obligations.web.feed_cache`), so an unchanged feed is written once. The events are
+written line by line (:mod:`obligations.web.feed_events`), the calendar around them by
+icalendar, once per owner.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import itertools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Annotated, Any
 
 import segno
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
-from icalendar import Alarm, Calendar, Event, vDuration
-from icalendar.enums import STATUS, TRANSP
+from icalendar import Calendar, vDuration
 from sqlalchemy.orm import Session
 
 from obligations.accounts import access
@@ -43,15 +44,12 @@ from obligations.accounts.feed_address import feed_token, feed_user, has_old_add
 from obligations.accounts.feed_address import new_feed_address as make_new_address
 from obligations.errors import NotFound
 from obligations.models import User
-from obligations.reminders.stages import StageKind, task_stages
-from obligations.rules.periods import period_text
 from obligations.rules.schema import Reminders, Rule
 from obligations.tasks.feed_window import FeedPick, feed_rows, pick_feed
 from obligations.tasks.listing import TaskView
-from obligations.tasks.status import TaskStatus
-from obligations.timeutil import LOCAL_TZ
 from obligations.web.auth import PageUser
 from obligations.web.feed_cache import BODIES, EVENTS
+from obligations.web.feed_events import EventWriter, local_midnight
 from obligations.web.state import state_of
 from obligations.web.templating import page
 
@@ -61,21 +59,9 @@ REFRESH = timedelta(hours=1)  # how often a subscribed calendar should fetch the
 # Only the subscriber's calendar may keep a copy (the address is a secret), for five minutes,
 # then revalidates with the ETag.
 CACHE_CONTROL = "private, max-age=300"
-# Bumped when the feed's text changes for the same rows (the ETag digests it).
+# Bumped when the feed's text changes for the same rows (the ETag digests it). Still 2 after
+# issue 15: the line-by-line writer writes the bytes icalendar wrote (see its test).
 FEED_FORMAT = 2
-ALARM_HOUR = 9  # alarms ring at 9:00 local time, when the server's reminders go out
-# The states in which a task is still to be done: only these carry alarms.
-OPEN_STATES = frozenset({TaskStatus.UPCOMING, TaskStatus.OPEN, TaskStatus.DUE_SOON})
-PROVISIONAL_NOTE = "截止日期待定：缺少该年的节假日或校历数据，数据补齐后日历自动更新。"
-
-
-def local_midnight(day: date) -> datetime:
-    """The start of ``day`` in local time, as an aware UTC instant."""
-    return datetime.combine(day, time(), tzinfo=LOCAL_TZ).astimezone(UTC)
-
-
-def task_uid(task_id: int) -> str:
-    return f"obligations-task-{task_id}"
 
 
 def calendar_uid(site: str, user_id: int) -> str:
@@ -90,56 +76,6 @@ class FeedOwner:
     site: str  # the site's base URL, e.g. https://dangjian.example.edu.cn
 
 
-def alarms(row: TaskView, reminders: Reminders, *, title: str, today: date) -> list[Alarm]:
-    """Display alarms at the rule's "before" stages (``before_days``) that are still ahead of
-    ``today``, ringing at :data:`ALARM_HOUR` on the stage's day; none for a settled task."""
-    if row.status not in OPEN_STATES:
-        return []
-    stages = task_stages(due_on=row.due_on, opens_on=row.opens_on, reminders=reminders)
-    before = itertools.takewhile(lambda stage: stage.kind is StageKind.BEFORE, stages)
-    result = []
-    for stage in before:
-        if stage.day < today:
-            continue
-        days = (row.due_on - stage.day).days
-        alarm = Alarm()
-        alarm.add("action", "DISPLAY")
-        alarm.add("description", f"{title}：还有 {days} 天截止（{row.due_on}）")
-        alarm.add("trigger", timedelta(days=-days, hours=ALARM_HOUR))
-        result.append(alarm)
-    return result
-
-
-def task_event(
-    row: TaskView,
-    *,
-    title: str,
-    reminders: Reminders | None,
-    site: str,
-    today: date,
-    stamp: datetime,
-) -> Event:
-    """One task as an all-day event on its due date (``reminders`` None: no alarms)."""
-    pending = "（待定）" if row.provisional else ""
-    done = f"已登记 {row.done_count}/{row.min_count}"
-    description = f"周期 {period_text(row.period_key)}，截止 {row.due_on}{pending}，{done}"
-    event = Event.new(
-        uid=task_uid(row.id),
-        summary=f"【{row.status.label}】{title}（{row.org_name}）{pending}",
-        start=row.due_on,
-        end=row.due_on + timedelta(days=1),
-        stamp=stamp,
-        description=description + ("\n" + PROVISIONAL_NOTE if row.provisional else ""),
-        url=f"{site}/tasks/{row.id}",
-        status=STATUS.TENTATIVE if row.provisional else STATUS.CONFIRMED,
-        transparency=TRANSP.TRANSPARENT,  # a deadline, not a busy day
-    )
-    if reminders is not None:
-        for alarm in alarms(row, reminders, title=title, today=today):
-            event.add_component(alarm)
-    return event
-
-
 def feed_calendar(
     rows: Iterable[TaskView],
     *,
@@ -148,23 +84,31 @@ def feed_calendar(
     reminders: Mapping[str, Reminders],
     today: date,
 ) -> bytes:
-    """The feed of ``owner`` as iCalendar text: ``rows`` as :func:`task_event` events
-    (``titles`` and ``reminders`` by rule id; a rule missing from the catalog is titled by
-    its id and has no alarms), each stamped with the start of ``today`` (DTSTAMP: an event's
-    text changes with the day, when its state and alarms may, not on every fetch). Each
-    event's text is kept in :data:`EVENTS` by everything it is written from."""
-    stamp = local_midnight(today)
+    """The feed of ``owner`` as iCalendar text: ``rows`` as
+    :meth:`~obligations.web.feed_events.EventWriter.event` events (``titles`` and
+    ``reminders`` by rule id; a rule missing from the catalog is titled by its id and has no
+    alarms), inside :func:`calendar_shell`. Each event's text is kept in :data:`EVENTS` by
+    everything it is written from."""
+    writer = EventWriter(titles=titles, reminders=reminders, site=owner.site, today=today)
+    rules: dict[str, tuple[str, str]] = {}  # a rule's part of the key, made once per feed
     events = []
     for row in rows:
-        title, stages = titles.get(row.rule, row.rule), reminders.get(row.rule)
-        key = (FEED_FORMAT, row, title, repr(stages), owner.site, today)
+        rule = rules.get(row.rule)
+        if rule is None:
+            rule = rules[row.rule] = (titles.get(row.rule, row.rule), repr(reminders.get(row.rule)))
+        key = (FEED_FORMAT, row, *rule, owner.site, today)
         event = EVENTS.get(key)
         if event is None:
-            made = task_event(
-                row, title=title, reminders=stages, site=owner.site, today=today, stamp=stamp
-            )
-            event = EVENTS.put(key, made.to_ical())
+            event = EVENTS.put(key, writer.event(row))
         events.append(event)
+    head, tail = calendar_shell(owner)
+    return head + b"".join(events) + tail
+
+
+@functools.lru_cache(maxsize=1024)
+def calendar_shell(owner: FeedOwner) -> tuple[bytes, bytes]:
+    """The calendar around the events of ``owner``'s feed, as the text before and after them
+    (the same on every fetch: kept per owner)."""
     calendar = Calendar.new(
         prodid=PRODID,
         name=f"{owner.display_name}的党建任务",
@@ -175,7 +119,7 @@ def feed_calendar(
     calendar.add("x-published-ttl", vDuration(REFRESH))  # REFRESH-INTERVAL as Outlook reads it
     shell: bytes = calendar.to_ical()
     end = shell.rindex(b"END:VCALENDAR")
-    return shell[:end] + b"".join(events) + shell[end:]
+    return shell[:end], shell[end:]
 
 
 @dataclass(frozen=True)
