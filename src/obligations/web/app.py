@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import gc
+import os
+import platform
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -109,6 +113,27 @@ def settle_heap() -> None:
     frozen objects are never freed. Measured with ``bench_web`` at 1,000,000 tasks: full
     collections every fifteen or so overview requests took 110-130 ms each, so the overview's
     p95 was 162-185 ms against a median of 47 ms; with the heap settled, p95 51 ms, median
-    unchanged. ``gc.freeze`` is the standard library's tool for this (Python 3.7+)."""
+    unchanged. ``gc.freeze`` is the standard library's tool for this (Python 3.7+).
+
+    Also caps the C allocator's arenas at :data:`MALLOC_ARENAS` (glibc only; elsewhere nothing):
+    glibc gives each thread that allocates an arena of its own, up to eight per core, and the
+    request threads (up to 40 of them) leave each one holding freed memory. Measured with
+    ``bench_web_load`` (demo, 2 workers, 20 clients, wrk): resident memory 403, 409 and 414 MB at
+    30, 60 and 120 s with glibc's default, 388.2, 388.8 and 389.2 MB with two arenas, at the
+    same throughput."""
     gc.collect()
     gc.freeze()
+    _cap_malloc_arenas()
+
+
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+
+
+def _cap_malloc_arenas() -> None:
+    """``mallopt(M_ARENA_MAX, MALLOC_ARENAS)`` in this process, unless the environment chose
+    (``MALLOC_ARENA_MAX``), or the C library is not glibc. Threads started later share them."""
+    if os.environ.get("MALLOC_ARENA_MAX") or platform.libc_ver()[0] != "glibc":
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
