@@ -64,6 +64,7 @@ class _Run:
     session: Session
     enabled: set[str]
     owner: dict[int, int]
+    unit_count: int
     now: datetime
     actor: str
     commit_chunks: bool
@@ -134,7 +135,9 @@ def _generate(
     rules = catalog.enabled_rules
     digests = pair_digests(units, calendar, catalog, rules, horizon)
     stamps = load_stamps(session)
-    run = _Run(session, {r.id for r in rules}, _owners(units), now, actor, commit_chunks)
+    run = _Run(
+        session, {r.id for r in rules}, _owners(units), len(units), now, actor, commit_chunks
+    )
     for pair, stamp in stamps.items():
         if not full and digests.get(pair) == stamp.digest:
             run.report.unchanged += stamp.planned
@@ -224,12 +227,16 @@ def _write_chunk(run: _Run, chunk: _Chunk) -> None:
     """
     session = run.session
     write_stamps(session, chunk.counts, chunk.warnings, chunk.replanned, chunk.forgotten, run.now)
+    pairs = frozenset([*chunk.replanned, *chunk.forgotten])
+    rules = {rule_id for rule_id, _ in pairs}
     scope = Scope(
-        pairs=frozenset([*chunk.replanned, *chunk.forgotten]),
+        pairs=pairs,
         units=frozenset(chunk.units),
         organizations=frozenset(chunk.organizations),
         term_rules=frozenset(chunk.term_rules),
         owner=run.owner,
+        # Whichever is the smaller share of the stored tasks: the chunk's units or its rules.
+        by_unit=len(chunk.units) * len(run.enabled) <= len(rules) * run.unit_count,
     )
     changes = reconcile(session, chunk.tasks, scope, run.enabled, run.now, run.report)
     for warnings in chunk.warnings.values():
