@@ -102,9 +102,9 @@ def _collector_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector, if it runs, for the duration.
 
     A generation allocates tens of thousands of objects per chunk (planned tasks, rows), all
-    freed by reference counting when the chunk is written (a generation leaves a dozen or so
-    objects in reference cycles per chunk); but their number triggers the collector's full
-    collections, each scanning the whole heap, 30 to 160 ms apiece: at 30 units (32,550
+    freed by reference counting when the chunk is written (a generation leaves about a
+    hundred objects in reference cycles per chunk); but their number triggers the collector's
+    full collections, each scanning the whole heap, 30 to 165 ms apiece: at 30 units (32,550
     tasks), 50 to 200 ms of a 0.4 to 0.6 s generation, growing with whatever else the
     process holds. Any other thread's garbage waits for the end of the run.
     """
