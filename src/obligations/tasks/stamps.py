@@ -8,7 +8,6 @@ ORM objects), a chunk of units at a time, in the transaction that writes those u
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,7 +20,7 @@ from sqlalchemy.orm import Session
 from obligations.models import GenerationStamp
 from obligations.rules.catalog import Catalog
 from obligations.rules.periods import AcademicCalendar
-from obligations.rules.planning import PlannedTask, UnitSnapshot
+from obligations.rules.planning import UnitSnapshot
 from obligations.rules.schema import Rule
 
 # Part of every input digest: bump it when planning or reconciliation changes, so the next
@@ -107,29 +106,24 @@ def pair_digests(
 
 def write_stamps(
     session: Session,
-    tasks: Iterable[PlannedTask],
+    counts: dict[Pair, tuple[int, int]],
     warnings: dict[Pair, list[str]],
     replanned: dict[Pair, str],
     forgotten: Iterable[Pair],
     now: datetime,
 ) -> None:
-    """Stamp each re-planned pair with its digest and what its plan counted and warned (a
-    skipped pair reports them next time); forget the ``forgotten`` pairs (a rule no longer
-    enabled, a unit gone), so that coming back re-plans them."""
-    planned: Counter[Pair] = Counter()
-    provisional: Counter[Pair] = Counter()
-    for task in tasks:
-        pair = (task.rule_id, task.unit_id)
-        planned[pair] += 1
-        provisional[pair] += task.schedule.provisional
+    """Stamp each re-planned pair with its digest and what its plan counted (``counts``:
+    (tasks planned, of which provisional) per pair; none when absent) and warned (a skipped
+    pair reports them next time); forget the ``forgotten`` pairs (a rule no longer enabled,
+    a unit gone), so that coming back re-plans them."""
     delete_stamps(session, [*replanned, *forgotten])
     rows: list[dict[str, Any]] = [
         {
             "rule_id": rule_id,
             "unit_id": unit_id,
             "digest": digest,
-            "planned": planned[(rule_id, unit_id)],
-            "provisional": provisional[(rule_id, unit_id)],
+            "planned": counts.get((rule_id, unit_id), (0, 0))[0],
+            "provisional": counts.get((rule_id, unit_id), (0, 0))[1],
             "warnings": list(dict.fromkeys(warnings.get((rule_id, unit_id), []))),
             "generated_at": now,
         }
