@@ -11,6 +11,7 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     UniqueConstraint,
+    text,
     true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -31,6 +32,13 @@ class Task(Base):
         # What an organization or a person owes, by due date (the calendar feed's window).
         Index("ix_task_org_due", "organization_id", "due_on"),
         Index("ix_task_person_due", "person_id", "due_on"),
+        # How far the live tasks reach: generation's horizon (migration 0018).
+        Index(
+            "ix_task_live_period_start",
+            "period_start",
+            sqlite_where=text("retired_at IS NULL"),
+            postgresql_where=text("retired_at IS NULL"),
+        ),
     )
 
     id: Mapped[intpk]

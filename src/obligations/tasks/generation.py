@@ -72,6 +72,10 @@ class _Run:
     warnings: dict[str, None] = field(default_factory=dict)
 
 
+# How far the live tasks reach: one entry of ix_task_live_period_start (migration 0018).
+LATEST_LIVE_PERIOD = select(func.max(Task.period_start)).where(Task.retired_at.is_(None))
+
+
 def generate_tasks(
     session: Session,
     catalog: Catalog,
@@ -129,7 +133,7 @@ def _generate(
 ) -> GenerationReport:
     units = load_unit_snapshots(session, default_start=date(through.year, 1, 1))
     calendar = load_academic_calendar(session)
-    latest = session.scalar(select(func.max(Task.period_start)).where(Task.retired_at.is_(None)))
+    latest = session.scalar(LATEST_LIVE_PERIOD)
     # Plan at least as far as tasks already exist, so a removed rule retires its future tasks.
     horizon = max(through, latest) if latest else through
     rules = catalog.enabled_rules
