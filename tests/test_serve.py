@@ -250,6 +250,45 @@ def test_serve_on_a_port_in_use_says_so_in_chinese_before_starting_anything(
                 capture_output=True, text=True, timeout=60,
             )  # fmt: skip
             assert run.returncode == 1
-            assert f"无法在 127.0.0.1:{port} 上监听：端口已被占用" in run.stderr
+            assert f"错误：无法在 127.0.0.1:{port} 上监听：端口已被占用" in run.stderr
             assert "Traceback" not in run.stderr + run.stdout
             assert "提醒调度已在本进程启动" not in run.stdout  # nothing was started
+
+
+def test_workers_end_with_their_supervisor_even_when_it_is_killed(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    port = free_port()
+    server = subprocess.Popen(
+        [OBLIGATIONS, "--data-dir", data, "serve", "--port", str(port), "--workers", "2",
+         "--no-scheduler"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while listening_sockets(port) < 2:
+        assert server.poll() is None, "the server exited"
+        assert time.monotonic() < deadline, "the workers never listened"
+        time.sleep(0.2)
+    server.kill()  # SIGKILL: the supervisor cannot stop its workers itself
+    server.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while listening_sockets(port) > 0:
+        assert time.monotonic() < deadline, "workers outlived their supervisor"
+        time.sleep(0.2)
+
+
+def test_a_second_server_whose_start_races_the_first_is_refused(tmp_path: Path) -> None:
+    # The first server holds the port's reservation from before its workers bind; a second one
+    # started in that moment finds the reservation taken, not yet a listening socket.
+    from obligations.cli.serve_workers import reserve_port
+
+    data = tmp_path / "data"
+    subprocess.run([OBLIGATIONS, "--data-dir", data, "init"], check=True, capture_output=True)
+    port = free_port()
+    with reserve_port(port):
+        run = subprocess.run(
+            [OBLIGATIONS, "--data-dir", data, "serve", "--port", str(port), "--workers", "2"],
+            capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+    assert run.returncode == 1
+    assert f"错误：无法在 127.0.0.1:{port} 上监听：端口已被占用" in run.stderr

@@ -60,3 +60,24 @@ def test_a_socket_outside_the_group_cannot_take_a_port_the_workers_hold() -> Non
             raise AssertionError("a second server could bind the workers' port")
     finally:
         held.close()
+
+
+def test_each_reason_a_port_cannot_be_served_says_what_to_do_instead() -> None:
+    import errno
+
+    from obligations.cli.serve_workers import address_problem
+
+    said = {
+        "in use": address_problem(OSError(errno.EADDRINUSE, "Address already in use")),
+        "privileged": address_problem(PermissionError(errno.EACCES, "Permission denied")),
+        "not here": address_problem(OSError(errno.EADDRNOTAVAIL, "Cannot assign")),
+        "unknown host": address_problem(socket.gaierror(-2, "Name or service not known")),
+        "other": address_problem(OSError(errno.EINVAL, "Invalid argument")),
+    }
+    assert said["in use"].startswith("端口已被占用；请换一个端口（--port）")
+    assert "1024 以下的端口只有管理员（root）才能监听" in said["privileged"]
+    assert "nginx" in said["privileged"] and "占用" not in said["privileged"]
+    assert said["not here"].startswith("该地址不属于本机；请用本机的地址")
+    assert said["unknown host"].startswith("无法解析该主机名")
+    assert "错误号 22" in said["other"]
+    assert all("Address" not in text and "Errno" not in text for text in said.values())

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import os
-import socket
 
 import click
 from apscheduler.schedulers.base import BaseScheduler
 
 from obligations.cli import reminders
-from obligations.cli.context import AppContext, pass_app
-from obligations.errors import os_error_text
+from obligations.cli.context import AppContext, Failure, pass_app
 from obligations.settings import Settings
 from obligations.worker import start_scheduler
 
@@ -46,22 +44,29 @@ def serve(
     """运行网页看板与 JSON API。"""
     import uvicorn
 
-    from obligations.cli.serve_workers import check_address, run_workers
+    from obligations.cli.serve_workers import (
+        GRACEFUL_SECONDS,
+        address_problem,
+        check_address,
+        reserve_port,
+        run_workers,
+    )
 
     app.require_database()
     settings = app.settings
     if secure_cookies:
         settings = settings.model_copy(update={"secure_cookies": True})
+    guard = None
     try:
+        guard = reserve_port(port) if workers > 1 else None
         check_address(host, port)
     except OSError as error:
-        reason = "无法解析该主机名" if isinstance(error, socket.gaierror) else os_error_text(error)
-        raise click.ClickException(
-            f"无法在 {host}:{port} 上监听：{reason}。"
-            "请换一个端口（--port）或地址（--host），或先停止占用该端口的程序。"
-        ) from None
+        if guard is not None:
+            guard.close()
+        raise Failure(f"无法在 {host}:{port} 上监听：{address_problem(error)}") from None
     scheduler = None if no_scheduler else _start_scheduler(app)
-    click.echo(f"网页看板：http://{host}:{port}/  （API 文档：/api/docs）")
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"网页看板：http://{shown}:{port}/  （API 文档：/api/docs）")
     try:
         if workers == 1:
             from obligations.web import create_app, settle_heap
@@ -71,7 +76,14 @@ def serve(
             # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback
             # (its default), letting any local client pick its address; the app trusts only
             # the proxies named by OBLIGATIONS_TRUSTED_PROXIES.
-            uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=False)
+            uvicorn.run(
+                web,
+                host=host,
+                port=port,
+                log_level="info",
+                proxy_headers=False,
+                timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            )
         else:
             # Each worker process builds its own app from the environment; the reminder clock
             # stays here, in the parent, so it runs once however many workers serve pages. The
@@ -83,6 +95,8 @@ def serve(
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)
+        if guard is not None:
+            guard.close()
 
 
 def _export_settings(settings: Settings) -> None:
