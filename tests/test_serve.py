@@ -292,3 +292,23 @@ def test_a_second_server_whose_start_races_the_first_is_refused(tmp_path: Path) 
         )  # fmt: skip
     assert run.returncode == 1
     assert f"错误：无法在 127.0.0.1:{port} 上监听：端口已被占用" in run.stderr
+
+
+def test_another_process_manager_starting_the_app_on_an_uninitialised_directory_is_refused(
+    tmp_path: Path,
+) -> None:
+    # uvicorn --factory obligations.web:app_from_environment, as the README shows: without the
+    # check it served a login page whose every use failed, and left an empty database file.
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    for folder in (empty, tmp_path / "missing"):
+        run = subprocess.run(
+            [Path(sys.executable).parent / "uvicorn", "--factory",
+             "obligations.web:app_from_environment", "--port", str(free_port())],
+            capture_output=True, text=True, timeout=60,
+            env={**os.environ, "OBLIGATIONS_DATA_DIR": str(folder)},
+        )  # fmt: skip
+        assert run.returncode == 3  # uvicorn's "failed to start": a supervisor does not retry
+        assert f"错误：数据目录 {folder} 不存在或尚未初始化" in run.stderr
+        assert "Traceback" not in run.stderr
+    assert list(empty.iterdir()) == []

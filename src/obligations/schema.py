@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -31,3 +31,29 @@ def is_current(engine: Engine) -> bool:
     heads = set(ScriptDirectory.from_config(alembic_config()).get_heads())
     with engine.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads()) == heads
+
+
+def uninitialised(data_dir: Path, database_url: str | None) -> str | None:
+    """Why no command but ``init`` can use this data directory yet, as far as the files tell
+    (the directory, and its SQLite file unless ``database_url`` names another database), or
+    None; :func:`has_schema` then asks the database itself. Checked before an engine is made,
+    since opening a missing SQLite file creates an empty one."""
+    missing = not_initialised(data_dir)
+    if not data_dir.is_dir():
+        return missing
+    if not database_url and not (data_dir / "obligations.sqlite3").is_file():
+        return missing
+    return None
+
+
+def not_initialised(data_dir: Path) -> str:
+    """The message for a data directory ``init`` has not prepared."""
+    return (
+        f"数据目录 {data_dir} 不存在或尚未初始化，请先运行 obligations --data-dir {data_dir} init"
+    )
+
+
+def has_schema(engine: Engine) -> bool:
+    """Whether ``init`` ever ran on this database (its migrations table exists). Raises
+    sqlalchemy.exc.OperationalError when the database cannot be reached."""
+    return inspect(engine).has_table("alembic_version")

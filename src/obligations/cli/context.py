@@ -52,23 +52,19 @@ class AppContext(Root):
 
     def database_problem(self, engine: Engine) -> str | None:
         """Why no command but ``init`` can use this data directory yet, or None when it can."""
-        data_dir = self.settings.data_dir
-        missing = (
-            f"数据目录 {data_dir} 不存在或尚未初始化，"
-            f"请先运行 obligations --data-dir {data_dir} init"
-        )
-        if not data_dir.is_dir():
-            return missing
-        if not self.settings.database_url and not (data_dir / "obligations.sqlite3").is_file():
-            return missing
-        from sqlalchemy import inspect
         from sqlalchemy.exc import OperationalError
 
+        from obligations.schema import has_schema, not_initialised, uninitialised
+
+        data_dir = self.settings.data_dir
+        problem = uninitialised(data_dir, self.settings.database_url)
+        if problem is not None:
+            return problem
         try:
-            initialised = inspect(engine).has_table("alembic_version")
+            initialised = has_schema(engine)
         except OperationalError as exc:
             raise Failure(database_unreachable(data_dir)) from exc
-        return None if initialised else missing
+        return None if initialised else not_initialised(data_dir)
 
     @cached_property
     def catalog(self) -> Catalog:

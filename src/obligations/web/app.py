@@ -7,6 +7,7 @@ import ctypes
 import gc
 import os
 import platform
+import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -99,9 +100,35 @@ def app_from_environment() -> FastAPI:
     or ``uvicorn --factory obligations.web:app_from_environment``): each process builds its own
     from the ``OBLIGATIONS_*`` environment variables (:class:`Settings`), then settles its heap
     (:func:`settle_heap`)."""
-    app = create_app(Settings())
+    settings = Settings()
+    refuse_uninitialised(settings)
+    app = create_app(settings)
     settle_heap()
     return app
+
+
+def refuse_uninitialised(settings: Settings) -> None:
+    """End the process (status 3, uvicorn's "failed to start", so its supervisor does not
+    restart it) with a Chinese message when the data directory was never initialised or the
+    database cannot be reached: a server started by another process manager would otherwise
+    serve a login page whose every use fails."""
+    from sqlalchemy.exc import OperationalError
+
+    from obligations.db import make_engine
+    from obligations.schema import has_schema, not_initialised, uninitialised
+
+    problem = uninitialised(settings.data_dir, settings.database_url)
+    if problem is None:
+        engine = make_engine(settings.effective_database_url)
+        try:
+            problem = None if has_schema(engine) else not_initialised(settings.data_dir)
+        except OperationalError:
+            problem = f"无法连接数据库（数据目录 {settings.data_dir}）：请确认数据库服务正在运行"
+        finally:
+            engine.dispose()
+    if problem is not None:
+        print(f"错误：{problem}", file=sys.stderr)
+        raise SystemExit(3)
 
 
 def settle_heap() -> None:
