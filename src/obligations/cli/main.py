@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from obligations.cli.context import AppContext
+from obligations.cli.usage import ChineseUsage
 
 # name -> ("module:attribute", the one-line help the listing shows before the module loads).
 # tests/test_cli_help.py checks each line against the command's own docstring.
@@ -94,11 +95,27 @@ class LazyGroup(click.Group):
             raise TypeError(f"{self.lazy[name][0]} is not a click command")
         return command
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        """As click's, with a wrong option of the group itself said in Chinese."""
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as error:
+            raise ChineseUsage(error) from error
+
     def invoke(self, ctx: click.Context) -> Any:
-        """Run the command; a database that cannot be opened ends it with a message, not a
-        traceback (exit status 1)."""
+        """Run the command; a wrong command line is said in Chinese
+        (:mod:`obligations.cli.usage`), and a database that cannot be opened ends it with a
+        message, not a traceback (exit status 1)."""
         try:
             return super().invoke(ctx)
+        except click.UsageError as error:
+            raise ChineseUsage(error) from error
         except Exception as exc:
             errors = sys.modules.get("sqlalchemy.exc")
             if errors is not None and isinstance(exc, errors.OperationalError):
