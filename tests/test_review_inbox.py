@@ -250,3 +250,26 @@ def test_the_headers_count_is_read_along_the_pending_index(
             db.execute(text("SET LOCAL enable_seqscan = off"))
             plan = db.execute(text(f"EXPLAIN {sql}")).all()
     assert "ix_evidence_record_pending" in " ".join(str(step) for step in plan)
+
+
+def test_the_headers_count_names_the_pending_state_in_its_sql_so_the_partial_index_applies(
+    sessions: sessionmaker[Session], world: dict[str, int]
+) -> None:
+    # A bound state would leave a statement prepared for any value (PostgreSQL's generic
+    # plans) unable to use ix_evidence_record_pending, which holds the pending records only.
+    from sqlalchemy import event
+
+    sent: list[str] = []
+    with sessions() as db:
+        bind = db.get_bind()
+
+        def note(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            sent.append(statement)
+
+        event.listen(bind, "before_cursor_execute", note)
+        try:
+            count = review_inbox.pending_count(db, principal(UserRole.ADMIN))
+        finally:
+            event.remove(bind, "before_cursor_execute", note)
+    assert count == 5
+    assert any("review_state = 'PENDING'" in statement for statement in sent)

@@ -23,7 +23,7 @@ def _include(obj: Any, name: str | None, kind: str, reflected: bool, compare_to:
 
 def test_the_migrations_have_one_head_and_the_database_is_at_it(engine: Engine) -> None:
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
-    assert heads == ["0018"]
+    assert heads == ["0019"]
     assert is_current(engine)
 
 

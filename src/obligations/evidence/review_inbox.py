@@ -17,7 +17,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from obligations.accounts import access
@@ -88,9 +88,15 @@ class InboxPage:
 
 
 def pending_clause(principal: Principal) -> ColumnElement[bool]:
-    """The records waiting for ``principal``'s review: pending, not withdrawn, in scope."""
+    """The records waiting for ``principal``'s review: pending, not withdrawn, in scope. The
+    state is written into the SQL, not bound, so that a planner preparing the statement once
+    for any value (PostgreSQL's generic plans) still sees the condition of the partial index
+    ``ix_evidence_record_pending``."""
     return and_(
-        EvidenceRecord.review_state == ReviewState.PENDING,
+        EvidenceRecord.review_state
+        == bindparam(
+            None, ReviewState.PENDING, type_=EvidenceRecord.review_state.type, literal_execute=True
+        ),
         EvidenceRecord.withdrawn_at.is_(None),
         access.review_clause(principal),
     )

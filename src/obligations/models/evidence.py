@@ -11,7 +11,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Enum, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, Enum, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from obligations.models.base import Base, intpk
@@ -25,8 +25,14 @@ class EvidenceRecord(Base):
     __table_args__ = (
         Index("ix_evidence_record_unit_item_year", "unit_id", "ledger_item", "year"),
         # The review inbox and its count in the header: the pending records of a unit, or of
-        # every unit, oldest first (migration 0014).
-        Index("ix_evidence_record_pending", "review_state", "unit_id", "recorded_at"),
+        # every unit, oldest first (migrations 0014, 0019).
+        Index(
+            "ix_evidence_record_pending",
+            "unit_id",
+            "recorded_at",
+            sqlite_where=text("review_state = 'PENDING' AND withdrawn_at IS NULL"),
+            postgresql_where=text("review_state = 'PENDING' AND withdrawn_at IS NULL"),
+        ),
     )
 
     id: Mapped[intpk]

@@ -23,6 +23,7 @@ from obligations.tasks.ranking import (
     GRACE_WORKDAYS,
     HEAT_BANDS,
     Direction,
+    HeatCell,
     OverdueWindow,
     SortKey,
     heat_band,
@@ -34,7 +35,7 @@ from obligations.web.auth import PageUser
 from obligations.web.downloads import content_disposition
 from obligations.web.params import YEAR_QUERY
 from obligations.web.state import WebState, state_of
-from obligations.web.templating import page
+from obligations.web.templating import page, percent
 
 router = APIRouter(include_in_schema=False)
 
@@ -153,6 +154,31 @@ def _sort_links(year: int, key: SortKey, direction: Direction) -> dict[SortKey, 
     }
 
 
+@dataclass(frozen=True)
+class HeatTd:
+    """A heatmap cell as the page writes it: its class, its tooltip (empty: none), the share
+    shown and the words a screen reader adds. Made here rather than in the template, which
+    would look each value up again through Jinja's attribute access for each of the 360 cells
+    (about a third of the overview's rendering)."""
+
+    css: str
+    title: str
+    text: str
+    spoken: str
+
+
+def heat_td(cell: HeatCell | None, year: int, month: int) -> HeatTd:
+    """The cell of ``month``: no colour and "无" when nothing was due; the current month in
+    progress uncoloured; otherwise the band of its completion share."""
+    if cell is None:
+        return HeatTd("h-none", "", "", "无")
+    o, band = cell.outcomes, cell.band
+    progress = "（进行中）" if cell.in_progress else ""
+    title = f"{year}年{month}月{progress}：{o.due} 项中完成 {o.done} 项，逾期未完成 {o.missed} 项"
+    spoken = f"，{o.due} 项中完成 {o.done} 项" + ("，本月进行中" if cell.in_progress else "")
+    return HeatTd(band.css if band else "h-now", title, percent(o.completion_rate), spoken)
+
+
 @router.get("/")
 def home(
     request: Request, auth: PageUser, year: int | None = YEAR, sort: str = "", dir: str = ""
@@ -176,7 +202,7 @@ def home(
             lists = overdue_lists(db, web, auth, summaries, today)
     heat = {
         s.code: [
-            month_cell(c.outcomes if c else None, year=year, month=m, today=today)
+            heat_td(month_cell(c.outcomes if c else None, year=year, month=m, today=today), year, m)
             for m in range(1, 13)
             for c in [s.months.get(m)]
         ]

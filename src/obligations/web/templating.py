@@ -45,7 +45,8 @@ STATUS_CLASSES = {
 }
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A share 0..1 as a whole percentage ("83%"), "—" when there is none."""
     return "—" if value is None else f"{value * 100:.0f}%"
 
 
@@ -53,7 +54,7 @@ def _local(instant: datetime) -> str:
     return instant.astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
 
 
-templates.env.filters["percent"] = _percent
+templates.env.filters["percent"] = percent
 templates.env.filters["period"] = period_text
 templates.env.filters["actor"] = access.actor_text
 templates.env.globals["local"] = _local
