@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 OBLIGATIONS = Path(sys.executable).parent / "obligations"
 
@@ -22,8 +23,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_serve_answers_on_its_port_with_the_scheduler_running_and_stops_cleanly(
-    tmp_path: Path,
+    tmp_path: Path, stop: signal.Signals
 ) -> None:
     data = tmp_path / "data"
     subprocess.run([OBLIGATIONS, "--data-dir", data, "init", "--demo"], check=True,
@@ -48,7 +50,7 @@ def test_serve_answers_on_its_port_with_the_scheduler_running_and_stops_cleanly(
                 time.sleep(0.2)
         assert login.status_code == 200 and "登录" in login.text
     finally:
-        server.send_signal(signal.SIGINT)
+        server.send_signal(stop)
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "Traceback" not in output

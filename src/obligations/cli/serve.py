@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 
 import click
 from apscheduler.schedulers.base import BaseScheduler
@@ -73,6 +74,10 @@ def serve(
 
             web = create_app(settings)
             settle_heap()
+            # uvicorn ends its run by raising the signal it caught again, under the handler
+            # found before it: by default SIGTERM would then kill this process (status 143)
+            # before the reminder clock below is shut down. Here it ends it as SIGINT does.
+            signal.signal(signal.SIGTERM, _end_quietly)
             # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from loopback
             # (its default), letting any local client pick its address; the app trusts only
             # the proxies named by OBLIGATIONS_TRUSTED_PROXIES.
@@ -97,6 +102,10 @@ def serve(
             scheduler.shutdown(wait=False)
         if guard is not None:
             guard.close()
+
+
+def _end_quietly(_signal: int, _frame: object) -> None:
+    raise SystemExit(0)
 
 
 def _export_settings(settings: Settings) -> None:
