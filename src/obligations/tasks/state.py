@@ -27,9 +27,17 @@ _CHUNK = 5_000
 def qualifying_filter() -> tuple[object, ...]:
     """:func:`obligations.tasks.status.qualifies` as conditions on ``EvidenceRecord``."""
     # Both correlated to the record (an index or key lookup each), never a scan of all tasks.
-    has_file = exists(select(EvidenceFile.id).where(EvidenceFile.record_id == EvidenceRecord.id))
+    # OFFSET 0 keeps them so on PostgreSQL, which otherwise turns an EXISTS under OR into a
+    # hash of the whole subquery: every evidence file hashed for each list page or feed,
+    # 15 ms for 300 tasks at 33,000 files and growing with the files, against 1.9 ms looking
+    # each record up (and 6.4 against 13 ms for 5,000 tasks). SQLite reads them per row anyway.
+    has_file = exists(
+        select(EvidenceFile.id).where(EvidenceFile.record_id == EvidenceRecord.id).offset(0)
+    )
     no_file_needed = exists(
-        select(Task.id).where(Task.id == EvidenceRecord.task_id, Task.file_required.is_(False))
+        select(Task.id)
+        .where(Task.id == EvidenceRecord.task_id, Task.file_required.is_(False))
+        .offset(0)
     )
     return (
         EvidenceRecord.task_id.is_not(None),
