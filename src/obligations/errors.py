@@ -75,8 +75,6 @@ _OS_ERRORS = {
     errno.EEXIST: "文件已存在",
     errno.EMFILE: "打开的文件过多，请稍后重试",
     errno.EIO: "磁盘读写出错",
-    errno.EADDRINUSE: "端口已被占用",
-    errno.EADDRNOTAVAIL: "该地址不属于本机",
 }
 
 
@@ -88,3 +86,12 @@ def os_error_text(exc: OSError) -> str:
     if known is not None:
         return known
     return f"系统错误（错误号 {exc.errno}）" if exc.errno is not None else "系统错误"
+
+
+def database_unreachable(data_dir: object) -> str:
+    """The message for a database that cannot be opened (a lost file, no permission, a server
+    that does not answer)."""
+    return (
+        f"无法打开数据库（数据目录 {data_dir}）：请确认数据目录存在、可读写，"
+        "数据库服务（如使用 PostgreSQL）正在运行"
+    )

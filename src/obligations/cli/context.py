@@ -18,7 +18,7 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from obligations.composition import Root
-from obligations.errors import ServerFault, ServiceError
+from obligations.errors import ServerFault, ServiceError, database_unreachable
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -79,15 +79,6 @@ class AppContext(Root):
     def actor(self) -> str:
         """Who is acting, for the audit log: OBLIGATIONS_USER, else the login name."""
         return os.environ.get("OBLIGATIONS_USER") or getpass.getuser()
-
-
-def database_unreachable(data_dir: object) -> str:
-    """The message for a database that cannot be opened (a lost file, no permission, a server
-    that does not answer)."""
-    return (
-        f"无法打开数据库（数据目录 {data_dir}）：请确认数据目录存在、可读写，"
-        "数据库服务（如使用 PostgreSQL）正在运行"
-    )
 
 
 pass_app = click.make_pass_decorator(AppContext)

@@ -119,7 +119,8 @@ class LazyGroup(click.Group):
         except Exception as exc:
             errors = sys.modules.get("sqlalchemy.exc")
             if errors is not None and isinstance(exc, errors.OperationalError):
-                from obligations.cli.context import Failure, database_unreachable
+                from obligations.cli.context import Failure
+                from obligations.errors import database_unreachable
 
                 data_dir = ctx.obj.settings.data_dir if ctx.obj is not None else ""
                 raise Failure(database_unreachable(data_dir)) from exc

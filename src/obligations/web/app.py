@@ -115,6 +115,7 @@ def refuse_uninitialised(settings: Settings) -> None:
     from sqlalchemy.exc import OperationalError
 
     from obligations.db import make_engine
+    from obligations.errors import database_unreachable
     from obligations.schema import has_schema, not_initialised, uninitialised
 
     problem = uninitialised(settings.data_dir, settings.database_url)
@@ -123,7 +124,7 @@ def refuse_uninitialised(settings: Settings) -> None:
         try:
             problem = None if has_schema(engine) else not_initialised(settings.data_dir)
         except OperationalError:
-            problem = f"无法连接数据库（数据目录 {settings.data_dir}）：请确认数据库服务正在运行"
+            problem = database_unreachable(settings.data_dir)
         finally:
             engine.dispose()
     if problem is not None:
